@@ -1,0 +1,28 @@
+/**
+ * The embedder port: text in, unit-length vectors out. Adapters: Universal Sentence Encoder Lite
+ * (`use-lite.ts`, the offline default) and transformers.js (`transformers.ts`).
+ */
+export interface Embedder {
+  /** Names the vector space, e.g. `use-lite@1`; stored beside the vectors to detect a model change. */
+  readonly id: string;
+  readonly dims: number;
+  /** Loads weights; idempotent. */
+  ready(): Promise<void>;
+  /** One L2-normalised vector per text, in order. */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
+export function l2normalize(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] = v[i]! / norm;
+  return v;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}

@@ -1,0 +1,43 @@
+import { MicroBatcher } from '../util/micro-batcher.ts';
+import { LruCache } from '../util/lru.ts';
+import type { Embedder } from './embedder.ts';
+
+export interface EmbeddingServiceOptions {
+  /** Query vectors kept in memory. @defaultValue 10000 */
+  queryCacheSize?: number;
+  /** Documents embedded per model call. @defaultValue 64 */
+  batchSize?: number;
+}
+
+/**
+ * What the engine calls to embed: queries through an LRU cache (people repeat queries), documents
+ * through a micro-batcher so that concurrent indexing jobs share model calls.
+ */
+export class EmbeddingService {
+  private readonly cache: LruCache<string, Float32Array>;
+  private readonly batcher: MicroBatcher<string, Float32Array>;
+
+  constructor(readonly embedder: Embedder, options: EmbeddingServiceOptions = {}) {
+    this.cache = new LruCache(options.queryCacheSize ?? 10_000);
+    this.batcher = new MicroBatcher({ run: (texts) => this.embedInChunks(texts, options.batchSize ?? 64), maxBatch: options.batchSize ?? 64, maxWaitMs: 5 });
+  }
+
+  async embedQuery(text: string): Promise<Float32Array> {
+    const key = text.trim().replace(/\s+/g, " ");
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const [vector] = await this.embedder.embed([key]);
+    this.cache.set(key, vector!);
+    return vector!;
+  }
+
+  embedDocuments(texts: string[]): Promise<Float32Array[]> {
+    return this.batcher.submit(texts);
+  }
+
+  private async embedInChunks(texts: string[], size: number): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += size) out.push(...(await this.embedder.embed(texts.slice(i, i + size))));
+    return out;
+  }
+}

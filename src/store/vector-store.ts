@@ -1,0 +1,96 @@
+import type { Coupon } from '../domain/coupon.ts';
+import type { Filter } from '../domain/filter.ts';
+
+/**
+ * The vector store port. Adapters: LanceDB (`lancedb/`, embedded default) and Qdrant (`qdrant/`).
+ * One behavioural contract suite (`test/contract/vector-store.contract.ts`) runs against each.
+ */
+
+/** The vector space the stored vectors live in; a change of any field needs a reindex. */
+export interface VectorSpace {
+  embedderId: string;
+  dims: number;
+  textVersion: number;
+}
+
+export interface IndexedCoupon {
+  coupon: Coupon;
+  /** Unit-length embedding of `embeddingText(coupon)`. */
+  vector: Float32Array;
+}
+
+/** A stored coupon; `vector` only when asked for. */
+export interface StoredCoupon {
+  coupon: Coupon;
+  vector?: Float32Array | undefined;
+}
+
+export interface Hit {
+  id: string;
+  /** Higher is better: cosine similarity for kNN, BM25 for lexical search. */
+  score: number;
+  coupon: Coupon;
+  vector?: Float32Array | undefined;
+}
+
+export interface SearchOptions {
+  k: number;
+  filter?: Filter | undefined;
+  /** Return each hit's vector (MMR diversification needs them). @defaultValue false */
+  withVectors?: boolean;
+}
+
+export interface UpsertResult {
+  /** Ids written (new, or replacing an older version). */
+  written: string[];
+  /** Ids skipped because the store already holds the same or a newer version. */
+  stale: string[];
+}
+
+export interface StoreStats {
+  count: number;
+  /** Whether an ANN index serves kNN (below the size threshold search is exact). */
+  annIndexed: boolean;
+  space: VectorSpace | undefined;
+}
+
+export interface VectorStore {
+  readonly kind: string;
+  /**
+   * Opens the store for `space`, creating it when empty. Returns the space the stored vectors were
+   * made in: the caller compares it with `space` and refuses to mix vector spaces.
+   */
+  open(space: VectorSpace): Promise<VectorSpace>;
+  /** Writes each coupon unless the store holds the same or a newer `version` of it. */
+  upsert(docs: readonly IndexedCoupon[]): Promise<UpsertResult>;
+  delete(ids: readonly string[]): Promise<void>;
+  get(ids: readonly string[], options?: { withVectors?: boolean }): Promise<Map<string, StoredCoupon>>;
+  /** Nearest neighbours by cosine similarity among coupons matching the filter (applied before the search). */
+  knn(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
+  /** BM25 full-text search among coupons matching the filter. */
+  lexical(query: string, options: SearchOptions): Promise<Hit[]>;
+  /** Every stored coupon, in batches (for reindexing). */
+  scan(batchSize?: number): AsyncIterable<IndexedCoupon[]>;
+  /** A fresh, empty store in `space` that replaces this one atomically on `commit()`. */
+  beginRebuild(space: VectorSpace): Promise<StoreRebuild>;
+  /** Builds or refreshes indexes (ANN once past the size threshold, full-text). */
+  optimize(): Promise<void>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
+
+export interface StoreRebuild {
+  upsert(docs: readonly IndexedCoupon[]): Promise<UpsertResult>;
+  /** Makes the rebuilt store the live one and drops the old. */
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** Same vector space? */
+export function sameSpace(a: VectorSpace, b: VectorSpace): boolean {
+  return a.embedderId === b.embedderId && a.dims === b.dims && a.textVersion === b.textVersion;
+}
+
+export function describeSpace(s: VectorSpace): string {
+  return `${s.embedderId} (${s.dims}-d, coupon text v${s.textVersion})`;
+}

@@ -1,0 +1,44 @@
+import type { Coupon } from '../domain/coupon.ts';
+
+/**
+ * How a coupon becomes text. Bump COUPON_TEXT_VERSION whenever either function's output changes:
+ * stored vectors made from another version live in another vector space, and start-up refuses to
+ * mix them (it asks for `npm run reindex`).
+ */
+export const COUPON_TEXT_VERSION = 1;
+
+/** Longest text handed to the embedder; longer descriptions add little and cost time. */
+const MAX_EMBED_CHARS = 600;
+
+export function discountPhrase(c: Pick<Coupon, 'discount' | 'currency'>): string {
+  const { kind, value } = c.discount;
+  switch (kind) {
+    case 'percent':
+      return `${value}% off`;
+    case 'amount':
+      return `${formatMoney(value, c.currency)} off`;
+    case 'bogo':
+      return 'buy one get one free';
+    case 'free_item':
+      return 'free item';
+    case 'free_shipping':
+      return 'free shipping';
+  }
+}
+
+/** Text for the dense embedding: what the coupon offers, in one or two sentences. */
+export function embeddingText(c: Coupon): string {
+  const text = `${c.title}. ${discountPhrase(c)} at ${c.merchant.name}. ${c.description}`.trim();
+  return text.length > MAX_EMBED_CHARS ? text.slice(0, MAX_EMBED_CHARS) : text;
+}
+
+/** Text for lexical (BM25) search: every field a shopper might type. */
+export function lexicalText(c: Coupon): string {
+  return [c.title, c.description, c.merchant.name, c.categories.join(' '), c.tags.join(' '), discountPhrase(c)].join(' \n ');
+}
+
+function formatMoney(value: number, currency: string): string {
+  const symbol: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', JPY: '¥' };
+  const s = symbol[currency];
+  return s ? `${s}${value}` : `${value} ${currency}`;
+}
