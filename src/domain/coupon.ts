@@ -13,8 +13,8 @@ export type DiscountKind = (typeof DISCOUNT_KINDS)[number];
 export type Weekday = (typeof WEEKDAYS)[number];
 export type CouponStatus = (typeof COUPON_STATUSES)[number];
 
-const ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,128}$/;
-export const idSchema = z.string().regex(ID_PATTERN, 'must be 1–128 characters of letters, digits, _ . : @ -');
+const ID_PATTERN = /^[A-Za-z0-9_.@-]{1,128}$/;
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 1–128 characters of letters, digits, _ . @ -');
 const shortText = z.string().trim().min(1, 'must not be empty').max(100);
 const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z' });
 

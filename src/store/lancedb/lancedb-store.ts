@@ -55,8 +55,10 @@ export class LanceDbStore implements VectorStore {
       await this.usePointer(existing);
       return existing.space;
     }
+    // Two processes may open an empty data dir at once (API and worker): both name the same first
+    // table, `existOk` lets the second reuse it, and both write the same pointer.
     const table = await this.nextTableName();
-    await this.db.createEmptyTable(table, couponSchema(space.dims));
+    await this.db.createEmptyTable(table, couponSchema(space.dims), { existOk: true });
     const pointer = { table, space };
     await this.writePointer(pointer);
     await this.usePointer(pointer);

@@ -1,0 +1,130 @@
+import { ReindexRequiredError } from '../src/errors.ts';
+import type { EmbeddingService } from '../src/embed/embedding-service.ts';
+import type { Logger } from '../src/log.ts';
+import { embeddingText } from '../src/text/coupon-text.ts';
+import { describeSpace, type IndexedCoupon, type StoreRebuild, type VectorSpace, type VectorStore } from '../src/store/vector-store.ts';
+import { MicroBatcher } from '../src/util/micro-batcher.ts';
+import type { UpsertOutcome } from './jobs.ts';
+import type { JobHandler } from './queue.ts';
+
+export interface IndexerDeps {
+  store: VectorStore;
+  embeddings: EmbeddingService;
+  /** The running embedder's space. */
+  space: VectorSpace;
+  /** The space of the stored vectors (updated after a reindex). */
+  storedSpace: () => VectorSpace;
+  onReindexed?: (space: VectorSpace) => void;
+  logger: Logger;
+  /** Writes per store call. @defaultValue 256 */
+  writeBatch?: number;
+  /** Quiet time after writes before indexes are refreshed. @defaultValue 5000 */
+  optimizeDelayMs?: number;
+}
+
+export interface Indexer {
+  handle: JobHandler;
+  /** Writes what is batched and refreshes indexes (before shutdown, or in tests). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The job handlers behind every queue. Concurrent jobs share work: their texts are embedded in
+ * one model call and their rows written in one merge-insert (two micro-batchers), and index
+ * maintenance runs once writes go quiet.
+ */
+export function createIndexer(deps: IndexerDeps): Indexer {
+  const { store, embeddings, logger } = deps;
+  let rebuild: StoreRebuild | undefined;
+  let optimizeTimer: NodeJS.Timeout | undefined;
+  let optimizing: Promise<void> = Promise.resolve();
+
+  const writer = new MicroBatcher<IndexedCoupon, UpsertOutcome>({
+    maxBatch: deps.writeBatch ?? 256,
+    maxWaitMs: 20,
+    run: async (docs) => {
+      const result = await store.upsert(docs);
+      // A reindex in progress must not miss writes made while it scans.
+      if (rebuild) await rebuild.upsert(docs);
+      const written = new Set(result.written);
+      // Of duplicates in one batch, only the highest version was written.
+      const newest = new Map<string, number>();
+      for (const d of docs) newest.set(d.coupon.id, Math.max(newest.get(d.coupon.id) ?? -1, d.coupon.version));
+      scheduleOptimize();
+      return docs.map((d) => (written.has(d.coupon.id) && newest.get(d.coupon.id) === d.coupon.version ? 'written' : 'stale'));
+    },
+  });
+
+  function scheduleOptimize(): void {
+    if (optimizeTimer) clearTimeout(optimizeTimer);
+    optimizeTimer = setTimeout(() => {
+      optimizeTimer = undefined;
+      optimizing = optimizing.then(() => store.optimize()).catch((error) => logger.warn({ err: error }, 'index maintenance failed; will retry after the next write'));
+    }, deps.optimizeDelayMs ?? 5000);
+    optimizeTimer.unref();
+  }
+
+  function assertSameSpace(): void {
+    const stored = deps.storedSpace();
+    if (stored.embedderId !== deps.space.embedderId || stored.dims !== deps.space.dims || stored.textVersion !== deps.space.textVersion) {
+      throw new ReindexRequiredError(`stored vectors are ${describeSpace(stored)} but the embedder is ${describeSpace(deps.space)}: run \`npm run reindex\``);
+    }
+  }
+
+  async function reindex(progress: (percent: number) => Promise<void>): Promise<{ coupons: number }> {
+    if (rebuild) throw new Error('a reindex is already running in this worker');
+    const total = (await store.stats()).count;
+    rebuild = await store.beginRebuild(deps.space);
+    let done = 0;
+    try {
+      for await (const batch of store.scan(512)) {
+        const vectors = await embeddings.embedDocuments(batch.map((d) => embeddingText(d.coupon)));
+        await rebuild.upsert(batch.map((d, i) => ({ coupon: d.coupon, vector: vectors[i]! })));
+        done += batch.length;
+        await progress(total ? Math.round((100 * done) / total) : 100);
+      }
+      await writer.flush();
+      await rebuild.commit();
+      deps.onReindexed?.(deps.space);
+      logger.info({ coupons: done, space: deps.space }, 'reindex committed');
+      return { coupons: done };
+    } catch (error) {
+      await rebuild.abort();
+      throw error;
+    } finally {
+      rebuild = undefined;
+    }
+  }
+
+  return {
+    async handle(job, context) {
+      switch (job.type) {
+        case 'upsert': {
+          assertSameSpace();
+          const [vector] = await embeddings.embedDocuments([embeddingText(job.coupon)]);
+          const [outcome] = await writer.submit([{ coupon: job.coupon, vector: vector! }]);
+          return { id: job.coupon.id, version: job.coupon.version, outcome };
+        }
+        case 'delete':
+          await store.delete([job.id]);
+          scheduleOptimize();
+          return { id: job.id, deleted: true };
+        case 'reindex':
+          return reindex((p) => context.progress(p));
+      }
+    },
+    async flush() {
+      await writer.flush();
+      if (optimizeTimer) {
+        clearTimeout(optimizeTimer);
+        optimizeTimer = undefined;
+        optimizing = optimizing.then(() => store.optimize());
+      }
+      await optimizing;
+    },
+    async close() {
+      await this.flush();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { Coupon } from '../src/domain/coupon.ts';
+
+/** The indexing jobs. Each is idempotent: running one twice leaves the store as running it once. */
+export type IndexJob =
+  | { type: 'upsert'; coupon: Coupon }
+  | { type: 'delete'; id: string; requestedAt: number }
+  | { type: 'reindex'; requestedAt: number };
+
+export type UpsertOutcome = 'written' | 'stale';
+
+/**
+ * Deterministic job ids make enqueueing idempotent: the same coupon version enqueued twice is one
+ * job (BullMQ ignores an add whose id exists; the inline queue does the same).
+ */
+export function jobIdOf(job: IndexJob): string {
+  switch (job.type) {
+    case 'upsert':
+      return `upsert-${job.coupon.id}-v${job.coupon.version}`;
+    case 'delete':
+      return `delete-${job.id}-${job.requestedAt}`;
+    case 'reindex':
+      return `reindex-${job.requestedAt}`;
+  }
+}

@@ -1,0 +1,22 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Engine } from '../engine.ts';
+import { errorHandler } from './errors.ts';
+import { couponRoutes } from './routes/coupons.ts';
+import { healthRoutes } from './routes/health.ts';
+import { searchRoutes } from './routes/search.ts';
+
+/** The HTTP API over an engine. No side effects: `listen` is the caller's. */
+export function createApp(engine: Engine): Koa {
+  const app = new Koa();
+  const bodyLimit = engine.config.server.bodyLimitBytes;
+  app.silent = true; // errors are logged by errorHandler, once
+  app.use(errorHandler(engine.logger.child({ component: 'http' })));
+  const router = new Router();
+  healthRoutes(router, engine);
+  searchRoutes(router, engine, bodyLimit);
+  couponRoutes(router, engine, bodyLimit);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

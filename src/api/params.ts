@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { idSchema } from '../domain/coupon.ts';
+import { allOf, filterSchema, type Filter } from '../domain/filter.ts';
+import { parseOrThrow } from '../domain/validation.ts';
+import { ValidationError } from '../errors.ts';
+
+/** Query strings arrive as strings (or arrays when repeated); schemas here coerce and bound them. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string | string[] | undefined>): z.output<S> {
+  for (const [key, value] of Object.entries(query)) {
+    if (Array.isArray(value)) throw new ValidationError([{ field: key, message: 'must appear once (use a comma-separated list)' }]);
+  }
+  return parseOrThrow(schema, query);
+}
+
+export function parseId(value: string | undefined, field = 'id'): string {
+  return parseOrThrow(idSchema, value, field);
+}
+
+const csv = z
+  .string()
+  .max(2000)
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(1).max(128)).min(1, 'needs at least one value').max(50));
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const lat = z.coerce.number().min(-90).max(90);
+const lon = z.coerce.number().min(-180).max(180);
+
+export const MAX_LIMIT = 100;
+export const MAX_OFFSET = 1000;
+const paging = {
+  /** @defaultValue 10 */
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(10),
+  /** @defaultValue 0 */
+  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
+  /** @defaultValue false */
+  explain: bool.default(false),
+};
+const query = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
+
+/** Where the shopper is and how far they will go: origin for distances, radius for the filter. */
+const place = {
+  lat: lat.optional(),
+  lon: lon.optional(),
+  radius_km: z.coerce.number().gt(0).max(20_000).optional(),
+};
+
+function checkPlace(p: { lat?: number | undefined; lon?: number | undefined; radius_km?: number | undefined }, ctx: z.RefinementCtx): void {
+  if ((p.lat === undefined) !== (p.lon === undefined)) ctx.addIssue({ code: 'custom', path: [p.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon go together' });
+  if (p.radius_km !== undefined && p.lat === undefined) ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'needs lat and lon' });
+}
+
+export const searchQuerySchema = z
+  .strictObject({
+    q: query,
+    category: csv.optional(),
+    merchant: csv.optional(),
+    min_discount: z.coerce.number().min(0).max(100).optional(),
+    ...place,
+    ...paging,
+  })
+  .superRefine(checkPlace);
+
+export const searchBodySchema = z
+  .strictObject({
+    q: query,
+    filter: filterSchema.optional(),
+    lat: z.number().min(-90).max(90).optional(),
+    lon: z.number().min(-180).max(180).optional(),
+    limit: z.number().int().min(1).max(MAX_LIMIT).default(10),
+    offset: z.number().int().min(0).max(MAX_OFFSET).default(0),
+    explain: z.boolean().default(false),
+  })
+  .superRefine(checkPlace);
+
+export const similarQuerySchema = z.strictObject({ ...place, category: csv.optional(), ...paging }).superRefine(checkPlace);
+
+export const writeQuerySchema = z.strictObject({
+  /** Wait for the job to finish (up to 30 s) before answering. @defaultValue false */
+  wait: bool.default(false),
+});
+
+/** The filter the GET parameters describe. */
+export function filterFromParams(p: {
+  category?: string[] | undefined;
+  merchant?: string[] | undefined;
+  min_discount?: number | undefined;
+  lat?: number | undefined;
+  lon?: number | undefined;
+  radius_km?: number | undefined;
+}): Filter | undefined {
+  return allOf(
+    p.category && { category: p.category },
+    p.merchant && { merchant: p.merchant },
+    p.min_discount !== undefined ? { discount_pct: { gte: p.min_discount } } : undefined,
+    p.radius_km !== undefined && p.lat !== undefined && p.lon !== undefined ? { geo: { lat: p.lat, lon: p.lon, radius_km: p.radius_km } } : undefined,
+  );
+}
+
+export function originFromParams(p: { lat?: number | undefined; lon?: number | undefined }) {
+  return p.lat !== undefined && p.lon !== undefined ? { lat: p.lat, lon: p.lon } : undefined;
+}

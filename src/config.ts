@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place configuration comes from: environment variables, parsed and validated at start-up.
+ * Library code receives the typed `Config` (or the part it needs) and never reads `process.env`.
+ * Every variable, its default and meaning is listed in the README's configuration table.
+ */
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  /** @defaultValue 3000 */
+  PORT: int(0, 65535).default(3000),
+  /** @defaultValue '127.0.0.1' (Docker sets 0.0.0.0) */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where the embedded store and the inline job journal live. @defaultValue './data' */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** @defaultValue 'embedded' (LanceDB under DATA_DIR) */
+  VECTOR_STORE: z.enum(['embedded']).default('embedded'),
+  /** Rows from which the embedded store builds an ANN index. @defaultValue 20000 */
+  ANN_INDEX_THRESHOLD: int(1, 1e9).default(20_000),
+  /** BullMQ on this Redis when set; in-process jobs when unset. */
+  REDIS_URL: z.string().url().optional(),
+  /** Redis key prefix of the queues. @defaultValue 'coupon-search' */
+  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('coupon-search'),
+  /** Run an indexing worker inside the API process (set false when workers run separately). @defaultValue true */
+  WORKER_IN_API: bool.default(true),
+  /** Jobs a worker runs at once (their embeddings and writes are batched together). @defaultValue 32 */
+  WORKER_CONCURRENCY: int(1, 1000).default(32),
+  /** @defaultValue 'use-lite' */
+  EMBEDDER: z.enum(['use-lite', 'transformers']).default('use-lite'),
+  /** Hugging Face model id or folder under TRANSFORMERS_LOCAL_PATH. @defaultValue 'Xenova/all-MiniLM-L6-v2' */
+  TRANSFORMERS_MODEL: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
+  /** Folder of local transformers.js models; when set the Hub is never contacted. */
+  TRANSFORMERS_LOCAL_PATH: z.string().min(1).optional(),
+  /** Dense and lexical candidates per search. @defaultValue 200 */
+  SEARCH_CANDIDATES: int(10, 2000).default(200),
+  /** @defaultValue 2 */
+  MAX_PER_MERCHANT: int(1, 1000).default(2),
+  /** @defaultValue 0.8 */
+  MMR_LAMBDA: z.coerce.number().min(0).max(1).default(0.8),
+  /** @defaultValue 10000 */
+  QUERY_CACHE_SIZE: int(0, 10_000_000).default(10_000),
+  /** @defaultValue 1048576 (1 MiB) */
+  BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  /** Index the generated sample catalogue when the store is empty. @defaultValue true */
+  SEED_SAMPLE: bool.default(true),
+  /** @defaultValue 2400 */
+  SAMPLE_SIZE: int(1, 1_000_000).default(2400),
+  /** @defaultValue 'info' */
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  server: { port: number; host: string; bodyLimitBytes: number };
+  dataDir: string;
+  store: { kind: 'embedded'; dir: string; annThreshold: number };
+  queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; journalPath: string };
+  embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
+  search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
+  sample: { seed: boolean; size: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Builds the config from an environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES },
+    dataDir,
+    store: { kind: e.VECTOR_STORE, dir: path.join(dataDir, 'lancedb'), annThreshold: e.ANN_INDEX_THRESHOLD },
+    queue: {
+      redisUrl: e.REDIS_URL,
+      prefix: e.QUEUE_PREFIX,
+      workerInApi: e.WORKER_IN_API,
+      concurrency: e.WORKER_CONCURRENCY,
+      journalPath: path.join(dataDir, 'jobs.jsonl'),
+    },
+    embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
+    search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, queryCacheSize: e.QUERY_CACHE_SIZE },
+    sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,215 @@
+import { startBullWorker, BullQueue } from '../indexer/bullmq-queue.ts';
+import { createIndexer, type Indexer } from '../indexer/handler.ts';
+import { InlineQueue } from '../indexer/inline-queue.ts';
+import type { IndexJob } from '../indexer/jobs.ts';
+import type { JobInfo, JobQueue, RetryPolicy } from '../indexer/queue.ts';
+import type { Config } from './config.ts';
+import type { Coupon } from './domain/coupon.ts';
+import type { Filter } from './domain/filter.ts';
+import type { GeoPoint } from './domain/geo.ts';
+import { createEmbedder } from './embed/create-embedder.ts';
+import { EmbeddingService } from './embed/embedding-service.ts';
+import { NotFoundError, ReindexRequiredError } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { SearchDeps } from './search/context.ts';
+import { runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
+import { toResponse, type SearchResponse } from './search/results.ts';
+import { fusedScorer } from './search/stages/rank.ts';
+import { createStore } from './store/create-store.ts';
+import { describeSpace, sameSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
+import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
+
+export interface EngineOptions {
+  config: Config;
+  logger: Logger;
+  /** Run indexing jobs in this process (always true for the inline queue). */
+  runWorker: boolean;
+  /** Overrides for tests (short backoff, short locks). */
+  retry?: RetryPolicy;
+  lockDurationMs?: number;
+  /** Debounce of index maintenance after writes. */
+  optimizeDelayMs?: number;
+}
+
+export interface SearchInput {
+  query: string;
+  filter?: Filter | undefined;
+  origin?: GeoPoint | undefined;
+  limit: number;
+  offset: number;
+  explain: boolean;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+/**
+ * The application: one embedder, one store, one queue, the search pipeline, wired from config.
+ * The HTTP API, the worker process and the CLIs all drive the engine through these methods.
+ */
+export class Engine {
+  private worker: { close(): Promise<void> } | undefined;
+  private reindexMessage: string | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly store: VectorStore,
+    readonly embeddings: EmbeddingService,
+    readonly space: VectorSpace,
+    private storedSpace: VectorSpace,
+    readonly indexer: Indexer,
+    readonly queue: JobQueue,
+  ) {
+    this.checkSpace();
+  }
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const { config, logger } = options;
+    const embedder = createEmbedder(config.embedder);
+    await embedder.ready();
+    const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
+    const store = createStore(config.store);
+    const storedSpace = await store.open(space);
+    const embeddings = new EmbeddingService(embedder, { queryCacheSize: config.search.queryCacheSize });
+    // The indexer needs the engine's view of the stored space; the engine is built right after.
+    let engine: Engine | undefined;
+    const indexer = createIndexer({
+      store,
+      embeddings,
+      space,
+      storedSpace: () => engine?.storedSpace ?? storedSpace,
+      onReindexed: (s) => engine?.markReindexed(s),
+      logger: logger.child({ component: 'indexer' }),
+      ...(options.optimizeDelayMs !== undefined && { optimizeDelayMs: options.optimizeDelayMs }),
+    });
+    const queue: JobQueue = config.queue.redisUrl
+      ? new BullQueue({ redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, ...(options.retry && { retry: options.retry }) })
+      : await InlineQueue.open({
+          handler: indexer.handle,
+          concurrency: config.queue.concurrency,
+          journalPath: config.queue.journalPath,
+          logger: logger.child({ component: 'queue' }),
+          ...(options.retry && { retry: options.retry }),
+        });
+    engine = new Engine(config, logger, store, embeddings, space, storedSpace, indexer, queue);
+    if (config.queue.redisUrl && options.runWorker) {
+      engine.worker = startBullWorker({
+        redisUrl: config.queue.redisUrl,
+        prefix: config.queue.prefix,
+        concurrency: config.queue.concurrency,
+        handler: indexer.handle,
+        logger: logger.child({ component: 'worker' }),
+        ...(options.lockDurationMs !== undefined && { lockDurationMs: options.lockDurationMs }),
+      });
+    }
+    return engine;
+  }
+
+  private async deps(): Promise<SearchDeps> {
+    if (this.reindexMessage) {
+      // Another process (a worker's reindex) may have rebuilt the store since.
+      const stored = (await this.store.stats()).space;
+      if (stored) this.markReindexed(stored);
+      if (this.reindexMessage) throw new ReindexRequiredError(this.reindexMessage);
+    }
+    return {
+      store: this.store,
+      embeddings: this.embeddings,
+      scorer: fusedScorer,
+      settings: this.config.search,
+    };
+  }
+
+  async search(input: SearchInput): Promise<SearchResponse> {
+    const ctx = await runPipeline(SEARCH_STAGES, { ...input, now: new Date() }, await this.deps());
+    return toResponse(ctx);
+  }
+
+  async similar(id: string, input: Omit<SearchInput, 'query'>): Promise<SearchResponse> {
+    const ctx = await runPipeline(SIMILAR_STAGES, { ...input, query: '', seedId: id, now: new Date() }, await this.deps());
+    return toResponse(ctx);
+  }
+
+  async getCoupon(id: string): Promise<Coupon> {
+    const found = (await this.store.get([id])).get(id);
+    if (!found) throw new NotFoundError('coupon', id);
+    return found.coupon;
+  }
+
+  /** Queues one upsert job per coupon; returns the job ids. */
+  upsertCoupons(coupons: readonly Coupon[]): Promise<string[]> {
+    return this.queue.enqueue(coupons.map((coupon): IndexJob => ({ type: 'upsert', coupon })));
+  }
+
+  async deleteCoupon(id: string): Promise<string> {
+    const [jobId] = await this.queue.enqueue([{ type: 'delete', id, requestedAt: Date.now() }]);
+    return jobId!;
+  }
+
+  async reindex(): Promise<string> {
+    const [jobId] = await this.queue.enqueue([{ type: 'reindex', requestedAt: Date.now() }]);
+    return jobId!;
+  }
+
+  async job(id: string): Promise<JobInfo> {
+    const info = await this.queue.get(id);
+    if (!info) throw new NotFoundError('job', id);
+    return info;
+  }
+
+  async readiness(): Promise<Readiness> {
+    const checks: Readiness['checks'] = {};
+    const probe = async (name: string, fn: () => Promise<string | undefined>) => {
+      try {
+        const detail = await fn();
+        checks[name] = { ok: true, ...(detail && { detail }) };
+      } catch (error) {
+        checks[name] = { ok: false, detail: (error as Error).message };
+      }
+    };
+    await Promise.all([
+      probe('store', async () => {
+        const s = await this.store.stats();
+        return `${this.store.kind}: ${s.count} coupons${s.annIndexed ? ', ANN index' : ', exact search'}`;
+      }),
+      probe('embedder', async () => describeSpace(this.space)),
+      probe('queue', async () => {
+        await this.queue.ping();
+        return this.queue.kind;
+      }),
+      probe('vector_space', async () => {
+        await this.deps();
+        return undefined;
+      }),
+    ]);
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  /** Stops taking work, finishes running jobs and flushes batched writes. */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    await this.indexer.close();
+    await this.store.close();
+    await this.embeddings.embedder.close();
+  }
+
+  private markReindexed(space: VectorSpace): void {
+    this.storedSpace = space;
+    this.checkSpace();
+  }
+
+  private checkSpace(): void {
+    if (sameSpace(this.storedSpace, this.space)) {
+      this.reindexMessage = undefined;
+      return;
+    }
+    this.reindexMessage =
+      `the store holds vectors from ${describeSpace(this.storedSpace)} but the embedder is ${describeSpace(this.space)}; ` +
+      'search is off until `npm run reindex` rebuilds the vectors';
+    this.logger.error(this.reindexMessage);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Server } from 'node:http';
+import { createApp } from './api/app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { Engine } from './engine.ts';
+import { createLogger, type Logger } from './log.ts';
+import { generateCatalogue } from './sample/catalogue.ts';
+import { ProgressBar } from './util/progress.ts';
+
+/** `npm start`: the API on embedded defaults, with the sample catalogue indexed on first run. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const engine = await Engine.start({ config, logger, runWorker: !config.queue.redisUrl || config.queue.workerInApi });
+  const app = createApp(engine);
+  const server = app.listen(config.server.port, config.server.host);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
+  logger.info({ url, store: engine.store.kind, queue: engine.queue.kind, embedder: engine.space.embedderId }, 'listening');
+  installShutdown(server, engine, logger);
+
+  if (config.sample.seed && (await engine.store.stats()).count === 0) await seedSample(engine, config.sample.size);
+  const stats = await engine.store.stats();
+  process.stderr.write(
+    `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` +
+      `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n\n`,
+  );
+}
+
+async function seedSample(engine: Engine, size: number): Promise<void> {
+  const coupons = generateCatalogue({ size });
+  await engine.upsertCoupons(coupons);
+  const bar = new ProgressBar('indexing sample catalogue', coupons.length);
+  for (;;) {
+    const c = await engine.queue.counts();
+    const pending = c.waiting + c.active + c.delayed;
+    bar.update(coupons.length - Math.min(pending, coupons.length));
+    if (pending === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await engine.indexer.flush();
+}
+
+function installShutdown(server: Server, engine: Engine, logger: Logger): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests and jobs');
+    // Stop accepting, let in-flight requests finish, then stop the queue and flush writes.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await engine.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+import type { SearchContext, SearchDeps, SearchRequest, Stage } from './context.ts';
+import { diversifyByMerchant } from './stages/diversify.ts';
+import { embedQuery } from './stages/embed.ts';
+import { fuseByReciprocalRank } from './stages/fuse.ts';
+import { pageResults } from './stages/page.ts';
+import { rankCandidates } from './stages/rank.ts';
+import { retrieveByQuery, retrieveSimilar } from './stages/retrieve.ts';
+
+/** The search path, in order. Each stage is a plain function over the context. */
+export const SEARCH_STAGES: readonly Stage[] = [embedQuery, retrieveByQuery, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+
+/** "Similar coupons": the same path from the fusion on, fed by the seed coupon's neighbours. */
+export const SIMILAR_STAGES: readonly Stage[] = [retrieveSimilar, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+
+export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps): Promise<SearchContext> {
+  let ctx: SearchContext = { request, candidates: [], total: 0, timings: {}, notes: {} };
+  for (const stage of stages) {
+    const started = performance.now();
+    ctx = await stage.run(ctx, deps);
+    ctx.timings[stage.name] = performance.now() - started;
+  }
+  return ctx;
+}

@@ -1,0 +1,11 @@
+import type { Config } from '../config.ts';
+import { LanceDbStore } from './lancedb/lancedb-store.ts';
+import type { VectorStore } from './vector-store.ts';
+
+/** The only place that knows which store adapter runs; engine code sees the VectorStore port. */
+export function createStore(config: Config['store']): VectorStore {
+  switch (config.kind) {
+    case 'embedded':
+      return new LanceDbStore({ dir: config.dir, annThreshold: config.annThreshold });
+  }
+}

@@ -1,0 +1,60 @@
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createApp } from '../../src/api/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { Engine } from '../../src/engine.ts';
+import { createLogger } from '../../src/log.ts';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestServer {
+  engine: Engine;
+  config: Config;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Env for an isolated engine: its own data dir and, with Redis, its own queue prefix. */
+export function testEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_SAMPLE: 'false', QUEUE_PREFIX: `test-${randomUUID()}`, ...extra };
+}
+
+/** A real engine and HTTP server on an ephemeral port. */
+export async function startServer(env: Record<string, string>, options: { runWorker?: boolean } = {}): Promise<TestServer> {
+  const config = loadConfig(env);
+  const engine = await Engine.start({
+    config,
+    logger: createLogger(config.logLevel),
+    runWorker: options.runWorker ?? true,
+    retry: { attempts: 3, backoffMs: 50 },
+    optimizeDelayMs: 200,
+  });
+  const server = createApp(engine).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    engine,
+    config,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise((r) => server.close(r));
+      await engine.close();
+    },
+  };
+}
+
+export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
