@@ -207,9 +207,10 @@ export class Engine {
       this.reindexMessage = undefined;
       return;
     }
-    this.reindexMessage =
+    const message =
       `the store holds vectors from ${describeSpace(this.storedSpace)} but the embedder is ${describeSpace(this.space)}; ` +
-      'search is off until `npm run reindex` rebuilds the vectors';
-    this.logger.error(this.reindexMessage);
+      'search is off until `npm run reindex` (or POST /v1/reindex) rebuilds the vectors';
+    if (message !== this.reindexMessage) this.logger.error(message);
+    this.reindexMessage = message;
   }
 }

@@ -59,27 +59,48 @@ export const geoRadiusSchema = z.strictObject({
   radius_km: z.number().gt(0, 'must be > 0').max(20_000, 'must be ≤ 20000'),
 });
 
-export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
-  z.union([
-    z.strictObject({ and: z.array(filterSchema).min(1).max(50) }),
-    z.strictObject({ or: z.array(filterSchema).min(1).max(50) }),
-    z.strictObject({ not: filterSchema }),
-    z.strictObject({ id: list(idSchema) }),
-    z.strictObject({ category: list(value) }),
-    z.strictObject({ merchant: list(value) }),
-    z.strictObject({ region: list(value) }),
-    z.strictObject({ tags_any: list(value) }),
-    z.strictObject({ tags_all: list(value) }),
-    z.strictObject({ discount_kind: list(z.enum(DISCOUNT_KINDS)) }),
-    z.strictObject({ status: list(z.enum(COUPON_STATUSES)) }),
-    z.strictObject({ discount_pct: rangeSchema }),
-    z.strictObject({ final_price: rangeSchema }),
-    z.strictObject({ valid_at: z.iso.datetime({ offset: true }) }),
-    z.strictObject({ geo: geoRadiusSchema }),
-    z.strictObject({ online: z.boolean() }),
-    z.strictObject({ in_store: z.boolean() }),
-  ], { error: 'not a filter node: expected one key of and, or, not, id, category, merchant, region, tags_any, tags_all, discount_kind, status, discount_pct, final_price, valid_at, geo, online, in_store' }),
-).refine((f) => depth(f) <= MAX_DEPTH, `filters nest at most ${MAX_DEPTH} levels`);
+/**
+ * Each node is validated by the schema of its one key, so errors carry the full path of the bad
+ * field (`filter.and.1.geo.radius_km`) instead of a vague "no union member matched".
+ */
+const NODE_SCHEMAS: Record<string, z.ZodType> = {
+  and: z.array(z.lazy(() => filterSchema)).min(1).max(50),
+  or: z.array(z.lazy(() => filterSchema)).min(1).max(50),
+  not: z.lazy(() => filterSchema),
+  id: list(idSchema),
+  category: list(value),
+  merchant: list(value),
+  region: list(value),
+  tags_any: list(value),
+  tags_all: list(value),
+  discount_kind: list(z.enum(DISCOUNT_KINDS)),
+  status: list(z.enum(COUPON_STATUSES)),
+  discount_pct: rangeSchema,
+  final_price: rangeSchema,
+  valid_at: z.iso.datetime({ offset: true }),
+  geo: geoRadiusSchema,
+  online: z.boolean(),
+  in_store: z.boolean(),
+};
+const NODE_KEYS = Object.keys(NODE_SCHEMAS).join(', ');
+
+export const filterSchema: z.ZodType<Filter> = z
+  .unknown()
+  .transform((input, ctx) => {
+    const keys = input && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input) : [];
+    if (keys.length !== 1 || !NODE_SCHEMAS[keys[0]!]) {
+      ctx.addIssue({ code: 'custom', message: `a filter node is an object with exactly one of: ${NODE_KEYS}` });
+      return z.NEVER;
+    }
+    const key = keys[0]!;
+    const result = NODE_SCHEMAS[key]!.safeParse((input as Record<string, unknown>)[key]);
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [key, ...issue.path] });
+      return z.NEVER;
+    }
+    return { [key]: result.data } as Filter;
+  })
+  .refine((f) => depth(f) <= MAX_DEPTH, `filters nest at most ${MAX_DEPTH} levels`) as unknown as z.ZodType<Filter>;
 
 function depth(f: Filter): number {
   if ('and' in f) return 1 + Math.max(0, ...f.and.map(depth));

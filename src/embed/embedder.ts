@@ -13,11 +13,17 @@ export interface Embedder {
   close(): Promise<void>;
 }
 
+/**
+ * Scales `v` to unit length in place. A vector with no direction (a text made only of words the
+ * model does not know pools to zeros, or NaN) becomes the uniform unit vector: such texts carry no
+ * meaning for the model, so they sit together instead of poisoning cosine scores with NaN.
+ */
 export function l2normalize(v: Float32Array): Float32Array {
   let sum = 0;
   for (const x of v) sum += x * x;
   const norm = Math.sqrt(sum);
-  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] = v[i]! / norm;
+  if (norm > 0 && Number.isFinite(norm)) for (let i = 0; i < v.length; i++) v[i] = v[i]! / norm;
+  else v.fill(1 / Math.sqrt(v.length));
   return v;
 }
 

@@ -1,5 +1,5 @@
 import { UnavailableError } from '../errors.ts';
-import type { Embedder } from './embedder.ts';
+import { l2normalize, type Embedder } from './embedder.ts';
 
 export interface TransformersEmbedderOptions {
   /** A Hugging Face model id (`Xenova/all-MiniLM-L6-v2`) or a folder name under `localModelPath`. */
@@ -45,9 +45,10 @@ export class TransformersEmbedder implements Embedder {
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const extract = await this.load();
-    const output = await extract([...texts], { pooling: this.options.pooling ?? 'mean', normalize: true });
+    // Normalised here rather than by the pipeline, which turns an all-unknown text into NaN.
+    const output = await extract([...texts], { pooling: this.options.pooling ?? 'mean', normalize: false });
     const dims = output.dims.at(-1)!;
-    const vectors = texts.map((_, i) => output.data.slice(i * dims, (i + 1) * dims));
+    const vectors = texts.map((_, i) => l2normalize(Float32Array.from(output.data.subarray(i * dims, (i + 1) * dims))));
     output.dispose?.();
     return vectors;
   }
@@ -68,7 +69,7 @@ export class TransformersEmbedder implements Embedder {
         const extract = (await pipeline('feature-extraction', this.options.model, {
           dtype: this.options.dtype ?? 'fp32',
         })) as unknown as FeatureExtractor;
-        const probe = await extract(['dimension probe'], { pooling: this.options.pooling ?? 'mean', normalize: true });
+        const probe = await extract(['dimension probe'], { pooling: this.options.pooling ?? 'mean', normalize: false });
         this.dimsValue = probe.dims.at(-1)!;
         return extract;
       } catch (cause) {

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dot } from '../../src/embed/embedder.ts';
+import { EmbeddingService } from '../../src/embed/embedding-service.ts';
+import { TransformersEmbedder } from '../../src/embed/transformers-embedder.ts';
+import { UseLiteEmbedder } from '../../src/embed/use-lite/use-lite-embedder.ts';
+import { describeEmbedder } from '../contract/embedder.contract.ts';
+import { SHARED_DIR } from '../support/tmp.ts';
+
+const TINY = path.join(SHARED_DIR, 'models');
+const tinyMissing = existsSync(path.join(TINY, 'tiny-word-vectors/onnx/model.onnx')) ? undefined : `${TINY}/tiny-word-vectors not found (../shared is absent)`;
+
+describeEmbedder('Universal Sentence Encoder Lite (offline default)', () => new UseLiteEmbedder());
+describeEmbedder('transformers.js on ../shared/models/tiny-word-vectors', () => new TransformersEmbedder({ model: 'tiny-word-vectors', localModelPath: TINY }), {
+  ...(tinyMissing && { skip: tinyMissing }),
+});
+
+describe('USE-lite understands paraphrase that shares no words', () => {
+  it('matches a query to the offer that means the same', async () => {
+    const e = new UseLiteEmbedder();
+    const [query, oil, pizza, haircut] = await e.embed(['car service', 'Full synthetic oil change, $20 off', 'Large pepperoni pizza, 50% off', "Men's haircut and beard trim"]);
+    expect(dot(query!, oil!)).toBeGreaterThan(dot(query!, pizza!));
+    expect(dot(query!, oil!)).toBeGreaterThan(dot(query!, haircut!));
+  });
+});
+
+describe('transformers.js offline', () => {
+  it.skipIf(Boolean(tinyMissing))('fails fast, naming the model, when a local model is missing', async () => {
+    const e = new TransformersEmbedder({ model: 'no-such-model', localModelPath: TINY });
+    await expect(e.ready()).rejects.toThrow(/no-such-model/);
+  });
+});
+
+describe('EmbeddingService', () => {
+  it('caches query vectors and batches concurrent documents into shared model calls', async () => {
+    const inner = new UseLiteEmbedder();
+    const calls: number[] = [];
+    const counting = { ...inner, id: inner.id, dims: inner.dims, ready: () => inner.ready(), close: () => inner.close(), embed: (t: readonly string[]) => (calls.push(t.length), inner.embed(t)) };
+    const service = new EmbeddingService(counting, { batchSize: 64 });
+    const a = await service.embedQuery('pizza  tonight');
+    const b = await service.embedQuery(' pizza tonight ');
+    expect(b).toBe(a);
+    expect(calls).toEqual([1]);
+    const docs = Array.from({ length: 20 }, (_, i) => `coupon ${i}`);
+    const out = await Promise.all(docs.map((d) => service.embedDocuments([d])));
+    expect(out.flat()).toHaveLength(20);
+    expect(calls.slice(1)).toEqual([20]);
+  });
+});

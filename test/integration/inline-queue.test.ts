@@ -1,0 +1,89 @@
+/** The embedded default's queue: nothing accepted is lost across a crash; retries; failed jobs kept. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { InlineQueue } from '../../indexer/inline-queue.ts';
+import type { IndexJob } from '../../indexer/jobs.ts';
+import { createLogger } from '../../src/log.ts';
+import { makeCoupon } from '../support/coupons.ts';
+import { tempDir } from '../support/tmp.ts';
+
+const logger = createLogger('silent');
+const upsert = (id: string, version = 1): IndexJob => ({ type: 'upsert', coupon: makeCoupon(id, { version }) });
+
+describe('InlineQueue', () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => cleanup?.());
+
+  it('replays jobs that were accepted but not finished when the process died', async () => {
+    const t = await tempDir('inline-queue-');
+    cleanup = t.cleanup;
+    const journalPath = `${t.dir}/jobs.jsonl`;
+    // First "process": accepts three jobs, finishes one, then dies with two in flight.
+    let calls = 0;
+    const hang = new Promise<never>(() => {});
+    const first = await InlineQueue.open({ journalPath, concurrency: 1, logger, handler: async () => (++calls === 1 ? 'ok' : hang) });
+    const ids = await first.enqueue([upsert('a'), upsert('b'), upsert('c')]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await first.get(ids[0]!))!.state).toBe('completed');
+    // (no close: the process is gone)
+    const seen: string[] = [];
+    const second = await InlineQueue.open({
+      journalPath,
+      concurrency: 4,
+      logger,
+      handler: async (job) => {
+        seen.push(job.type === 'upsert' ? job.coupon.id : job.type);
+        return 'ok';
+      },
+    });
+    await second.drained(5000);
+    expect(seen.sort()).toEqual(['b', 'c']);
+    await second.close();
+    // A third start has nothing left to do.
+    const third = await InlineQueue.open({ journalPath, concurrency: 1, logger, handler: async () => expect.fail('nothing to replay') });
+    expect(await third.counts()).toMatchObject({ waiting: 0, active: 0 });
+    await third.close();
+  });
+
+  it('retries with exponential backoff, keeps jobs that fail for good, and can retry them', async () => {
+    const t = await tempDir('inline-queue-');
+    cleanup = t.cleanup;
+    const attempts: number[] = [];
+    let healthy = false;
+    const queue = await InlineQueue.open({
+      journalPath: `${t.dir}/jobs.jsonl`,
+      concurrency: 2,
+      logger,
+      retry: { attempts: 3, backoffMs: 20 },
+      handler: async () => {
+        attempts.push(Date.now());
+        if (!healthy) throw new Error('store down');
+        return 'ok';
+      },
+    });
+    const [id] = await queue.enqueue([upsert('x')]);
+    await queue.drained(5000);
+    expect(attempts).toHaveLength(3);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(attempts[1]! - attempts[0]!); // backoff grows
+    const [failed] = await queue.failed();
+    expect(failed).toMatchObject({ id, state: 'failed', attempts: 3, error: 'store down' });
+    healthy = true;
+    expect(await queue.retryFailed()).toBe(1);
+    await queue.drained(5000);
+    expect((await queue.get(id!))!.state).toBe('completed');
+    await queue.close();
+  });
+
+  it('enqueues the same coupon version once', async () => {
+    const t = await tempDir('inline-queue-');
+    cleanup = t.cleanup;
+    let runs = 0;
+    const queue = await InlineQueue.open({ journalPath: `${t.dir}/jobs.jsonl`, concurrency: 1, logger, handler: async () => ++runs });
+    const a = await queue.enqueue([upsert('x', 5), upsert('x', 5)]);
+    const b = await queue.enqueue([upsert('x', 5), upsert('x', 6)]);
+    await queue.drained(5000);
+    expect(a[0]).toBe(a[1]);
+    expect(b[0]).toBe(a[0]);
+    expect(runs).toBe(2);
+    await queue.close();
+  });
+});
