@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -30,6 +31,8 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(32),
   /** @defaultValue 'use-lite' */
   EMBEDDER: z.enum(['use-lite', 'transformers']).default('use-lite'),
+  /** Threads that embed documents while indexing with USE-lite (0: the main thread). @defaultValue the number of CPUs, at most 4 */
+  EMBED_THREADS: int(0, 64).default(Math.min(4, availableParallelism())),
   /** Hugging Face model id or folder under TRANSFORMERS_LOCAL_PATH. @defaultValue 'Xenova/all-MiniLM-L6-v2' */
   TRANSFORMERS_MODEL: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
   /** Folder of local transformers.js models; when set the Hub is never contacted. */
@@ -60,6 +63,7 @@ export interface Config {
   store: { kind: 'embedded'; dir: string; annThreshold: number };
   queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; journalPath: string };
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
+  embedThreads: number;
   search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
   sample: { seed: boolean; size: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -92,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
     search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, queryCacheSize: e.QUERY_CACHE_SIZE },
+    embedThreads: e.EMBED_THREADS,
     sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
     logLevel: e.LOG_LEVEL,
   };

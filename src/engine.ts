@@ -8,6 +8,7 @@ import type { Coupon } from './domain/coupon.ts';
 import type { Filter } from './domain/filter.ts';
 import type { GeoPoint } from './domain/geo.ts';
 import { createEmbedder } from './embed/create-embedder.ts';
+import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, ReindexRequiredError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -73,7 +74,16 @@ export class Engine {
     const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
     const store = createStore(config.store);
     const storedSpace = await store.open(space);
-    const embeddings = new EmbeddingService(embedder, { queryCacheSize: config.search.queryCacheSize });
+    // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
+    // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
+    // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.
+    const threads = config.embedder.kind === 'use-lite' ? config.embedThreads : 0;
+    const pool = threads > 0 ? new EmbedderPool(config.embedder, threads, embedder.id, embedder.dims) : undefined;
+    await pool?.ready();
+    const embeddings = new EmbeddingService(embedder, {
+      queryCacheSize: config.search.queryCacheSize,
+      ...(pool && { documentEmbedder: pool, concurrency: pool.threads }),
+    });
     // The indexer needs the engine's view of the stored space; the engine is built right after.
     let engine: Engine | undefined;
     const indexer = createIndexer({
@@ -194,7 +204,7 @@ export class Engine {
     await this.queue.close();
     await this.indexer.close();
     await this.store.close();
-    await this.embeddings.embedder.close();
+    await this.embeddings.close();
   }
 
   private markReindexed(space: VectorSpace): void {

@@ -3,6 +3,10 @@ import { LruCache } from '../util/lru.ts';
 import type { Embedder } from './embedder.ts';
 
 export interface EmbeddingServiceOptions {
+  /** Embeds documents (e.g. an EmbedderPool over several threads). @defaultValue the query embedder */
+  documentEmbedder?: Embedder;
+  /** Document batches in flight at once. @defaultValue 1 */
+  concurrency?: number;
   /** Query vectors kept in memory. @defaultValue 10000 */
   queryCacheSize?: number;
   /** Documents embedded per model call. @defaultValue 64 */
@@ -16,10 +20,18 @@ export interface EmbeddingServiceOptions {
 export class EmbeddingService {
   private readonly cache: LruCache<string, Float32Array>;
   private readonly batcher: MicroBatcher<string, Float32Array>;
+  private readonly documents: Embedder;
 
   constructor(readonly embedder: Embedder, options: EmbeddingServiceOptions = {}) {
     this.cache = new LruCache(options.queryCacheSize ?? 10_000);
-    this.batcher = new MicroBatcher({ run: (texts) => this.embedInChunks(texts, options.batchSize ?? 64), maxBatch: options.batchSize ?? 64, maxWaitMs: 5 });
+    const documents = (this.documents = options.documentEmbedder ?? embedder);
+    const size = options.batchSize ?? 64;
+    this.batcher = new MicroBatcher({
+      run: (texts) => embedInChunks(documents, texts, size),
+      maxBatch: size,
+      maxWaitMs: 5,
+      concurrency: options.concurrency ?? 1,
+    });
   }
 
   async embedQuery(text: string): Promise<Float32Array> {
@@ -35,9 +47,15 @@ export class EmbeddingService {
     return this.batcher.submit(texts);
   }
 
-  private async embedInChunks(texts: string[], size: number): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += size) out.push(...(await this.embedder.embed(texts.slice(i, i + size))));
-    return out;
+  async close(): Promise<void> {
+    await this.batcher.flush();
+    await this.embedder.close();
+    if (this.documents !== this.embedder) await this.documents.close();
   }
+}
+
+async function embedInChunks(embedder: Embedder, texts: string[], size: number): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < texts.length; i += size) out.push(...(await embedder.embed(texts.slice(i, i + size))));
+  return out;
 }

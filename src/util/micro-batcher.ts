@@ -9,6 +9,8 @@ export interface MicroBatcherOptions<I, O> {
   maxBatch?: number;
   /** @defaultValue 10 */
   maxWaitMs?: number;
+  /** Batches that may run at once (e.g. one per embedding thread). @defaultValue 1 */
+  concurrency?: number;
 }
 
 interface Pending<I, O> {
@@ -21,13 +23,17 @@ export class MicroBatcher<I, O> {
   private queue: Array<Pending<I, O>> = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private active = 0;
+  private readonly ready: Array<Array<Pending<I, O>>> = [];
+  private readonly idle: Array<() => void> = [];
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
+  private readonly concurrency: number;
 
   constructor(private readonly options: MicroBatcherOptions<I, O>) {
     this.maxBatch = options.maxBatch ?? 64;
     this.maxWaitMs = options.maxWaitMs ?? 10;
+    this.concurrency = options.concurrency ?? 1;
   }
 
   submit(items: I[]): Promise<O[]> {
@@ -40,16 +46,28 @@ export class MicroBatcher<I, O> {
     });
   }
 
-  /** Runs what is queued now (batches run one after another, never concurrently). */
+  /** Starts what is queued now and resolves once every started batch has finished. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.queue;
+    if (this.queue.length > 0) this.ready.push(this.queue);
     this.queue = [];
     this.queued = 0;
-    if (batch.length === 0) return this.running;
-    this.running = this.running.then(() => this.runBatch(batch));
-    return this.running;
+    this.startReady();
+    if (this.active === 0 && this.ready.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private startReady(): void {
+    while (this.active < this.concurrency && this.ready.length > 0) {
+      const batch = this.ready.shift()!;
+      this.active++;
+      void this.runBatch(batch).finally(() => {
+        this.active--;
+        this.startReady();
+        if (this.active === 0 && this.ready.length === 0) for (const resolve of this.idle.splice(0)) resolve();
+      });
+    }
   }
 
   private async runBatch(batch: Array<Pending<I, O>>): Promise<void> {

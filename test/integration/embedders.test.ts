@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dot } from '../../src/embed/embedder.ts';
+import { EmbedderPool } from '../../src/embed/embedder-pool.ts';
 import { EmbeddingService } from '../../src/embed/embedding-service.ts';
 import { TransformersEmbedder } from '../../src/embed/transformers-embedder.ts';
 import { UseLiteEmbedder } from '../../src/embed/use-lite/use-lite-embedder.ts';
@@ -12,6 +13,7 @@ const TINY = path.join(SHARED_DIR, 'models');
 const tinyMissing = existsSync(path.join(TINY, 'tiny-word-vectors/onnx/model.onnx')) ? undefined : `${TINY}/tiny-word-vectors not found (../shared is absent)`;
 
 describeEmbedder('Universal Sentence Encoder Lite (offline default)', () => new UseLiteEmbedder());
+describeEmbedder('USE-lite in a pool of two worker threads', () => new EmbedderPool({ kind: 'use-lite' }, 2, 'use-lite@1', 512));
 describeEmbedder('transformers.js on ../shared/models/tiny-word-vectors', () => new TransformersEmbedder({ model: 'tiny-word-vectors', localModelPath: TINY }), {
   ...(tinyMissing && { skip: tinyMissing }),
 });

@@ -16,7 +16,8 @@ export interface TestServer {
 
 /** Env for an isolated engine: its own data dir and, with Redis, its own queue prefix. */
 export function testEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_SAMPLE: 'false', QUEUE_PREFIX: `test-${randomUUID()}`, ...extra };
+  // One embedding thread: exercises the pool without oversubscribing two cores shared by parallel test files.
+  return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_SAMPLE: 'false', EMBED_THREADS: '1', QUEUE_PREFIX: `test-${randomUUID()}`, ...extra };
 }
 
 /** A real engine and HTTP server on an ephemeral port. */
