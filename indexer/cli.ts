@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', 'coupon-search-cli');
+  const logger = createLogger(config.logLevel, 'coupon-search-cli');
   // Only a reindex needs this process to run jobs (inline), or a worker to exist (BullMQ).
   const engine = await Engine.start({ config, logger, runWorker: command === 'reindex' && !config.queue.redisUrl });
   try {

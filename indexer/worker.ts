@@ -12,8 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.queue.redisUrl) throw new ConfigError('REDIS_URL: required for a separate worker (without Redis, jobs run inside the API process)');
   const logger = createLogger(config.logLevel, 'coupon-search-worker');
-  const lockDurationMs = process.env.WORKER_LOCK_MS ? Number(process.env.WORKER_LOCK_MS) : undefined;
-  const engine = await Engine.start({ config, logger, runWorker: true, ...(lockDurationMs && { lockDurationMs }) });
+  const engine = await Engine.start({ config, logger, runWorker: true });
   logger.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
   let stopping = false;
   const stop = async (signal: string) => {

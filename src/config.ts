@@ -29,6 +29,8 @@ const envSchema = z.object({
   WORKER_IN_API: bool.default(true),
   /** Jobs a worker runs at once (their embeddings and writes are batched together). @defaultValue 32 */
   WORKER_CONCURRENCY: int(1, 1000).default(32),
+  /** How long a BullMQ job lock lasts: a crashed worker's jobs go back to the queue after this. @defaultValue 30000 */
+  WORKER_LOCK_MS: int(1000, 3_600_000).default(30_000),
   /** @defaultValue 'use-lite' */
   EMBEDDER: z.enum(['use-lite', 'transformers']).default('use-lite'),
   /** Threads that embed documents while indexing with USE-lite (0: the main thread). @defaultValue the number of CPUs, at most 4 */
@@ -61,7 +63,7 @@ export interface Config {
   server: { port: number; host: string; bodyLimitBytes: number };
   dataDir: string;
   store: { kind: 'embedded'; dir: string; annThreshold: number };
-  queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; journalPath: string };
+  queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; lockDurationMs: number; journalPath: string };
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
   search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
@@ -92,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prefix: e.QUEUE_PREFIX,
       workerInApi: e.WORKER_IN_API,
       concurrency: e.WORKER_CONCURRENCY,
+      lockDurationMs: e.WORKER_LOCK_MS,
       journalPath: path.join(dataDir, 'jobs.jsonl'),
     },
     embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },

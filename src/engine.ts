@@ -12,7 +12,7 @@ import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, ReindexRequiredError } from './errors.ts';
 import type { Logger } from './log.ts';
-import type { SearchDeps } from './search/context.ts';
+import type { SearchContext, SearchDeps } from './search/context.ts';
 import { runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import { fusedScorer } from './search/stages/rank.ts';
@@ -25,9 +25,8 @@ export interface EngineOptions {
   logger: Logger;
   /** Run indexing jobs in this process (always true for the inline queue). */
   runWorker: boolean;
-  /** Overrides for tests (short backoff, short locks). */
+  /** Override for tests (short backoff). */
   retry?: RetryPolicy;
-  lockDurationMs?: number;
   /** Debounce of index maintenance after writes. */
   optimizeDelayMs?: number;
 }
@@ -39,6 +38,11 @@ export interface SearchInput {
   limit: number;
   offset: number;
   explain: boolean;
+}
+
+export interface SearchOutcome {
+  response: SearchResponse;
+  timings: SearchContext['timings'];
 }
 
 export interface Readiness {
@@ -112,7 +116,7 @@ export class Engine {
         concurrency: config.queue.concurrency,
         handler: indexer.handle,
         logger: logger.child({ component: 'worker' }),
-        ...(options.lockDurationMs !== undefined && { lockDurationMs: options.lockDurationMs }),
+        lockDurationMs: config.queue.lockDurationMs,
       });
     }
     return engine;
@@ -133,14 +137,15 @@ export class Engine {
     };
   }
 
-  async search(input: SearchInput): Promise<SearchResponse> {
+  /** Runs the search pipeline; `timings` (ms per stage) feed the Server-Timing header and metrics. */
+  async search(input: SearchInput): Promise<SearchOutcome> {
     const ctx = await runPipeline(SEARCH_STAGES, { ...input, now: new Date() }, await this.deps());
-    return toResponse(ctx);
+    return { response: toResponse(ctx), timings: ctx.timings };
   }
 
-  async similar(id: string, input: Omit<SearchInput, 'query'>): Promise<SearchResponse> {
+  async similar(id: string, input: Omit<SearchInput, 'query'>): Promise<SearchOutcome> {
     const ctx = await runPipeline(SIMILAR_STAGES, { ...input, query: '', seedId: id, now: new Date() }, await this.deps());
-    return toResponse(ctx);
+    return { response: toResponse(ctx), timings: ctx.timings };
   }
 
   async getCoupon(id: string): Promise<Coupon> {

@@ -1,25 +1,32 @@
 import type Router from '@koa/router';
-import type { Engine } from '../../engine.ts';
+import type { Context } from 'koa';
+import type { Engine, SearchOutcome } from '../../engine.ts';
 import { parseOrThrow } from '../../domain/validation.ts';
 import { readJson } from '../body.ts';
 import { filterFromParams, originFromParams, parseId, parseQuery, searchBodySchema, searchQuerySchema, similarQuerySchema } from '../params.ts';
+
+/** Answers with the response and a Server-Timing header of the pipeline's stages. */
+function send(ctx: Context, outcome: SearchOutcome): void {
+  ctx.set('Server-Timing', Object.entries(outcome.timings).map(([stage, ms]) => `${stage};dur=${ms.toFixed(2)}`).join(', '));
+  ctx.body = outcome.response;
+}
 
 export function searchRoutes(router: Router, engine: Engine, bodyLimit: number): void {
 
   router.get('/v1/search', async (ctx) => {
     const p = parseQuery(searchQuerySchema, ctx.query);
-    ctx.body = await engine.search({ query: p.q, filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain });
+    send(ctx, await engine.search({ query: p.q, filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
   });
 
   router.post('/v1/search', async (ctx) => {
     const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
-    ctx.body = await engine.search({ query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain });
+    send(ctx, await engine.search({ query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
   });
 
   router.get('/v1/coupons/:id/similar', async (ctx) => {
     const id = parseId(ctx.params.id);
     const p = parseQuery(similarQuerySchema, ctx.query);
-    ctx.body = await engine.similar(id, { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain });
+    send(ctx, await engine.similar(id, { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
   });
 
 }
