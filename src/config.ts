@@ -17,8 +17,15 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Where the embedded store and the inline job journal live. @defaultValue './data' */
   DATA_DIR: z.string().min(1).default('./data'),
-  /** @defaultValue 'embedded' (LanceDB under DATA_DIR) */
-  VECTOR_STORE: z.enum(['embedded']).default('embedded'),
+  /** `embedded`: LanceDB under DATA_DIR; `qdrant`: the Qdrant server at QDRANT_URL. @defaultValue 'embedded' */
+  VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
+  /** Required with VECTOR_STORE=qdrant, e.g. http://127.0.0.1:6333 */
+  QDRANT_URL: z.string().url().optional(),
+  QDRANT_API_KEY: z.string().min(1).optional(),
+  /** The alias the engine uses; collections behind it are `<alias>_v<N>`. @defaultValue 'coupons' */
+  QDRANT_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).default('coupons'),
+  /** @defaultValue 10000 */
+  QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Rows from which the embedded store builds an ANN index. @defaultValue 20000 */
   ANN_INDEX_THRESHOLD: int(1, 1e9).default(20_000),
   /** BullMQ on this Redis when set; in-process jobs when unset. */
@@ -62,7 +69,9 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   server: { port: number; host: string; bodyLimitBytes: number };
   dataDir: string;
-  store: { kind: 'embedded'; dir: string; annThreshold: number };
+  store:
+    | { kind: 'embedded'; dir: string; annThreshold: number }
+    | { kind: 'qdrant'; url: string; apiKey: string | undefined; collection: string; timeoutMs: number };
   queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; lockDurationMs: number; journalPath: string };
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
@@ -84,11 +93,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.VECTOR_STORE === 'qdrant' && !e.QDRANT_URL) throw new ConfigError('invalid configuration:\n  QDRANT_URL: required when VECTOR_STORE=qdrant');
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES },
     dataDir,
-    store: { kind: e.VECTOR_STORE, dir: path.join(dataDir, 'lancedb'), annThreshold: e.ANN_INDEX_THRESHOLD },
+    store:
+      e.VECTOR_STORE === 'qdrant'
+        ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY, collection: e.QDRANT_COLLECTION, timeoutMs: e.QDRANT_TIMEOUT_MS }
+        : { kind: 'embedded', dir: path.join(dataDir, 'lancedb'), annThreshold: e.ANN_INDEX_THRESHOLD },
     queue: {
       redisUrl: e.REDIS_URL,
       prefix: e.QUEUE_PREFIX,

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { LanceDbStore } from './lancedb/lancedb-store.ts';
+import { QdrantStore } from './qdrant/qdrant-store.ts';
 import type { VectorStore } from './vector-store.ts';
 
 /** The only place that knows which store adapter runs; engine code sees the VectorStore port. */
@@ -7,5 +8,7 @@ export function createStore(config: Config['store']): VectorStore {
   switch (config.kind) {
     case 'embedded':
       return new LanceDbStore({ dir: config.dir, annThreshold: config.annThreshold });
+    case 'qdrant':
+      return new QdrantStore({ url: config.url, apiKey: config.apiKey, alias: config.collection, timeoutMs: config.timeoutMs });
   }
 }

@@ -8,7 +8,13 @@ describe('config', () => {
     expect(config.queue.redisUrl).toBeUndefined();
     expect(config.embedder).toEqual({ kind: 'use-lite' });
     expect(config.search.candidates).toBe(200);
-    expect(config.store.dir.endsWith('data/lancedb')).toBe(true);
+    expect(config.store).toMatchObject({ kind: 'embedded', annThreshold: 20000 });
+    expect(config.store.kind === 'embedded' && config.store.dir.endsWith('data/lancedb')).toBe(true);
+  });
+
+  it('needs QDRANT_URL for the Qdrant store', () => {
+    expect(() => loadConfig({ VECTOR_STORE: 'qdrant' })).toThrow(/QDRANT_URL/);
+    expect(loadConfig({ VECTOR_STORE: 'qdrant', QDRANT_URL: 'http://127.0.0.1:6333' }).store).toMatchObject({ kind: 'qdrant', collection: 'coupons' });
   });
 
   it('names every bad variable at start-up', () => {

@@ -4,6 +4,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { matchesFilter } from '../../domain/filter.ts';
 import { UnavailableError } from '../../errors.ts';
 import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
+import { chunks } from '../../util/chunks.ts';
 import { compileFilter, sqlString } from './filter-sql.ts';
 import { couponSchema, fromDoc, toFloat32, toRow } from './rows.ts';
 
@@ -295,10 +296,6 @@ async function writeVersioned(table: lancedb.Table, docs: readonly IndexedCoupon
     );
   }
   return { written: fresh.map((d) => d.coupon.id), stale };
-}
-
-function* chunks<T>(items: readonly T[], size: number): Iterable<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
 /** Maps LanceDB's I/O failures to the domain's UnavailableError, once, at the adapter boundary. */
