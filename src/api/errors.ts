@@ -19,7 +19,8 @@ export function errorHandler(logger: Logger) {
         ctx.status = error.status;
         ctx.body = { error: { code: error.code, message: error.message, ...(error.details !== undefined && { details: error.details }) } };
         if (error instanceof UnavailableError) ctx.set('Retry-After', String(error.retryAfterSeconds));
-        if (error.status >= 500) logger.warn({ err: error, path: ctx.path }, error.message);
+        // Expected operational errors: one line with the code, no stack.
+        if (error.status >= 500) logger.warn({ code: error.code, path: ctx.path }, error.message);
         return;
       }
       const status = (error as { status?: number }).status;

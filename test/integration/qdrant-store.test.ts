@@ -79,6 +79,32 @@ if (specMissing) {
     });
   });
 
+  describe('failures', () => {
+    it('retries 5xx and 429 with backoff, and fails fast on a 4xx', async () => {
+      const emulator = new QdrantEmulator(validator!);
+      const store = new QdrantStore({ url: await emulator.start(), attempts: 4 });
+      await store.open({ embedderId: 'x', dims: 4, textVersion: 1 });
+      emulator.failNext(503, 429, 500);
+      const started = Date.now();
+      expect((await store.stats()).count).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200 + 400 + 800); // exponential backoff
+      emulator.failNext(400);
+      await expect(store.stats()).rejects.toMatchObject({ code: 'unavailable', status: 503 });
+      emulator.failNext(503, 503, 503, 503);
+      await expect(store.stats()).rejects.toThrow(/after 4 attempts/);
+      await emulator.stop();
+    });
+
+    it('creates the users collection for user embeddings beside the coupons', async () => {
+      const emulator = new QdrantEmulator(validator!);
+      const store = new QdrantStore({ url: await emulator.start(), alias: 'shop' });
+      await store.open({ embedderId: 'x', dims: 4, textVersion: 1 });
+      const created = emulator.requests.find((r) => r.method === 'PUT' && r.path === '/collections/shop_users');
+      expect(created?.body).toEqual({ vectors: { user: { size: 64, distance: 'Dot' } } });
+      await emulator.stop();
+    });
+  });
+
   describe('start-up checks', () => {
     it('refuses a server older than the Query API, naming the version', async () => {
       const emulator = new QdrantEmulator(validator!, '1.9.2');

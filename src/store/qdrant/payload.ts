@@ -13,6 +13,8 @@ export const SPARSE = 'bm25';
 /** Room for the recommender's coupon vectors beside the text vector. */
 export const CF = 'cf';
 export const CF_DIMS = 64;
+/** The vector of a user in the `<alias>_users` collection. */
+export const USER = 'user';
 
 export const PAYLOAD_INDEXES: ReadonlyArray<[field: string, schema: 'keyword' | 'float' | 'datetime' | 'geo' | 'bool']> = [
   ['coupon_id', 'keyword'],

@@ -4,7 +4,7 @@ import { ReindexRequiredError, UnavailableError } from '../../errors.ts';
 import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
 import { chunks } from '../../util/chunks.ts';
 import { toQdrantFilter } from './filter.ts';
-import { CF, CF_DIMS, DENSE, documentSparse, PAYLOAD_INDEXES, pointId, querySparse, SPARSE, toPayload } from './payload.ts';
+import { CF, CF_DIMS, DENSE, USER, documentSparse, PAYLOAD_INDEXES, pointId, querySparse, SPARSE, toPayload } from './payload.ts';
 
 export interface QdrantStoreOptions {
   url: string;
@@ -58,6 +58,7 @@ export class QdrantStore implements VectorStore {
     if (major !== 1 || minor < MIN_SERVER[1]) {
       throw new UnavailableError('qdrant', `server ${version} is not supported: need 1.${MIN_SERVER[1]} or newer in the 1.x line`);
     }
+    await this.ensureUsersCollection();
     const current = await this.liveCollection();
     if (!current) {
       const name = `${this.alias}_v1`;
@@ -160,6 +161,17 @@ export class QdrantStore implements VectorStore {
       const coupon = (p.payload as Payload).coupon!;
       return { id: coupon.id, score: p.score, coupon, vector: options.withVectors ? denseOf(p.vector) : undefined };
     });
+  }
+
+  /** Where the recommender's user embeddings live, beside the coupons (same space as `cf`). */
+  get usersCollection(): string {
+    return `${this.alias}_users`;
+  }
+
+  private async ensureUsersCollection(): Promise<void> {
+    const { exists } = await this.call(() => this.client.collectionExists(this.usersCollection));
+    if (exists) return;
+    await this.call(() => this.client.createCollection(this.usersCollection, { vectors: { [USER]: { size: CF_DIMS, distance: 'Dot' } } }));
   }
 
   private async liveCollection(): Promise<string | undefined> {

@@ -37,6 +37,12 @@ export class QdrantEmulator {
   private readonly aliases = new Map<string, string>();
   private server: Server | undefined;
   private operationId = 0;
+  private failures: number[] = [];
+
+  /** The next requests answer with these statuses instead (to test retries). */
+  failNext(...statuses: number[]): void {
+    this.failures.push(...statuses);
+  }
 
   constructor(private readonly validator: OpenApiValidator, private readonly version = '1.19.0') {}
 
@@ -66,6 +72,8 @@ export class QdrantEmulator {
     record.requestErrors = guarded(() => this.validator.validateRequest(req.method!, url.pathname, url.searchParams, body));
     this.requests.push(record);
     const started = performance.now();
+    const injected = this.failures.shift();
+    if (injected !== undefined) return { status: injected, body: { status: { error: `injected ${injected}` }, time: 0 } };
     let status = 200;
     let result: unknown;
     try {
@@ -89,10 +97,12 @@ export class QdrantEmulator {
     if (seg[0] !== 'collections' || !seg[1]) throw httpError(404, `no route ${method} ${path}`);
     const name = seg[1];
     const rest = seg.slice(2).join('/');
+    if (rest === 'exists' && method === 'GET' && !this.collections.has(this.aliases.get(name) ?? name)) return { exists: false };
     if (rest === '' && method === 'PUT') return this.createCollection(name, body);
     if (rest === '' && method === 'DELETE') return this.collections.delete(name);
     const c = this.collection(name);
     if (rest === '' && method === 'GET') return this.info(c);
+    if (rest === 'exists' && method === 'GET') return { exists: true };
     if (rest === 'index' && method === 'PUT') {
       c.payloadSchema[body.field_name] = body.field_schema;
       return this.updated();
