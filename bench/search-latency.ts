@@ -4,7 +4,7 @@
  *
  *   npm run bench:search [-- --sizes 10000,100000 --queries 300]
  *
- * Inputs: the seeded sample catalogue (generated), USE-lite embeddings (cached in bench/.cache
+ * Inputs: the seeded sample catalogue (generated), USE-lite embeddings (cached in .cache
  * after the first run), LanceDB in a temp dir, the real HTTP server. Requests are sequential
  * (latency, not throughput). Each query string is distinct, so the query-embedding cache never hits.
  * Output: a markdown table, then one JSON line.

@@ -1,0 +1,153 @@
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { CouponEvent } from '../domain/event.ts';
+import { decay, emptyCounts, EXCLUDING, POSITIVE, type AppendResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
+
+type Line = { op: 'event'; e: CouponEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
+
+interface Decayed {
+  value: number;
+  at: number;
+}
+
+/**
+ * The embedded event store: an append-only JSON-lines file (fsync'd before a write is
+ * acknowledged) with in-memory indexes rebuilt from it at start-up. One process at a time; use
+ * PostgreSQL when several API processes accept events.
+ */
+export class FileEventStore implements EventStore {
+  readonly kind = 'file';
+  private file: FileHandle | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+  private readonly events = new Map<string, CouponEvent>();
+  private readonly counted = new Set<string>();
+  private readonly counters = new Map<string, Map<string, Decayed>>();
+  private readonly affinity = new Map<string, { categories: Map<string, Decayed>; merchants: Map<string, Decayed> }>();
+  private readonly excluded = new Map<string, Set<string>>();
+  private readonly positives = new Map<string, Array<{ coupon: string; ts: number }>>();
+
+  constructor(private readonly filePath: string) {}
+
+  async open(): Promise<void> {
+    await mkdir(path.dirname(this.filePath), { recursive: true });
+    let text = '';
+    try {
+      text = await readFile(this.filePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    for (const raw of text.split('\n')) {
+      if (!raw.trim()) continue;
+      let line: Line;
+      try {
+        line = JSON.parse(raw) as Line;
+      } catch {
+        continue; // a torn last line after a crash
+      }
+      if (line.op === 'event') this.index(line.e);
+      else this.fold(line.id, line.facts);
+    }
+    this.file = await open(this.filePath, 'a');
+  }
+
+  async append(events: readonly CouponEvent[]): Promise<AppendResult> {
+    const fresh: CouponEvent[] = [];
+    const duplicates: string[] = [];
+    const batch = new Set<string>();
+    for (const e of events) {
+      if (this.events.has(e.event_id) || batch.has(e.event_id)) duplicates.push(e.event_id);
+      else {
+        batch.add(e.event_id);
+        fresh.push(e);
+      }
+    }
+    await this.write(fresh.map((e): Line => ({ op: 'event', e })));
+    for (const e of fresh) this.index(e);
+    return { inserted: fresh.map((e) => e.event_id), duplicates };
+  }
+
+  async applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<number> {
+    const todo = [...new Set(eventIds)].filter((id) => this.events.has(id) && !this.counted.has(id));
+    if (todo.length === 0) return 0;
+    const known = await facts([...new Set(todo.map((id) => this.events.get(id)!.coupon_id))]);
+    const lines = todo.map((id): Line => {
+      const f = known.get(this.events.get(id)!.coupon_id);
+      return { op: 'counted', id, ...(f && { facts: f }) };
+    });
+    await this.write(lines);
+    for (const l of lines) if (l.op === "counted") this.fold(l.id, l.facts);
+    return todo.length;
+  }
+
+  async couponStats(couponIds: readonly string[], at = new Date()): Promise<Map<string, CouponStats>> {
+    const out = new Map<string, CouponStats>();
+    for (const id of couponIds) {
+      const c = this.counters.get(id);
+      if (!c) continue;
+      const counts = emptyCounts();
+      for (const [type, d] of c) counts[type as keyof typeof counts] = d.value * decay(d.at, at.getTime());
+      out.set(id, { couponId: id, counts });
+    }
+    return out;
+  }
+
+  async userAffinity(userId: string, at = new Date()): Promise<UserAffinity> {
+    const a = this.affinity.get(userId);
+    const decayed = (m: Map<string, Decayed> | undefined) => Object.fromEntries([...(m ?? [])].map(([k, d]) => [k, d.value * decay(d.at, at.getTime())]));
+    const recent = [...(this.positives.get(userId) ?? [])].sort((x, y) => y.ts - x.ts).map((p) => p.coupon);
+    return { userId, categories: decayed(a?.categories), merchants: decayed(a?.merchants), excluded: [...(this.excluded.get(userId) ?? [])], recent: [...new Set(recent)].slice(0, 20) };
+  }
+
+  async count(): Promise<number> {
+    return this.events.size;
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    await this.file?.close();
+    this.file = undefined;
+  }
+
+  private write(lines: Line[]): Promise<unknown> {
+    if (lines.length === 0) return this.writes;
+    const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    this.writes = this.writes.then(async () => {
+      await this.file!.appendFile(text);
+      await this.file!.sync(); // acknowledged means on disk
+    });
+    return this.writes;
+  }
+
+  private index(e: CouponEvent): void {
+    this.events.set(e.event_id, e);
+    if (POSITIVE.has(e.type)) {
+      const list = this.positives.get(e.user_id) ?? [];
+      list.push({ coupon: e.coupon_id, ts: Date.parse(e.ts) });
+      this.positives.set(e.user_id, list);
+    }
+  }
+
+  /** Folds one event into the decayed counters (the same arithmetic as the PostgreSQL adapter). */
+  private fold(id: string, facts: { categories: string[]; merchantId: string } | undefined): void {
+    const e = this.events.get(id);
+    if (!e || this.counted.has(id)) return;
+    this.counted.add(id);
+    const ts = Date.parse(e.ts);
+    const bump = (m: Map<string, Decayed>, key: string) => {
+      const d = m.get(key);
+      if (!d) m.set(key, { value: 1, at: ts });
+      else if (ts >= d.at) m.set(key, { value: d.value * decay(d.at, ts) + 1, at: ts });
+      else d.value += decay(ts, d.at);
+    };
+    const c = this.counters.get(e.coupon_id) ?? new Map<string, Decayed>();
+    this.counters.set(e.coupon_id, c);
+    bump(c, e.type);
+    if (EXCLUDING.has(e.type)) this.excluded.set(e.user_id, (this.excluded.get(e.user_id) ?? new Set()).add(e.coupon_id));
+    if (facts && POSITIVE.has(e.type)) {
+      const a = this.affinity.get(e.user_id) ?? { categories: new Map(), merchants: new Map() };
+      this.affinity.set(e.user_id, a);
+      for (const cat of facts.categories) bump(a.categories, cat);
+      bump(a.merchants, facts.merchantId);
+    }
+  }
+}

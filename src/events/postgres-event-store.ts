@@ -1,0 +1,154 @@
+import pg from 'pg';
+import type { CouponEvent } from '../domain/event.ts';
+import { UnavailableError } from '../errors.ts';
+import { decay, emptyCounts, EXCLUDING, HALF_LIFE_DAYS, POSITIVE, type AppendResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
+
+export interface PostgresEventStoreOptions {
+  url: string;
+  /** Prefix of the tables (tests use a unique one). @defaultValue 'cs_' */
+  tablePrefix?: string;
+}
+
+/**
+ * Events in PostgreSQL: one table keyed by event_id (a replay is an `ON CONFLICT DO NOTHING`), a
+ * `counted` flag so the counters job folds each event in exactly once, and counter tables holding
+ * exponentially decayed sums (value, as-of time) that are decayed again when read.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly t: { events: string; counters: string; affinity: string; exclusions: string };
+
+  constructor(options: PostgresEventStoreOptions) {
+    this.pool = new pg.Pool({ connectionString: options.url, max: 5, connectionTimeoutMillis: 3000 });
+    this.pool.on('error', () => undefined); // surfaced on the next query
+    const p = options.tablePrefix ?? 'cs_';
+    if (!/^[a-z_][a-z0-9_]{0,30}$/.test(p)) throw new Error(`tablePrefix: must be a lower-case SQL identifier prefix, got '${p}'`);
+    this.t = { events: `${p}events`, counters: `${p}coupon_counters`, affinity: `${p}user_affinity`, exclusions: `${p}user_exclusions` };
+  }
+
+  async open(): Promise<void> {
+    const { events, counters, affinity, exclusions } = this.t;
+    await this.query(`
+      CREATE TABLE IF NOT EXISTS ${events} (
+        event_id text PRIMARY KEY, user_id text NOT NULL, coupon_id text NOT NULL, type text NOT NULL,
+        ts timestamptz NOT NULL, query_id text, position integer, context jsonb,
+        received_at timestamptz NOT NULL DEFAULT now(), counted boolean NOT NULL DEFAULT false);
+      CREATE INDEX IF NOT EXISTS ${events}_user_ts ON ${events} (user_id, ts DESC);
+      CREATE INDEX IF NOT EXISTS ${events}_uncounted ON ${events} (event_id) WHERE NOT counted;
+      CREATE TABLE IF NOT EXISTS ${counters} (coupon_id text NOT NULL, type text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (coupon_id, type));
+      CREATE TABLE IF NOT EXISTS ${affinity} (user_id text NOT NULL, kind text NOT NULL, key text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (user_id, kind, key));
+      CREATE TABLE IF NOT EXISTS ${exclusions} (user_id text NOT NULL, coupon_id text NOT NULL, PRIMARY KEY (user_id, coupon_id));`);
+  }
+
+  async append(events: readonly CouponEvent[]): Promise<AppendResult> {
+    if (events.length === 0) return { inserted: [], duplicates: [] };
+    const cols = ['event_id', 'user_id', 'coupon_id', 'type', 'ts', 'query_id', 'position', 'context'];
+    const values: unknown[] = [];
+    const rows = events.map((e, i) => {
+      values.push(e.event_id, e.user_id, e.coupon_id, e.type, e.ts, e.query_id ?? null, e.position ?? null, e.context ? JSON.stringify(e.context) : null);
+      return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
+    });
+    const res = await this.query(`INSERT INTO ${this.t.events} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, values);
+    const inserted = new Set(res.rows.map((r) => r.event_id as string));
+    return { inserted: [...inserted], duplicates: events.map((e) => e.event_id).filter((id) => !inserted.has(id)) };
+  }
+
+  async applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<number> {
+    if (eventIds.length === 0) return 0;
+    const client = await this.connect();
+    try {
+      await client.query('BEGIN');
+      // Claiming the rows and updating the counters commit together: each event counts once.
+      const claimed = await client.query(`UPDATE ${this.t.events} SET counted = true WHERE event_id = ANY($1) AND NOT counted RETURNING user_id, coupon_id, type, ts`, [eventIds]);
+      const known = await facts([...new Set(claimed.rows.map((r) => r.coupon_id as string))]);
+      const halfLife = HALF_LIFE_DAYS * 86_400;
+      const bump = (table: string, keyCols: string[]) => `
+        INSERT INTO ${table} (${keyCols.join(', ')}, value, at) VALUES (${keyCols.map((_, i) => `$${i + 1}`).join(', ')}, $${keyCols.length + 2}, $${keyCols.length + 1})
+        ON CONFLICT (${keyCols.join(', ')}) DO UPDATE SET
+          value = CASE WHEN EXCLUDED.at >= ${table}.at
+            THEN ${table}.value * power(0.5, extract(epoch from EXCLUDED.at - ${table}.at) / ${halfLife}) + EXCLUDED.value
+            ELSE ${table}.value + EXCLUDED.value * power(0.5, extract(epoch from ${table}.at - EXCLUDED.at) / ${halfLife}) END,
+          at = GREATEST(${table}.at, EXCLUDED.at)`;
+      for (const e of claimed.rows as Array<{ user_id: string; coupon_id: string; type: string; ts: Date }>) {
+        await client.query(bump(this.t.counters, ['coupon_id', 'type']), [e.coupon_id, e.type, e.ts, 1]);
+        if (EXCLUDING.has(e.type as never)) await client.query(`INSERT INTO ${this.t.exclusions} VALUES ($1, $2) ON CONFLICT DO NOTHING`, [e.user_id, e.coupon_id]);
+        const f = known.get(e.coupon_id);
+        if (f && POSITIVE.has(e.type as never)) {
+          for (const c of f.categories) await client.query(bump(this.t.affinity, ['user_id', 'kind', 'key']), [e.user_id, 'category', c, e.ts, 1]);
+          await client.query(bump(this.t.affinity, ['user_id', 'kind', 'key']), [e.user_id, 'merchant', f.merchantId, e.ts, 1]);
+        }
+      }
+      await client.query('COMMIT');
+      return claimed.rowCount ?? 0;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw mapError(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async couponStats(couponIds: readonly string[], at = new Date()): Promise<Map<string, CouponStats>> {
+    const out = new Map<string, CouponStats>();
+    if (couponIds.length === 0) return out;
+    const res = await this.query(`SELECT coupon_id, type, value, at FROM ${this.t.counters} WHERE coupon_id = ANY($1)`, [couponIds]);
+    for (const r of res.rows as Array<{ coupon_id: string; type: string; value: number; at: Date }>) {
+      const s = out.get(r.coupon_id) ?? { couponId: r.coupon_id, counts: emptyCounts() };
+      s.counts[r.type as keyof typeof s.counts] = r.value * decay(r.at.getTime(), at.getTime());
+      out.set(r.coupon_id, s);
+    }
+    return out;
+  }
+
+  async userAffinity(userId: string, at = new Date()): Promise<UserAffinity> {
+    const [aff, excl, recent] = await Promise.all([
+      this.query(`SELECT kind, key, value, at FROM ${this.t.affinity} WHERE user_id = $1`, [userId]),
+      this.query(`SELECT coupon_id FROM ${this.t.exclusions} WHERE user_id = $1`, [userId]),
+      this.query(`SELECT coupon_id, max(ts) AS last FROM ${this.t.events} WHERE user_id = $1 AND type = ANY($2) GROUP BY coupon_id ORDER BY last DESC LIMIT 20`, [userId, [...POSITIVE]]),
+    ]);
+    const result: UserAffinity = { userId, categories: {}, merchants: {}, excluded: excl.rows.map((r) => r.coupon_id), recent: recent.rows.map((r) => r.coupon_id) };
+    for (const r of aff.rows as Array<{ kind: string; key: string; value: number; at: Date }>) {
+      (r.kind === 'category' ? result.categories : result.merchants)[r.key] = r.value * decay(r.at.getTime(), at.getTime());
+    }
+    return result;
+  }
+
+  async count(): Promise<number> {
+    return Number((await this.query(`SELECT count(*) AS n FROM ${this.t.events}`)).rows[0].n);
+  }
+
+  /** Drops this store's tables (tests). */
+  async drop(): Promise<void> {
+    await this.query(`DROP TABLE IF EXISTS ${Object.values(this.t).join(', ')}`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+
+  private async query(sql: string, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.pool.query(sql, values);
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+}
+
+/** Connection failures become UnavailableError (503, retry); SQL errors stay errors. */
+function mapError(error: unknown): Error {
+  const code = (error as { code?: string }).code ?? '';
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|57P0\d|08\d\d\d)$/.test(code) || /timeout|terminated|Connection/i.test((error as Error).message)) {
+    return new UnavailableError('event store', (error as Error).message, { cause: error });
+  }
+  return error as Error;
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type * as TF from '@tensorflow/tfjs';
+import { tfRuntime } from '../embed/tf-runtime.ts';
+import type { Interaction } from './interactions.ts';
+import type { TwoTowerRecommender } from './two-tower.ts';
+
+/**
+ * A trained recommender on disk: each tower is a TF.js Layers model (`model.json` + `weights.bin`,
+ * loadable on its own, in Node or a browser with `tf.loadLayersModel`), beside `metadata.json`
+ * (version, dims, input schema, vocabulary sizes, training-data fingerprint, metrics).
+ *
+ *   <dir>/metadata.json
+ *   <dir>/user_tower/model.json, weights.bin
+ *   <dir>/item_tower/model.json, weights.bin
+ */
+export const TOWERS = ['user_tower', 'item_tower'] as const;
+
+export interface RecommenderMetadata {
+  name: 'two-tower-hybrid';
+  version: string;
+  created_at: string;
+  dataset: string;
+  dims: number;
+  inputs: Record<(typeof TOWERS)[number], Array<{ name: string; shape: number[]; dtype: string }>>;
+  features: Record<string, unknown>;
+  vocabulary: { users: number; items: number; unknown_index: 0 };
+  data_fingerprint: string;
+  training: unknown;
+  options: unknown;
+  metrics: Record<string, number>;
+}
+
+/** SHA-256 over the sorted interactions: the same data gives the same fingerprint. */
+export function fingerprint(interactions: readonly Interaction[]): string {
+  const h = createHash('sha256');
+  for (const x of [...interactions].sort((a, b) => a.user - b.user || a.item - b.item || a.ts - b.ts)) h.update(`${x.user},${x.item},${x.ts}\n`);
+  return `sha256:${h.digest('hex')}`;
+}
+
+export async function saveLayersModel(model: TF.LayersModel, dir: string): Promise<void> {
+  const tf = await tfRuntime();
+  await mkdir(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = artifacts.weightData as ArrayBuffer;
+      const json = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+      await writeFile(path.join(dir, 'weights.bin'), Buffer.from(weights));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+    }),
+  );
+}
+
+export async function loadLayersModel(dir: string): Promise<TF.LayersModel> {
+  const tf = await tfRuntime();
+  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+  const weights = await readFile(path.join(dir, json.weightsManifest[0].paths[0]));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+}
+
+export async function saveRecommender(
+  dir: string,
+  model: TwoTowerRecommender,
+  info: { dataset: string; interactions: readonly Interaction[]; metrics: object; features: Record<string, unknown> },
+): Promise<RecommenderMetadata> {
+  const towers = model.towers!;
+  await saveLayersModel(towers.user, path.join(dir, 'user_tower'));
+  await saveLayersModel(towers.item, path.join(dir, 'item_tower'));
+  const describe = (m: TF.LayersModel) => m.inputs.map((i) => ({ name: i.name, shape: i.shape.map((d) => d ?? -1), dtype: i.dtype }));
+  const userIdInput = towers.user.getLayer('user_embedding').getConfig() as { inputDim: number };
+  const itemIdInput = towers.item.getLayer('item_embedding').getConfig() as { inputDim: number };
+  const metadata: RecommenderMetadata = {
+    name: 'two-tower-hybrid',
+    version: `1.0.0+${new Date().toISOString().slice(0, 10)}`,
+    created_at: new Date().toISOString(),
+    dataset: info.dataset,
+    dims: model.options.dims,
+    inputs: { user_tower: describe(towers.user), item_tower: describe(towers.item) },
+    features: info.features,
+    vocabulary: { users: userIdInput.inputDim - 1, items: itemIdInput.inputDim - 1, unknown_index: 0 },
+    data_fingerprint: fingerprint(info.interactions),
+    training: model.report,
+    options: model.options,
+    metrics: info.metrics as Record<string, number>,
+  };
+  await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
+  return metadata;
+}
+
+export async function loadRecommender(dir: string): Promise<{ user: TF.LayersModel; item: TF.LayersModel; metadata: RecommenderMetadata }> {
+  const [user, item, metadata] = await Promise.all([
+    loadLayersModel(path.join(dir, 'user_tower')),
+    loadLayersModel(path.join(dir, 'item_tower')),
+    readFile(path.join(dir, 'metadata.json'), 'utf8').then((t) => JSON.parse(t) as RecommenderMetadata),
+  ]);
+  return { user, item, metadata };
+}

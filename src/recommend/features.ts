@@ -1,0 +1,23 @@
+import { gaussian, seededRandom } from '../util/random.ts';
+
+/**
+ * A fixed, seeded Gaussian random projection (Johnson–Lindenstrauss): keeps the geometry of text
+ * embeddings in far fewer dimensions, so the towers train several times faster on two cores.
+ * The projection matrix depends only on (inDims, outDims, seed), so serving reproduces it exactly.
+ */
+export function randomProjection(vectors: readonly Float32Array[], outDims: number, seed = 7): Float32Array[] {
+  if (vectors.length === 0) return [];
+  const inDims = vectors[0]!.length;
+  const rand = seededRandom(seed);
+  const m = Float32Array.from({ length: inDims * outDims }, () => gaussian(rand) / Math.sqrt(outDims));
+  return vectors.map((v) => {
+    const out = new Float32Array(outDims);
+    for (let i = 0; i < inDims; i++) {
+      const x = v[i]!;
+      if (x === 0) continue;
+      const row = i * outDims;
+      for (let j = 0; j < outDims; j++) out[j] = out[j]! + x * m[row + j]!;
+    }
+    return out;
+  });
+}

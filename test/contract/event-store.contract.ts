@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CouponEvent } from '../../src/domain/event.ts';
+import type { CouponFacts, EventStore } from '../../src/events/event-store.ts';
+
+export interface EventStoreHandle {
+  store: EventStore;
+  /** A second store over the same storage (a restart). */
+  reopen(): Promise<EventStore>;
+  dispose(): Promise<void>;
+}
+
+const facts: CouponFacts = async (ids) => new Map(ids.map((id) => [id, { categories: [id.startsWith('pz') ? 'food' : 'spa'], merchantId: `m-${id}` }]));
+const DAY = 86_400_000;
+const at = (daysAgo: number) => new Date(Date.UTC(2026, 5, 1) - daysAgo * DAY).toISOString();
+const ev = (id: string, user: string, coupon: string, type: CouponEvent['type'], daysAgo = 0): CouponEvent => ({ event_id: id, user_id: user, coupon_id: coupon, type, ts: at(daysAgo) });
+const NOW = new Date(Date.UTC(2026, 5, 1));
+
+/** What every event store must do. */
+export function describeEventStore(name: string, factory: () => Promise<EventStoreHandle>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let handle: EventStoreHandle | undefined;
+    const open = async () => {
+      handle = await factory();
+      await handle.store.open();
+      return handle.store;
+    };
+    afterEach(async () => {
+      await handle?.dispose();
+      handle = undefined;
+    });
+
+    it('appends once per event id: a replayed batch is reported as duplicates and stores nothing', async () => {
+      const store = await open();
+      const batch = [ev('e1', 'u1', 'pz1', 'click'), ev('e2', 'u1', 'pz1', 'impression')];
+      expect(await store.append(batch)).toEqual({ inserted: ['e1', 'e2'], duplicates: [] });
+      expect(await store.append([...batch, ev('e3', 'u2', 'sp1', 'save')])).toEqual({ inserted: ['e3'], duplicates: ['e1', 'e2'] });
+      expect(await store.count()).toBe(3);
+    });
+
+    it('counts each event exactly once, however often the counters job runs, with decay', async () => {
+      const store = await open();
+      await store.append([ev('a', 'u1', 'pz1', 'click', 14), ev('b', 'u2', 'pz1', 'click', 0), ev('c', 'u1', 'pz1', 'impression', 0)]);
+      expect(await store.applyCounters(['a', 'b', 'c'], facts)).toBe(3);
+      expect(await store.applyCounters(['a', 'b', 'c', 'unknown'], facts)).toBe(0);
+      const stats = (await store.couponStats(['pz1', 'none'], NOW)).get('pz1')!;
+      expect(stats.counts.click).toBeCloseTo(1.5, 6); // one today, one a half-life ago
+      expect(stats.counts.impression).toBeCloseTo(1, 6);
+      expect(stats.counts.redeem).toBe(0);
+    });
+
+    it('keeps user affinity by category and merchant, recent positives, and exclusions', async () => {
+      const store = await open();
+      await store.append([ev('1', 'u1', 'pz1', 'click', 2), ev('2', 'u1', 'pz2', 'redeem', 1), ev('3', 'u1', 'sp1', 'dismiss', 0), ev('4', 'u1', 'sp2', 'impression', 0)]);
+      await store.applyCounters(['1', '2', '3', '4'], facts);
+      const a = await store.userAffinity('u1', NOW);
+      expect(a.categories.food).toBeGreaterThan(1.8);
+      expect(a.categories.spa).toBeUndefined(); // dismissals and impressions are not affinity
+      expect(Object.keys(a.merchants).sort()).toEqual(['m-pz1', 'm-pz2']);
+      expect(a.excluded.sort()).toEqual(['pz2', 'sp1']);
+      expect(a.recent).toEqual(['pz2', 'pz1']);
+      expect((await store.userAffinity('nobody', NOW)).recent).toEqual([]);
+    });
+
+    it('keeps everything across a restart', async () => {
+      const store = await open();
+      await store.append([ev('x1', 'u9', 'pz9', 'save', 0)]);
+      await store.applyCounters(['x1'], facts);
+      await store.close();
+      const again = await handle!.reopen();
+      expect(await again.count()).toBe(1);
+      expect(await again.append([ev('x1', 'u9', 'pz9', 'save', 0)])).toEqual({ inserted: [], duplicates: ['x1'] });
+      expect(await again.applyCounters(['x1'], facts)).toBe(0);
+      expect((await again.couponStats(['pz9'], NOW)).get('pz9')!.counts.save).toBeCloseTo(1, 6);
+      handle!.store = again;
+    });
+  });
+}
