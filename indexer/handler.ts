@@ -5,10 +5,13 @@ import { embeddingText } from '../src/text/coupon-text.ts';
 import { describeSpace, type IndexedCoupon, type StoreRebuild, type VectorSpace, type VectorStore } from '../src/store/vector-store.ts';
 import { MicroBatcher } from '../src/util/micro-batcher.ts';
 import type { UpsertOutcome } from './jobs.ts';
+import type { EventStore } from '../src/events/event-store.ts';
+import { couponFacts } from '../src/events/coupon-facts.ts';
 import type { JobHandler } from './queue.ts';
 
 export interface IndexerDeps {
   store: VectorStore;
+  events: EventStore;
   embeddings: EmbeddingService;
   /** The running embedder's space. */
   space: VectorSpace;
@@ -112,6 +115,8 @@ export function createIndexer(deps: IndexerDeps): Indexer {
           return { id: job.id, deleted: true };
         case 'reindex':
           return reindex((p) => context.progress(p));
+        case 'counters':
+          return { counted: await deps.events.applyCounters(job.eventIds, (ids) => couponFacts(store, ids)) };
       }
     },
     async flush() {

@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { Coupon } from '../src/domain/coupon.ts';
 
 /** The indexing jobs. Each is idempotent: running one twice leaves the store as running it once. */
 export type IndexJob =
   | { type: 'upsert'; coupon: Coupon }
   | { type: 'delete'; id: string; requestedAt: number }
-  | { type: 'reindex'; requestedAt: number };
+  | { type: 'reindex'; requestedAt: number }
+  /** Fold newly stored events into the counters (each event exactly once, see EventStore). */
+  | { type: 'counters'; eventIds: string[] };
 
 export type UpsertOutcome = 'written' | 'stale';
 
@@ -20,5 +23,7 @@ export function jobIdOf(job: IndexJob): string {
       return `delete-${job.id}-${job.requestedAt}`;
     case 'reindex':
       return `reindex-${job.requestedAt}`;
+    case 'counters':
+      return `counters-${createHash('sha1').update(job.eventIds.join('\n')).digest('hex').slice(0, 16)}`;
   }
 }

@@ -28,6 +28,10 @@ const envSchema = z.object({
   QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Rows from which the embedded store builds an ANN index. @defaultValue 20000 */
   ANN_INDEX_THRESHOLD: int(1, 1e9).default(20_000),
+  /** Interaction events in PostgreSQL when set (shared by every process); an append-only file in DATA_DIR when unset. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** Prefix of the event tables. @defaultValue 'cs_' */
+  EVENTS_TABLE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]{0,30}$/).default('cs_'),
   /** BullMQ on this Redis when set; in-process jobs when unset. */
   REDIS_URL: z.string().url().optional(),
   /** Redis key prefix of the queues. @defaultValue 'coupon-search' */
@@ -76,6 +80,7 @@ export interface Config {
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
   search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
+  events: { kind: 'postgres'; url: string; tablePrefix: string } | { kind: 'file'; path: string };
   sample: { seed: boolean; size: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -113,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
     search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, queryCacheSize: e.QUERY_CACHE_SIZE },
     embedThreads: e.EMBED_THREADS,
+    events: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, tablePrefix: e.EVENTS_TABLE_PREFIX } : { kind: 'file', path: path.join(dataDir, 'events.jsonl') },
     sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
     logLevel: e.LOG_LEVEL,
   };

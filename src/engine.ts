@@ -17,6 +17,9 @@ import { runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts
 import { toResponse, type SearchResponse } from './search/results.ts';
 import { fusedScorer } from './search/stages/rank.ts';
 import { createStore } from './store/create-store.ts';
+import type { CouponEvent } from './domain/event.ts';
+import { createEventStore } from './events/create-event-store.ts';
+import type { EventStore } from './events/event-store.ts';
 import { describeSpace, sameSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
 import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
 
@@ -62,6 +65,7 @@ export class Engine {
     readonly config: Config,
     readonly logger: Logger,
     readonly store: VectorStore,
+    readonly events: EventStore,
     readonly embeddings: EmbeddingService,
     readonly space: VectorSpace,
     private storedSpace: VectorSpace,
@@ -78,6 +82,8 @@ export class Engine {
     const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
     const store = createStore(config.store);
     const storedSpace = await store.open(space);
+    const events = createEventStore(config.events);
+    await events.open();
     // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
     // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
     // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.
@@ -92,6 +98,7 @@ export class Engine {
     let engine: Engine | undefined;
     const indexer = createIndexer({
       store,
+      events,
       embeddings,
       space,
       storedSpace: () => engine?.storedSpace ?? storedSpace,
@@ -108,7 +115,7 @@ export class Engine {
           logger: logger.child({ component: 'queue' }),
           ...(options.retry && { retry: options.retry }),
         });
-    engine = new Engine(config, logger, store, embeddings, space, storedSpace, indexer, queue);
+    engine = new Engine(config, logger, store, events, embeddings, space, storedSpace, indexer, queue);
     if (config.queue.redisUrl && options.runWorker) {
       engine.worker = startBullWorker({
         redisUrl: config.queue.redisUrl,
@@ -169,6 +176,22 @@ export class Engine {
     return jobId!;
   }
 
+  /**
+   * Stores interaction events (a replayed event id changes nothing) and has the counters updated:
+   * by a queue job when events live in PostgreSQL (any worker can run it), inline for the
+   * embedded file store, which belongs to this process alone.
+   */
+  async recordEvents(events: readonly CouponEvent[]): Promise<{ accepted: number; duplicates: number; job_id?: string }> {
+    const { inserted, duplicates } = await this.events.append(events);
+    if (inserted.length === 0) return { accepted: 0, duplicates: duplicates.length };
+    if (this.events.kind === 'file') {
+      await this.indexer.handle({ type: 'counters', eventIds: inserted }, { progress: async () => undefined });
+      return { accepted: inserted.length, duplicates: duplicates.length };
+    }
+    const [jobId] = await this.queue.enqueue([{ type: 'counters', eventIds: inserted }]);
+    return { accepted: inserted.length, duplicates: duplicates.length, job_id: jobId! };
+  }
+
   async job(id: string): Promise<JobInfo> {
     const info = await this.queue.get(id);
     if (!info) throw new NotFoundError('job', id);
@@ -191,6 +214,7 @@ export class Engine {
         return `${this.store.kind}: ${s.count} coupons${s.annIndexed ? ', ANN index' : ', exact search'}`;
       }),
       probe('embedder', async () => describeSpace(this.space)),
+      probe('events', async () => `${this.events.kind}: ${await this.events.count()} events`),
       probe('queue', async () => {
         await this.queue.ping();
         return this.queue.kind;
@@ -209,6 +233,7 @@ export class Engine {
     await this.queue.close();
     await this.indexer.close();
     await this.store.close();
+    await this.events.close();
     await this.embeddings.close();
   }
 

@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { Engine } from '../engine.ts';
 import { errorHandler } from './errors.ts';
 import { couponRoutes } from './routes/coupons.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { searchRoutes } from './routes/search.ts';
 
@@ -16,6 +17,7 @@ export function createApp(engine: Engine): Koa {
   healthRoutes(router, engine);
   searchRoutes(router, engine, bodyLimit);
   couponRoutes(router, engine, bodyLimit);
+  eventRoutes(router, engine, bodyLimit);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -42,7 +42,7 @@ describe('HTTP API (embedded default)', () => {
     expect((await api(server.url, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
     const ready = await api(server.url, 'GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(Object.keys(ready.json.checks).sort()).toEqual(['embedder', 'queue', 'store', 'vector_space']);
+    expect(Object.keys(ready.json.checks).sort()).toEqual(['embedder', 'events', 'queue', 'store', 'vector_space']);
     expect(ready.json.checks.store.detail).toContain(`${catalogue.length} coupons`);
   });
 
@@ -104,6 +104,12 @@ describe('HTTP API (embedded default)', () => {
     ['GET', '/v1/coupons/b%27ad/similar', undefined, 'id'],
     ['GET', '/v1/jobs/%27%3B', undefined, 'id'],
     ['DELETE', '/v1/coupons/abc?wait=soon', undefined, 'wait'],
+    ['POST', '/v1/events', { events: [{ event_id: 'e1', user_id: 'u1', coupon_id: 'c1', type: 'like', ts: '2026-01-01T00:00:00Z' }] }, 'events.0.type'],
+    ['POST', '/v1/events', { events: [{ event_id: 'e1', coupon_id: 'c1', type: 'click', ts: '2026-01-01T00:00:00Z' }] }, 'events.0.user_id'],
+    ['POST', '/v1/events', { events: [{ event_id: 'e1', user_id: 'u1', coupon_id: 'c1', type: 'click', ts: '2999-01-01T00:00:00Z' }] }, 'events.0.ts'],
+    ['POST', '/v1/events', { events: [{ event_id: 'e1', user_id: 'u1', coupon_id: 'c1', type: 'click', ts: 'yesterday' }] }, 'events.0.ts'],
+    ['POST', '/v1/events', { events: Array.from({ length: 1001 }, (_, i) => ({ event_id: `e${i}`, user_id: 'u', coupon_id: 'c', type: 'click', ts: '2026-01-01T00:00:00Z' })) }, 'events'],
+    ['POST', '/v1/events', { events: [] }, 'events'],
   ])('%s %s answers 400 naming %s', async (method, path, body, field) => {
     const res = await api(server.url, method, path, body);
     expect(res.status, res.text).toBe(400);
@@ -155,6 +161,24 @@ describe('HTTP API (embedded default)', () => {
     expect(plain.status).toBe(200);
     expect(plain.json.results.length).toBeGreaterThan(0);
     expect((await api(server.url, 'GET', '/readyz')).json.checks.store.detail).toContain('coupons');
+  });
+
+  it('stores events once and counts them once: a replayed batch changes no counter', async () => {
+    const coupon = catalogue[0]!;
+    const now = Date.now();
+    const events = ['impression', 'click', 'redeem'].map((type, i) => ({ event_id: `ev-${i}`, user_id: 'shopper-1', coupon_id: coupon.id, type, ts: new Date(now - i * 1000).toISOString(), position: 0 }));
+    const first = await api(server.url, 'POST', '/v1/events', { events });
+    expect(first.status).toBe(202);
+    expect(first.json).toMatchObject({ accepted: 3, duplicates: 0 });
+    const before = (await server.engine.events.couponStats([coupon.id])).get(coupon.id)!.counts;
+    expect(before.click).toBeCloseTo(1, 3);
+    const replay = await api(server.url, 'POST', '/v1/events', { events });
+    expect(replay.json).toMatchObject({ accepted: 0, duplicates: 3 });
+    const after = (await server.engine.events.couponStats([coupon.id])).get(coupon.id)!.counts;
+    for (const type of ['impression', 'click', 'redeem'] as const) expect(after[type]).toBeCloseTo(before[type], 3);
+    const affinity = await server.engine.events.userAffinity('shopper-1');
+    expect(affinity.excluded).toEqual([coupon.id]);
+    expect(affinity.categories[coupon.categories[0]!]).toBeGreaterThan(1.9);
   });
 
   it('POST /v1/search takes the filter AST', async () => {

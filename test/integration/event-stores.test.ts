@@ -3,9 +3,9 @@ import path from 'node:path';
 import { FileEventStore } from '../../src/events/file-event-store.ts';
 import { PostgresEventStore } from '../../src/events/postgres-event-store.ts';
 import { describeEventStore } from '../contract/event-store.contract.ts';
+import { POSTGRES_URL } from '../support/server.ts';
 import { tempDir } from '../support/tmp.ts';
 
-export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 describeEventStore('append-only file (embedded)', async () => {
   const { dir, cleanup } = await tempDir('events-');

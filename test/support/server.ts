@@ -6,6 +6,7 @@ import { Engine } from '../../src/engine.ts';
 import { createLogger } from '../../src/log.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestServer {
   engine: Engine;
