@@ -1,6 +1,7 @@
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../src/log.ts';
+import { readJsonLines } from '../src/util/json-lines.ts';
 import { jobIdOf, type IndexJob } from './jobs.ts';
 import { DEFAULT_RETRY, type JobCounts, type JobHandler, type JobInfo, type JobQueue, type RetryPolicy } from './queue.ts';
 
@@ -180,21 +181,8 @@ export class InlineQueue implements JobQueue {
 
   /** Re-queues unfinished jobs, restores failed ones, and compacts the journal to just those. */
   private async replay(): Promise<void> {
-    let text = '';
-    try {
-      text = await readFile(this.options.journalPath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
     const open = new Map<string, { job: IndexJob; at: number; error?: string }>();
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      let e: JournalEntry;
-      try {
-        e = JSON.parse(line) as JournalEntry;
-      } catch {
-        continue; // a torn last line from a crash mid-append
-      }
+    for (const e of await readJsonLines<JournalEntry>(this.options.journalPath)) {
       if (e.op === 'add') open.set(e.id, { job: e.job, at: e.at });
       else if (e.op === 'done') open.delete(e.id);
       else if (open.has(e.id)) open.get(e.id)!.error = e.error;

@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent } from '../domain/event.ts';
+import { readJsonLines } from '../util/json-lines.ts';
 import { decay, emptyCounts, EXCLUDING, POSITIVE, type AppendResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
 
 type Line = { op: 'event'; e: CouponEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
@@ -30,20 +31,7 @@ export class FileEventStore implements EventStore {
 
   async open(): Promise<void> {
     await mkdir(path.dirname(this.filePath), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(this.filePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    for (const raw of text.split('\n')) {
-      if (!raw.trim()) continue;
-      let line: Line;
-      try {
-        line = JSON.parse(raw) as Line;
-      } catch {
-        continue; // a torn last line after a crash
-      }
+    for (const line of await readJsonLines<Line>(this.filePath)) {
       if (line.op === 'event') this.index(line.e);
       else this.fold(line.id, line.facts);
     }
