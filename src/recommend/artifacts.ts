@@ -75,7 +75,7 @@ export async function loadLayersModel(dir: string): Promise<TF.LayersModel> {
 export async function saveRecommender(
   dir: string,
   model: TwoTowerRecommender,
-  info: { dataset: string; interactions: readonly Interaction[]; metrics: object; features: Record<string, unknown> },
+  info: { dataset: string; interactions: readonly Interaction[]; metrics: object; features: Record<string, unknown>; vocab?: Vocab },
 ): Promise<RecommenderMetadata> {
   const towers = model.towers!;
   await saveLayersModel(towers.user, path.join(dir, 'user_tower'));
@@ -98,14 +98,23 @@ export async function saveRecommender(
     metrics: info.metrics as Record<string, number>,
   };
   await writeFile(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
+  // Index i + 1 of the id embeddings is vocab[i]; anything else is the unknown index 0.
+  if (info.vocab) await writeFile(path.join(dir, 'vocab.json'), JSON.stringify(info.vocab));
   return metadata;
 }
 
-export async function loadRecommender(dir: string): Promise<{ user: TF.LayersModel; item: TF.LayersModel; metadata: RecommenderMetadata }> {
-  const [user, item, metadata] = await Promise.all([
+/** Ids of the users and items the model was trained on, in embedding order. */
+export interface Vocab {
+  users: string[];
+  items: string[];
+}
+
+export async function loadRecommender(dir: string): Promise<{ user: TF.LayersModel; item: TF.LayersModel; metadata: RecommenderMetadata; vocab: Vocab | undefined }> {
+  const [user, item, metadata, vocab] = await Promise.all([
     loadLayersModel(path.join(dir, 'user_tower')),
     loadLayersModel(path.join(dir, 'item_tower')),
     readFile(path.join(dir, 'metadata.json'), 'utf8').then((t) => JSON.parse(t) as RecommenderMetadata),
+    readFile(path.join(dir, 'vocab.json'), 'utf8').then((t) => JSON.parse(t) as Vocab, () => undefined),
   ]);
-  return { user, item, metadata };
+  return { user, item, metadata, vocab };
 }

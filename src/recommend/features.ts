@@ -8,8 +8,7 @@ import { gaussian, seededRandom } from '../util/random.ts';
 export function randomProjection(vectors: readonly Float32Array[], outDims: number, seed = 7): Float32Array[] {
   if (vectors.length === 0) return [];
   const inDims = vectors[0]!.length;
-  const rand = seededRandom(seed);
-  const m = Float32Array.from({ length: inDims * outDims }, () => gaussian(rand) / Math.sqrt(outDims));
+  const m = projectionMatrix(inDims, outDims, seed);
   return vectors.map((v) => {
     const out = new Float32Array(outDims);
     for (let i = 0; i < inDims; i++) {
@@ -20,4 +19,17 @@ export function randomProjection(vectors: readonly Float32Array[], outDims: numb
     }
     return out;
   });
+}
+
+const matrices = new Map<string, Float32Array>();
+
+function projectionMatrix(inDims: number, outDims: number, seed: number): Float32Array {
+  const key = `${inDims}x${outDims}@${seed}`;
+  let m = matrices.get(key);
+  if (!m) {
+    const rand = seededRandom(seed);
+    m = Float32Array.from({ length: inDims * outDims }, () => gaussian(rand) / Math.sqrt(outDims));
+    matrices.set(key, m);
+  }
+  return m;
 }

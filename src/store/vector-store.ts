@@ -17,12 +17,18 @@ export interface IndexedCoupon {
   coupon: Coupon;
   /** Unit-length embedding of `embeddingText(coupon)`. */
   vector: Float32Array;
+  /** The recommender's coupon vector (BEHAVIOR_DIMS), when a recommender model is loaded. */
+  behavior?: Float32Array | undefined;
 }
+
+/** Dimension of the recommender's user and coupon vectors in every store (`cf`). */
+export const BEHAVIOR_DIMS = 64;
 
 /** A stored coupon; `vector` only when asked for. */
 export interface StoredCoupon {
   coupon: Coupon;
   vector?: Float32Array | undefined;
+  behavior?: Float32Array | undefined;
 }
 
 export interface Hit {
@@ -67,6 +73,11 @@ export interface VectorStore {
   get(ids: readonly string[], options?: { withVectors?: boolean }): Promise<Map<string, StoredCoupon>>;
   /** Nearest neighbours by cosine similarity among coupons matching the filter (applied before the search). */
   knn(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
+  /** Largest dot product with the coupons' behaviour vectors (only coupons that have one). */
+  knnBehavior(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
+  /** Stores users' behaviour vectors (replacing earlier ones). */
+  upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void>;
+  getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** BM25 full-text search among coupons matching the filter. */
   lexical(query: string, options: SearchOptions): Promise<Hit[]>;
   /** Every stored coupon, in batches (for reindexing). */

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Filter } from '../../src/domain/filter.ts';
-import type { IndexedCoupon, VectorSpace, VectorStore } from '../../src/store/vector-store.ts';
+import { BEHAVIOR_DIMS, type IndexedCoupon, type VectorSpace, type VectorStore } from '../../src/store/vector-store.ts';
+import { matchesFilter } from '../../src/domain/filter.ts';
+import { dot } from '../../src/embed/embedder.ts';
 import { makeCoupon, randomUnitVectors } from '../support/coupons.ts';
 import { exactKnn } from '../support/oracle.ts';
 
@@ -173,6 +175,37 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
         found += (await store.knn(q, { k: 10 })).filter((h) => expected.has(h.id)).length;
       }
       expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.9);
+    });
+
+    it('finds coupons by behaviour vector (dot product), only those that have one, under the filter', async () => {
+      const store = await open();
+      const docs = seededCorpus(120).map((d, i) => (i % 2 ? { ...d, behavior: randomUnitVectors(1, BEHAVIOR_DIMS, 1000 + i)[0]!.map((x) => x * (1 + (i % 5))) } : d));
+      await store.upsert(docs);
+      const [q] = randomUnitVectors(1, BEHAVIOR_DIMS, 4242);
+      const filters: Array<Filter | undefined> = [undefined, { category: ['food'] }, { geo: { lat: 40.7128, lon: -74.006, radius_km: 20 } }];
+      for (const filter of filters) {
+        const expected = docs
+          .filter((d) => d.behavior && (!filter || matchesFilter(d.coupon, filter)))
+          .map((d) => ({ id: d.coupon.id, score: dot(d.behavior!, q!) }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, 10);
+        const got = await store.knnBehavior(q!, { k: 10, filter });
+        expect(got.map((h) => h.id), JSON.stringify(filter)).toEqual(expected.map((h) => h.id));
+        got.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 4));
+      }
+      const back = await store.get(['c1', 'c2'], { withVectors: true });
+      expect(back.get('c1')!.behavior).toHaveLength(BEHAVIOR_DIMS);
+      expect(back.get('c2')!.behavior).toBeUndefined();
+    });
+
+    it('stores user vectors and replaces them', async () => {
+      const store = await open();
+      const [a, b] = randomUnitVectors(2, BEHAVIOR_DIMS, 77);
+      await store.upsertUsers(new Map([['u1', a!], ["o'brien", b!]]));
+      await store.upsertUsers(new Map([['u1', b!]]));
+      const got = await store.getUsers(['u1', "o'brien", 'nobody']);
+      expect([...got.keys()].sort()).toEqual(["o'brien", 'u1']);
+      expect(Array.from(got.get('u1')!)).toEqual(Array.from(b!).map((x) => Math.fround(x)));
     });
 
     it('scans everything and rebuilds into a new space atomically', async () => {

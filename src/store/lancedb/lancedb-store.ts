@@ -6,7 +6,8 @@ import { UnavailableError } from '../../errors.ts';
 import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
 import { chunks } from '../../util/chunks.ts';
 import { compileFilter, sqlString } from './filter-sql.ts';
-import { couponSchema, fromDoc, toFloat32, toRow } from './rows.ts';
+import { couponSchema, fromDoc, toFloat32, toRow, userSchema } from './rows.ts';
+import { dot } from '../../embed/embedder.ts';
 
 export interface LanceDbStoreOptions {
   /** Folder of the database. */
@@ -79,9 +80,15 @@ export class LanceDbStore implements VectorStore {
     const table = await this.live();
     const out = new Map<string, StoredCoupon>();
     for (const chunk of chunks([...new Set(ids)], LIST_CHUNK)) {
-      const columns = options.withVectors ? ['id', 'doc', 'vector'] : ['id', 'doc'];
+      const columns = options.withVectors ? ['id', 'doc', 'vector', 'cf', 'has_cf'] : ['id', 'doc'];
       const rows = await guard(() => table.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).select(columns).toArray());
-      for (const r of rows) out.set(r.id, { coupon: fromDoc(r.doc), vector: options.withVectors ? toFloat32(r.vector) : undefined });
+      for (const r of rows) {
+        out.set(r.id, {
+          coupon: fromDoc(r.doc),
+          vector: options.withVectors ? toFloat32(r.vector) : undefined,
+          behavior: options.withVectors && r.has_cf ? toFloat32(r.cf) : undefined,
+        });
+      }
     }
     return out;
   }
@@ -97,6 +104,33 @@ export class LanceDbStore implements VectorStore {
       const rows = await q.toArray();
       return rows.map((r) => ({ id: r.id, score: 1 - r._distance, coupon: fromDoc(r.doc), vector: options.withVectors ? toFloat32(r.vector) : undefined }));
     });
+  }
+
+  async knnBehavior(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
+    const table = await this.live();
+    return this.filtered(options, async (where, limit) => {
+      let q = table.query().nearestTo(vector).column('cf').distanceType('dot').limit(limit).where(where ? `has_cf AND ${where}` : 'has_cf');
+      q = q.select(['id', 'doc', 'cf', '_distance', ...(options.withVectors ? ['vector'] : [])]);
+      const rows = await q.toArray();
+      return rows.map((r) => ({ id: r.id, score: dot(vector, toFloat32(r.cf)), coupon: fromDoc(r.doc), vector: options.withVectors ? toFloat32(r.vector) : undefined }));
+    });
+  }
+
+  async upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void> {
+    if (vectors.size === 0) return;
+    const users = await this.usersTable();
+    await guard(() => users.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([...vectors].map(([id, vector]) => ({ id, vector }))));
+  }
+
+  async getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    if (ids.length === 0) return out;
+    const users = await this.usersTable();
+    for (const chunk of chunks([...new Set(ids)], LIST_CHUNK)) {
+      const rows = await guard(() => users.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).toArray());
+      for (const r of rows) out.set(r.id, toFloat32(r.vector));
+    }
+    return out;
   }
 
   async lexical(query: string, options: SearchOptions): Promise<Hit[]> {
@@ -117,8 +151,8 @@ export class LanceDbStore implements VectorStore {
     const table = await this.live();
     const total = await table.countRows();
     for (let offset = 0; offset < total; offset += batchSize) {
-      const rows = await guard(() => table.query().select(['id', 'doc', 'vector']).offset(offset).limit(batchSize).toArray());
-      yield rows.map((r) => ({ coupon: fromDoc(r.doc), vector: toFloat32(r.vector) }));
+      const rows = await guard(() => table.query().select(['id', 'doc', 'vector', 'cf', 'has_cf']).offset(offset).limit(batchSize).toArray());
+      yield rows.map((r) => ({ coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined }));
     }
   }
 
@@ -157,6 +191,8 @@ export class LanceDbStore implements VectorStore {
   }
 
   async close(): Promise<void> {
+    this.users?.close();
+    this.users = undefined;
     this.table?.close();
     this.db?.close();
     this.table = undefined;
@@ -203,6 +239,13 @@ export class LanceDbStore implements VectorStore {
     const indices = await table.listIndices();
     if (indices.some((i) => i.columns.includes('text'))) return;
     await guard(() => table.createIndex('text', { config: lancedb.Index.fts({ withPosition: false }), replace: true }));
+  }
+
+  private users: lancedb.Table | undefined;
+
+  private async usersTable(): Promise<lancedb.Table> {
+    this.users ??= await guard(() => this.connection().createEmptyTable('users', userSchema(), { existOk: true }));
+    return this.users;
   }
 
   private connection(): lancedb.Connection {

@@ -1,7 +1,7 @@
 import { Bool, Field, FixedSizeList, Float32, Float64, List, Schema, Utf8 } from 'apache-arrow';
 import { discountPercent, type Coupon } from '../../domain/coupon.ts';
 import { lexicalText } from '../../text/coupon-text.ts';
-import type { IndexedCoupon } from '../vector-store.ts';
+import { BEHAVIOR_DIMS, type IndexedCoupon } from '../vector-store.ts';
 import { cellsForLocations } from './geohash.ts';
 
 /**
@@ -15,6 +15,8 @@ export function couponSchema(dims: number): Schema {
     new Field('id', new Utf8(), false),
     new Field('version', new Float64(), false),
     new Field('vector', new FixedSizeList(dims, new Field('item', new Float32(), true)), false),
+    new Field('cf', new FixedSizeList(BEHAVIOR_DIMS, new Field('item', new Float32(), true)), false),
+    new Field('has_cf', new Bool(), false),
     new Field('text', new Utf8(), false),
     new Field('doc', new Utf8(), false),
     new Field('merchant_id', new Utf8(), false),
@@ -36,11 +38,13 @@ export function couponSchema(dims: number): Schema {
 
 export type CouponRow = ReturnType<typeof toRow>;
 
-export function toRow({ coupon: c, vector }: IndexedCoupon) {
+export function toRow({ coupon: c, vector, behavior }: IndexedCoupon) {
   return {
     id: c.id,
     version: c.version,
     vector,
+    cf: behavior ?? new Float32Array(BEHAVIOR_DIMS),
+    has_cf: behavior !== undefined,
     text: lexicalText(c),
     doc: JSON.stringify(c),
     merchant_id: c.merchant.id,
@@ -67,6 +71,11 @@ export function toFloat32(value: unknown): Float32Array {
     return Float32Array.from((value as { toArray(): ArrayLike<number> }).toArray());
   }
   return Float32Array.from(value as ArrayLike<number>);
+}
+
+/** The users table: one behaviour vector per user. */
+export function userSchema(): Schema {
+  return new Schema([new Field('id', new Utf8(), false), new Field('vector', new FixedSizeList(BEHAVIOR_DIMS, new Field('item', new Float32(), true)), false)]);
 }
 
 export function fromDoc(doc: string): Coupon {

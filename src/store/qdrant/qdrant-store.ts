@@ -84,17 +84,35 @@ export class QdrantStore implements VectorStore {
     const out = new Map<string, StoredCoupon>();
     if (ids.length === 0) return out;
     const points = await this.call(() =>
-      this.client.retrieve(this.alias, { ids: [...new Set(ids)].map(pointId), with_payload: ['coupon'], with_vector: options.withVectors ? [DENSE] : false }),
+      this.client.retrieve(this.alias, { ids: [...new Set(ids)].map(pointId), with_payload: ['coupon'], with_vector: options.withVectors ? [DENSE, CF] : false }),
     );
     for (const p of points) {
       const coupon = (p.payload as Payload).coupon!;
-      out.set(coupon.id, { coupon, vector: options.withVectors ? denseOf(p.vector) : undefined });
+      out.set(coupon.id, { coupon, vector: options.withVectors ? denseOf(p.vector) : undefined, behavior: options.withVectors ? denseOf(p.vector, CF) : undefined });
     }
     return out;
   }
 
   async knn(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
     return this.search({ query: Array.from(vector), using: DENSE }, options);
+  }
+
+  async knnBehavior(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
+    // Points without a `cf` vector are simply not candidates for a query on it.
+    return this.search({ query: Array.from(vector), using: CF }, options);
+  }
+
+  async upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void> {
+    const points = [...vectors].map(([id, v]) => ({ id: pointId(`user:${id}`), vector: { [USER]: Array.from(v) }, payload: { user_id: id } }));
+    for (const batch of chunks(points, this.batchSize)) await this.call(() => this.client.upsert(this.usersCollection, { wait: true, points: batch }));
+  }
+
+  async getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    if (ids.length === 0) return out;
+    const points = await this.call(() => this.client.retrieve(this.usersCollection, { ids: [...new Set(ids)].map((id) => pointId(`user:${id}`)), with_payload: ['user_id'], with_vector: [USER] }));
+    for (const p of points) out.set((p.payload as { user_id: string }).user_id, Float32Array.from((p.vector as Record<string, number[]>)[USER]!));
+    return out;
   }
 
   async lexical(query: string, options: SearchOptions): Promise<Hit[]> {
@@ -107,9 +125,9 @@ export class QdrantStore implements VectorStore {
     let offset: string | number | undefined;
     do {
       const page = await this.call(() =>
-        this.client.scroll(this.alias, { limit: batchSize, with_payload: ['coupon'], with_vector: [DENSE], ...(offset !== undefined && { offset }) }),
+        this.client.scroll(this.alias, { limit: batchSize, with_payload: ['coupon'], with_vector: [DENSE, CF], ...(offset !== undefined && { offset }) }),
       );
-      yield page.points.map((p) => ({ coupon: (p.payload as Payload).coupon!, vector: denseOf(p.vector)! }));
+      yield page.points.map((p) => ({ coupon: (p.payload as Payload).coupon!, vector: denseOf(p.vector)!, behavior: denseOf(p.vector, CF) }));
       offset = (page.next_page_offset ?? undefined) as string | number | undefined;
     } while (offset !== undefined);
   }
@@ -251,7 +269,7 @@ export class QdrantStore implements VectorStore {
         wait: true,
         points: docs.map((d) => ({
           id: pointId(d.coupon.id),
-          vector: { [DENSE]: Array.from(d.vector), [SPARSE]: documentSparse(d.coupon) },
+          vector: { [DENSE]: Array.from(d.vector), [SPARSE]: documentSparse(d.coupon), ...(d.behavior && { [CF]: Array.from(d.behavior) }) },
           payload: toPayload(d.coupon),
         })),
         ...(updateFilter && { update_filter: updateFilter as never }),
@@ -282,8 +300,8 @@ export class QdrantStore implements VectorStore {
   }
 }
 
-function denseOf(vector: unknown): Float32Array | undefined {
-  const v = (vector as Record<string, number[]> | undefined)?.[DENSE];
+function denseOf(vector: unknown, name: string = DENSE): Float32Array | undefined {
+  const v = (vector as Record<string, number[]> | undefined)?.[name];
   return v ? Float32Array.from(v) : undefined;
 }
 

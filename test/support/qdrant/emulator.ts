@@ -190,7 +190,9 @@ export class QdrantEmulator {
     const q = body.query;
     let scored: Array<{ p: Point; score: number }>;
     if (Array.isArray(q)) {
-      scored = candidates.filter((p) => Array.isArray(p.vector[body.using])).map((p) => ({ p, score: cosine(q, p.vector[body.using] as number[]) }));
+      const distance = ((c.config.vectors as Record<string, { distance?: string }>)[body.using]?.distance ?? 'Cosine');
+      const similarity = distance === 'Dot' ? dotProduct : cosine;
+      scored = candidates.filter((p) => Array.isArray(p.vector[body.using])).map((p) => ({ p, score: similarity(q, p.vector[body.using] as number[]) }));
     } else {
       // Sparse with modifier idf: score = Σ query_i · idf(i) · doc_i over shared indices.
       const docs = [...c.points.values()].map((p) => p.vector[body.using]).filter((v): v is { indices: number[]; values: number[] } => !!v && !Array.isArray(v));
@@ -229,6 +231,12 @@ function guarded(check: () => string[]): string[] {
 
 function httpError(status: number, message: string): Error {
   return Object.assign(new Error(message), { status });
+}
+
+function dotProduct(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
 }
 
 function cosine(a: number[], b: number[]): number {
