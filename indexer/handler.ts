@@ -7,11 +7,14 @@ import { MicroBatcher } from '../src/util/micro-batcher.ts';
 import type { UpsertOutcome } from './jobs.ts';
 import type { EventStore } from '../src/events/event-store.ts';
 import { couponFacts } from '../src/events/coupon-facts.ts';
+import type { RecommenderService } from '../src/recommend/recommender-service.ts';
 import type { JobHandler } from './queue.ts';
 
 export interface IndexerDeps {
   store: VectorStore;
   events: EventStore;
+  /** When loaded, coupons get behaviour vectors and users get refreshed vectors after events. */
+  recommender?: RecommenderService | undefined;
   embeddings: EmbeddingService;
   /** The running embedder's space. */
   space: VectorSpace;
@@ -83,7 +86,9 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     try {
       for await (const batch of store.scan(512)) {
         const vectors = await embeddings.embedDocuments(batch.map((d) => embeddingText(d.coupon)));
-        await rebuild.upsert(batch.map((d, i) => ({ coupon: d.coupon, vector: vectors[i]! })));
+        const docs = batch.map((d, i) => ({ coupon: d.coupon, vector: vectors[i]! }));
+        const behaviors = deps.recommender ? await deps.recommender.couponVectors(docs) : [];
+        await rebuild.upsert(docs.map((d, i) => ({ ...d, behavior: behaviors[i] })));
         done += batch.length;
         await progress(total ? Math.round((100 * done) / total) : 100);
       }
@@ -100,13 +105,26 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     }
   }
 
+  /** Recomputes users' behaviour vectors from their recent positive coupons. */
+  async function refreshUserVectors(users: string[]): Promise<void> {
+    const vectors = new Map<string, Float32Array>();
+    for (const userId of users) {
+      const { recent } = await deps.events.userAffinity(userId);
+      const found = await store.get(recent.slice(0, 10), { withVectors: true });
+      const history = [...found.values()].filter((d) => d.vector).map((d) => ({ coupon: d.coupon, vector: d.vector! }));
+      vectors.set(userId, await deps.recommender!.userVector(userId, history));
+    }
+    await store.upsertUsers(vectors);
+  }
+
   return {
     async handle(job, context) {
       switch (job.type) {
         case 'upsert': {
           assertSameSpace();
           const [vector] = await embeddings.embedDocuments([embeddingText(job.coupon)]);
-          const [outcome] = await writer.submit([{ coupon: job.coupon, vector: vector! }]);
+          const [behavior] = deps.recommender ? await deps.recommender.couponVectors([{ coupon: job.coupon, vector: vector! }]) : [undefined];
+          const [outcome] = await writer.submit([{ coupon: job.coupon, vector: vector!, behavior }]);
           return { id: job.coupon.id, version: job.coupon.version, outcome };
         }
         case 'delete':
@@ -116,7 +134,11 @@ export function createIndexer(deps: IndexerDeps): Indexer {
         case 'reindex':
           return reindex((p) => context.progress(p));
         case 'counters':
-          return { counted: await deps.events.applyCounters(job.eventIds, (ids) => couponFacts(store, ids)) };
+        {
+          const { counted, users } = await deps.events.applyCounters(job.eventIds, (ids) => couponFacts(store, ids));
+          if (deps.recommender && users.length) await refreshUserVectors(users);
+          return { counted, users: users.length };
+        }
       }
     },
     async flush() {

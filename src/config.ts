@@ -50,6 +50,8 @@ const envSchema = z.object({
   TRANSFORMERS_MODEL: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
   /** Folder of local transformers.js models; when set the Hub is never contacted. */
   TRANSFORMERS_LOCAL_PATH: z.string().min(1).optional(),
+  /** The trained coupon recommender (two towers + metadata.json); `none` turns it off. @defaultValue 'models/recommender' */
+  RECOMMENDER_MODEL_DIR: z.string().min(1).default('models/recommender'),
   /** Dense and lexical candidates per search. @defaultValue 200 */
   SEARCH_CANDIDATES: int(10, 2000).default(200),
   /** @defaultValue 2 */
@@ -79,6 +81,7 @@ export interface Config {
   queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; lockDurationMs: number; journalPath: string };
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
+  recommenderDir: string | undefined;
   search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
   events: { kind: 'postgres'; url: string; tablePrefix: string } | { kind: 'file'; path: string };
   sample: { seed: boolean; size: number };
@@ -118,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
     search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, queryCacheSize: e.QUERY_CACHE_SIZE },
     embedThreads: e.EMBED_THREADS,
+    recommenderDir: e.RECOMMENDER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RECOMMENDER_MODEL_DIR),
     events: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, tablePrefix: e.EVENTS_TABLE_PREFIX } : { kind: 'file', path: path.join(dataDir, 'events.jsonl') },
     sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
     logLevel: e.LOG_LEVEL,

@@ -13,7 +13,9 @@ import { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, ReindexRequiredError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { SearchContext, SearchDeps } from './search/context.ts';
-import { runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
+import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
+import { RecommenderService } from './recommend/recommender-service.ts';
+import { allOf } from './domain/filter.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import { fusedScorer } from './search/stages/rank.ts';
 import { createStore } from './store/create-store.ts';
@@ -71,6 +73,7 @@ export class Engine {
     private storedSpace: VectorSpace,
     readonly indexer: Indexer,
     readonly queue: JobQueue,
+    readonly recommender: RecommenderService | undefined,
   ) {
     this.checkSpace();
   }
@@ -84,6 +87,8 @@ export class Engine {
     const storedSpace = await store.open(space);
     const events = createEventStore(config.events);
     await events.open();
+    const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
+    if (config.recommenderDir && !recommender) logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
     // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
     // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
     // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.
@@ -99,6 +104,7 @@ export class Engine {
     const indexer = createIndexer({
       store,
       events,
+      recommender,
       embeddings,
       space,
       storedSpace: () => engine?.storedSpace ?? storedSpace,
@@ -115,7 +121,7 @@ export class Engine {
           logger: logger.child({ component: 'queue' }),
           ...(options.retry && { retry: options.retry }),
         });
-    engine = new Engine(config, logger, store, events, embeddings, space, storedSpace, indexer, queue);
+    engine = new Engine(config, logger, store, events, embeddings, space, storedSpace, indexer, queue, recommender);
     if (config.queue.redisUrl && options.runWorker) {
       engine.worker = startBullWorker({
         redisUrl: config.queue.redisUrl,
@@ -138,6 +144,7 @@ export class Engine {
     }
     return {
       store: this.store,
+      events: this.events,
       embeddings: this.embeddings,
       scorer: fusedScorer,
       settings: this.config.search,
@@ -150,8 +157,27 @@ export class Engine {
     return { response: toResponse(ctx), timings: ctx.timings };
   }
 
-  async similar(id: string, input: Omit<SearchInput, 'query'>): Promise<SearchOutcome> {
+  async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }): Promise<SearchOutcome> {
     const ctx = await runPipeline(SIMILAR_STAGES, { ...input, query: '', seedId: id, now: new Date() }, await this.deps());
+    return { response: toResponse(ctx), timings: ctx.timings };
+  }
+
+  /**
+   * A user's feed: the nearest coupons to their behaviour vector (stored, or computed now from
+   * their recent coupons), never one they redeemed or dismissed; a user the recommender cannot
+   * place gets the most engaged-with coupons under the filter (near them when lat/lon are given).
+   */
+  async recommend(userId: string, input: Omit<SearchInput, 'query'>): Promise<SearchOutcome> {
+    const deps = await this.deps();
+    const affinity = await this.events.userAffinity(userId);
+    let userVector = (await this.store.getUsers([userId])).get(userId);
+    if (!userVector && this.recommender && affinity.recent.length) {
+      const found = await this.store.get(affinity.recent.slice(0, 10), { withVectors: true });
+      const history = [...found.values()].filter((d) => d.vector).map((d) => ({ coupon: d.coupon, vector: d.vector! }));
+      if (history.length) userVector = await this.recommender.userVector(userId, history);
+    }
+    const filter = allOf(input.filter, affinity.excluded.length ? { not: { id: affinity.excluded.slice(0, 200) } } : undefined);
+    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query: '', userVector: this.recommender ? userVector : undefined, now: new Date() }, deps);
     return { response: toResponse(ctx), timings: ctx.timings };
   }
 
@@ -215,6 +241,7 @@ export class Engine {
       }),
       probe('embedder', async () => describeSpace(this.space)),
       probe('events', async () => `${this.events.kind}: ${await this.events.count()} events`),
+      probe('recommender', async () => (this.recommender ? `two-tower ${this.recommender.version}` : 'no model loaded: feeds use popularity')),
       probe('queue', async () => {
         await this.queue.ping();
         return this.queue.kind;

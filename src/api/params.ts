@@ -72,7 +72,20 @@ export const searchBodySchema = z
   })
   .superRefine(checkPlace);
 
-export const similarQuerySchema = z.strictObject({ ...place, category: csv.optional(), ...paging }).superRefine(checkPlace);
+export const similarQuerySchema = z
+  .strictObject({
+    ...place,
+    category: csv.optional(),
+    /** Neighbours by text, by behaviour (the recommender's coupon vectors), or both fused. @defaultValue 'content' */
+    mode: z.enum(['content', 'behavior', 'blend']).default('content'),
+    ...paging,
+  })
+  .superRefine(checkPlace);
+
+/** Radius of "near me" when a feed request has a location but no radius_km. */
+export const DEFAULT_FEED_RADIUS_KM = 50;
+
+export const recommendationsQuerySchema = z.strictObject({ ...place, category: csv.optional(), min_discount: z.coerce.number().min(0).max(100).optional(), ...paging }).superRefine(checkPlace);
 
 export const writeQuerySchema = z.strictObject({
   /** Wait for the job to finish (up to 30 s) before answering. @defaultValue false */

@@ -13,6 +13,18 @@ export interface AppendResult {
   duplicates: string[];
 }
 
+export interface CountResult {
+  /** Events folded in by this call. */
+  counted: number;
+  /** Users whose affinity changed (their vectors need refreshing). */
+  users: string[];
+}
+
+/** Popularity of a coupon from its decayed counts. */
+export function popularityOf(c: DecayedCounts): number {
+  return c.click + c.save + 2 * c.redeem;
+}
+
 /** Time-decayed counts (half-life `halfLifeDays`) per event type. */
 export type DecayedCounts = Record<EventType, number>;
 
@@ -43,7 +55,9 @@ export interface EventStore {
    * Folds stored-but-uncounted events into the counters, exactly once per event however often it
    * is called (the counters job calls it). Returns how many events it counted.
    */
-  applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<number>;
+  applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<CountResult>;
+  /** The most engaged-with coupons (decayed clicks + saves + 2 × redemptions), best first. */
+  popular(limit: number, at?: Date): Promise<Array<{ couponId: string; score: number }>>;
   couponStats(couponIds: readonly string[], at?: Date): Promise<Map<string, CouponStats>>;
   userAffinity(userId: string, at?: Date): Promise<UserAffinity>;
   count(): Promise<number>;

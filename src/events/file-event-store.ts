@@ -2,7 +2,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent } from '../domain/event.ts';
 import { readJsonLines } from '../util/json-lines.ts';
-import { decay, emptyCounts, EXCLUDING, POSITIVE, type AppendResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
+import { decay, emptyCounts, EXCLUDING, popularityOf, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
 
 type Line = { op: 'event'; e: CouponEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
 
@@ -54,9 +54,9 @@ export class FileEventStore implements EventStore {
     return { inserted: fresh.map((e) => e.event_id), duplicates };
   }
 
-  async applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<number> {
+  async applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<CountResult> {
     const todo = [...new Set(eventIds)].filter((id) => this.events.has(id) && !this.counted.has(id));
-    if (todo.length === 0) return 0;
+    if (todo.length === 0) return { counted: 0, users: [] };
     const known = await facts([...new Set(todo.map((id) => this.events.get(id)!.coupon_id))]);
     const lines = todo.map((id): Line => {
       const f = known.get(this.events.get(id)!.coupon_id);
@@ -64,7 +64,16 @@ export class FileEventStore implements EventStore {
     });
     await this.write(lines);
     for (const l of lines) if (l.op === "counted") this.fold(l.id, l.facts);
-    return todo.length;
+    return { counted: todo.length, users: [...new Set(todo.map((id) => this.events.get(id)!.user_id))] };
+  }
+
+  async popular(limit: number, at = new Date()): Promise<Array<{ couponId: string; score: number }>> {
+    const stats = await this.couponStats([...this.counters.keys()], at);
+    return [...stats.values()]
+      .map((s) => ({ couponId: s.couponId, score: popularityOf(s.counts) }))
+      .filter((p) => p.score > 0)
+      .sort((a, b) => b.score - a.score || a.couponId.localeCompare(b.couponId))
+      .slice(0, limit);
   }
 
   async couponStats(couponIds: readonly string[], at = new Date()): Promise<Map<string, CouponStats>> {

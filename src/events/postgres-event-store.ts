@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
 import { UnavailableError } from '../errors.ts';
-import { decay, emptyCounts, EXCLUDING, HALF_LIFE_DAYS, POSITIVE, type AppendResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
+import { decay, emptyCounts, EXCLUDING, HALF_LIFE_DAYS, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
 
 export interface PostgresEventStoreOptions {
   url: string;
@@ -54,8 +54,8 @@ export class PostgresEventStore implements EventStore {
     return { inserted: [...inserted], duplicates: events.map((e) => e.event_id).filter((id) => !inserted.has(id)) };
   }
 
-  async applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<number> {
-    if (eventIds.length === 0) return 0;
+  async applyCounters(eventIds: readonly string[], facts: CouponFacts): Promise<CountResult> {
+    if (eventIds.length === 0) return { counted: 0, users: [] };
     const client = await this.connect();
     try {
       await client.query('BEGIN');
@@ -80,7 +80,7 @@ export class PostgresEventStore implements EventStore {
         }
       }
       await client.query('COMMIT');
-      return claimed.rowCount ?? 0;
+      return { counted: claimed.rowCount ?? 0, users: [...new Set(claimed.rows.map((r) => r.user_id as string))] };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw mapError(error);
@@ -112,6 +112,17 @@ export class PostgresEventStore implements EventStore {
       (r.kind === 'category' ? result.categories : result.merchants)[r.key] = r.value * decay(r.at.getTime(), at.getTime());
     }
     return result;
+  }
+
+  async popular(limit: number, at = new Date()): Promise<Array<{ couponId: string; score: number }>> {
+    const halfLife = HALF_LIFE_DAYS * 86_400;
+    const weight = `CASE type WHEN 'redeem' THEN 2 WHEN 'click' THEN 1 WHEN 'save' THEN 1 ELSE 0 END`;
+    const res = await this.query(
+      `SELECT coupon_id, sum(${weight} * value * power(0.5, greatest(0, extract(epoch from $1::timestamptz - at)) / ${halfLife})) AS score
+       FROM ${this.t.counters} GROUP BY coupon_id HAVING sum(${weight} * value) > 0 ORDER BY score DESC, coupon_id LIMIT $2`,
+      [at, limit],
+    );
+    return res.rows.map((r) => ({ couponId: r.coupon_id, score: Number(r.score) }));
   }
 
   async count(): Promise<number> {

@@ -3,6 +3,7 @@ import type { Filter } from '../domain/filter.ts';
 import type { GeoPoint } from '../domain/geo.ts';
 import type { EmbeddingService } from '../embed/embedding-service.ts';
 import type { VectorStore } from '../store/vector-store.ts';
+import type { EventStore } from '../events/event-store.ts';
 
 /** What a caller asks: a text query or a seed coupon, a filter, a page. */
 export interface SearchRequest {
@@ -10,6 +11,10 @@ export interface SearchRequest {
   query: string;
   /** For similar-coupon requests: the coupon to find neighbours of. */
   seedId?: string | undefined;
+  /** For similar: which neighbours (text, behaviour, or both fused). @defaultValue 'content' */
+  mode?: 'content' | 'behavior' | 'blend' | undefined;
+  /** For recommendations: the user's behaviour vector, when known. */
+  userVector?: Float32Array | undefined;
   filter?: Filter | undefined;
   /** Where the shopper is; used for distances in results. */
   origin?: GeoPoint | undefined;
@@ -32,6 +37,9 @@ export interface Candidate {
   vector?: Float32Array | undefined;
   dense?: StageScore;
   lexical?: StageScore;
+  behavior?: StageScore;
+  /** Decayed engagement, for the popularity fallback. */
+  popularity?: StageScore;
   fused?: StageScore;
   ranked?: { score: number; scorer: string; features?: Record<string, number> };
   diversified?: { position: number; mmr: number; maxSimilarity: number; demoted: boolean };
@@ -72,6 +80,7 @@ export interface SearchSettings {
 
 export interface SearchDeps {
   store: VectorStore;
+  events?: EventStore | undefined;
   embeddings: EmbeddingService;
   scorer: Scorer;
   settings: SearchSettings;

@@ -4,13 +4,16 @@ import { embedQuery } from './stages/embed.ts';
 import { fuseByReciprocalRank } from './stages/fuse.ts';
 import { pageResults } from './stages/page.ts';
 import { rankCandidates } from './stages/rank.ts';
-import { retrieveByQuery, retrieveSimilar } from './stages/retrieve.ts';
+import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retrieve.ts';
 
 /** The search path, in order. Each stage is a plain function over the context. */
 export const SEARCH_STAGES: readonly Stage[] = [embedQuery, retrieveByQuery, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
 
 /** "Similar coupons": the same path from the fusion on, fed by the seed coupon's neighbours. */
 export const SIMILAR_STAGES: readonly Stage[] = [retrieveSimilar, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+
+/** A user's feed: behaviour retrieval (or regional popularity), then the same stages as search. */
+export const RECOMMEND_STAGES: readonly Stage[] = [retrieveForUser, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
 
 export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps): Promise<SearchContext> {
   let ctx: SearchContext = { request, candidates: [], total: 0, timings: {}, notes: {} };

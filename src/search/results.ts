@@ -17,6 +17,8 @@ export interface SearchResult {
 export interface CandidateExplanation {
   dense?: { rank: number; score: number };
   lexical?: { rank: number; score: number };
+  behavior?: { rank: number; score: number };
+  popularity?: { rank: number; score: number };
   fused?: { rank: number; score: number };
   rank?: { scorer: string; score: number; features?: Record<string, number> };
   diversify?: { position: number; mmr: number | null; max_similarity: number; demoted: boolean };
@@ -36,6 +38,8 @@ function explainCandidate(c: Candidate): CandidateExplanation {
   return {
     ...(c.dense && { dense: { rank: c.dense.rank, score: round(c.dense.score) } }),
     ...(c.lexical && { lexical: { rank: c.lexical.rank, score: round(c.lexical.score) } }),
+    ...(c.behavior && { behavior: { rank: c.behavior.rank, score: round(c.behavior.score) } }),
+    ...(c.popularity && { popularity: { rank: c.popularity.rank, score: round(c.popularity.score) } }),
     ...(c.fused && { fused: { rank: c.fused.rank, score: round(c.fused.score, 6) } }),
     ...(c.ranked && { rank: { scorer: c.ranked.scorer, score: round(c.ranked.score, 6), ...(c.ranked.features && { features: c.ranked.features }) } }),
     ...(c.diversified && {

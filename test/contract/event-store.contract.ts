@@ -40,8 +40,8 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
     it('counts each event exactly once, however often the counters job runs, with decay', async () => {
       const store = await open();
       await store.append([ev('a', 'u1', 'pz1', 'click', 14), ev('b', 'u2', 'pz1', 'click', 0), ev('c', 'u1', 'pz1', 'impression', 0)]);
-      expect(await store.applyCounters(['a', 'b', 'c'], facts)).toBe(3);
-      expect(await store.applyCounters(['a', 'b', 'c', 'unknown'], facts)).toBe(0);
+      expect(await store.applyCounters(['a', 'b', 'c'], facts)).toEqual({ counted: 3, users: expect.arrayContaining(['u1', 'u2']) });
+      expect(await store.applyCounters(['a', 'b', 'c', 'unknown'], facts)).toEqual({ counted: 0, users: [] });
       const stats = (await store.couponStats(['pz1', 'none'], NOW)).get('pz1')!;
       expect(stats.counts.click).toBeCloseTo(1.5, 6); // one today, one a half-life ago
       expect(stats.counts.impression).toBeCloseTo(1, 6);
@@ -61,6 +61,15 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       expect((await store.userAffinity('nobody', NOW)).recent).toEqual([]);
     });
 
+    it('ranks popular coupons by decayed clicks, saves and redemptions', async () => {
+      const store = await open();
+      await store.append([ev('p1', 'u1', 'pzA', 'click'), ev('p2', 'u2', 'pzA', 'click'), ev('p3', 'u1', 'pzB', 'redeem'), ev('p4', 'u3', 'pzB', 'click', 28), ev('p5', 'u1', 'pzC', 'impression')]);
+      await store.applyCounters(['p1', 'p2', 'p3', 'p4', 'p5'], facts);
+      const top = await store.popular(10, NOW);
+      expect(top.map((p) => p.couponId)).toEqual(['pzB', 'pzA']); // 2 + 0.25 beats 2; impressions alone are not popularity
+      expect(top[0]!.score).toBeCloseTo(2.25, 4);
+    });
+
     it('keeps everything across a restart', async () => {
       const store = await open();
       await store.append([ev('x1', 'u9', 'pz9', 'save', 0)]);
@@ -69,7 +78,7 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       const again = await handle!.reopen();
       expect(await again.count()).toBe(1);
       expect(await again.append([ev('x1', 'u9', 'pz9', 'save', 0)])).toEqual({ inserted: [], duplicates: ['x1'] });
-      expect(await again.applyCounters(['x1'], facts)).toBe(0);
+      expect((await again.applyCounters(['x1'], facts)).counted).toBe(0);
       expect((await again.couponStats(['pz9'], NOW)).get('pz9')!.counts.save).toBeCloseTo(1, 6);
       handle!.store = again;
     });

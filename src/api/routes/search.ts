@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Engine, SearchOutcome } from '../../engine.ts';
 import { parseOrThrow } from '../../domain/validation.ts';
 import { readJson } from '../body.ts';
-import { filterFromParams, originFromParams, parseId, parseQuery, searchBodySchema, searchQuerySchema, similarQuerySchema } from '../params.ts';
+import { DEFAULT_FEED_RADIUS_KM, filterFromParams, originFromParams, parseId, parseQuery, recommendationsQuerySchema, searchBodySchema, searchQuerySchema, similarQuerySchema } from '../params.ts';
 
 /** Answers with the response and a Server-Timing header of the pipeline's stages. */
 function send(ctx: Context, outcome: SearchOutcome): void {
@@ -26,7 +26,15 @@ export function searchRoutes(router: Router, engine: Engine, bodyLimit: number):
   router.get('/v1/coupons/:id/similar', async (ctx) => {
     const id = parseId(ctx.params.id);
     const p = parseQuery(similarQuerySchema, ctx.query);
-    send(ctx, await engine.similar(id, { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
+    send(ctx, await engine.similar(id, { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, mode: p.mode }));
+  });
+
+  router.get('/v1/users/:id/recommendations', async (ctx) => {
+    const userId = parseId(ctx.params.id);
+    const p = parseQuery(recommendationsQuerySchema, ctx.query);
+    const radius = p.radius_km ?? (p.lat !== undefined ? DEFAULT_FEED_RADIUS_KM : undefined);
+    const filter = filterFromParams({ ...p, radius_km: radius });
+    send(ctx, await engine.recommend(userId, { filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
   });
 
 }

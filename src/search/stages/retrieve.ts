@@ -1,4 +1,4 @@
-import { allOf, servableAt } from '../../domain/filter.ts';
+import { allOf, matchesFilter, servableAt } from '../../domain/filter.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { Hit } from '../../store/vector-store.ts';
 import type { Candidate, SearchContext, Stage } from '../context.ts';
@@ -8,7 +8,7 @@ function effectiveFilter(ctx: SearchContext) {
   return allOf(servableAt(ctx.request.now), ctx.request.filter);
 }
 
-function merge(into: Map<string, Candidate>, hits: Hit[], key: 'dense' | 'lexical'): void {
+function merge(into: Map<string, Candidate>, hits: Hit[], key: 'dense' | 'lexical' | 'behavior' | 'popularity'): void {
   hits.forEach((hit, i) => {
     const c = into.get(hit.id) ?? { id: hit.id, coupon: hit.coupon, vector: hit.vector };
     c.vector ??= hit.vector;
@@ -39,25 +39,59 @@ export const retrieveByQuery: Stage = {
 };
 
 /**
- * Nearest coupons to a seed coupon: its own vector as the query, itself excluded, and
- * near-duplicates from the same merchant (the same offer re-listed) dropped.
+ * Nearest coupons to a seed coupon — by text (`content`), by the recommender's coupon vectors
+ * (`behavior`: bought by the same people), or both fused (`blend`) — itself excluded, and
+ * same-merchant near-duplicates by text (the same offer re-listed) dropped.
  */
 export const retrieveSimilar: Stage = {
   name: 'retrieve',
   async run(ctx, { store, settings }) {
     const seedId = ctx.request.seedId!;
+    const mode = ctx.request.mode ?? 'content';
     const seed = (await store.get([seedId], { withVectors: true })).get(seedId);
     if (!seed?.vector) throw new NotFoundError('coupon', seedId);
     const filter = allOf(effectiveFilter(ctx), { not: { id: [seedId] } });
-    const hits = await store.knn(seed.vector, { k: settings.candidates, filter, withVectors: true });
-    const kept = hits.filter((h) => !(h.coupon.merchant.id === seed.coupon.merchant.id && h.score >= settings.nearDuplicateCosine));
+    const options = { k: settings.candidates, filter, withVectors: true };
+    const [byText, byBehavior] = await Promise.all([
+      mode !== 'behavior' ? store.knn(seed.vector, options) : Promise.resolve([]),
+      mode !== 'content' && seed.behavior ? store.knnBehavior(seed.behavior, options) : Promise.resolve([]),
+    ]);
+    const duplicate = new Set(byText.filter((h) => h.coupon.merchant.id === seed.coupon.merchant.id && h.score >= settings.nearDuplicateCosine).map((h) => h.id));
     const byId = new Map<string, Candidate>();
-    merge(byId, kept, 'dense');
+    merge(byId, byText.filter((h) => !duplicate.has(h.id)), 'dense');
+    merge(byId, byBehavior.filter((h) => !duplicate.has(h.id)), 'behavior');
+    const behaviorNote = mode === 'content' ? '' : seed.behavior ? `, ${byBehavior.length} by behaviour` : ', no behaviour vector (no recommender model)';
     return {
       ...ctx,
       queryVector: seed.vector,
       candidates: [...byId.values()],
-      notes: { ...ctx.notes, retrieve: `${hits.length} neighbours of ${seedId}; ${hits.length - kept.length} same-merchant near-duplicates dropped` },
+      notes: { ...ctx.notes, retrieve: `mode ${mode}: ${byText.length} neighbours of ${seedId} by text${behaviorNote}; ${duplicate.size} same-merchant near-duplicates dropped` },
     };
+  },
+};
+
+/**
+ * Candidates for a user's feed: nearest coupons to the user's behaviour vector, or — for a user
+ * the recommender cannot place — the most engaged-with coupons that pass the filter (which carries
+ * the shopper's location, so this is regional popularity).
+ */
+export const retrieveForUser: Stage = {
+  name: 'retrieve',
+  async run(ctx, { store, events, settings }) {
+    const filter = effectiveFilter(ctx);
+    const byId = new Map<string, Candidate>();
+    if (ctx.request.userVector) {
+      const hits = await store.knnBehavior(ctx.request.userVector, { k: settings.candidates, filter, withVectors: true });
+      merge(byId, hits, 'behavior');
+      return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `${hits.length} nearest coupons to the user's behaviour vector under the filter` } };
+    }
+    const popular = (await events?.popular(Math.max(settings.candidates * 5, 1000))) ?? [];
+    const found = await store.get(popular.map((p) => p.couponId), { withVectors: true });
+    const hits: Hit[] = popular
+      .filter((p) => found.has(p.couponId) && (!filter || matchesFilter(found.get(p.couponId)!.coupon, filter)))
+      .slice(0, settings.candidates)
+      .map((p) => ({ id: p.couponId, score: p.score, coupon: found.get(p.couponId)!.coupon, vector: found.get(p.couponId)!.vector }));
+    merge(byId, hits, 'popularity');
+    return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `unknown user: ${hits.length} most engaged-with coupons under the filter (regional popularity)` } };
   },
 };

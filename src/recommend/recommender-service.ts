@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type * as TF from '@tensorflow/tfjs';
+import type { Coupon } from '../domain/coupon.ts';
+import { tfRuntime } from '../embed/tf-runtime.ts';
+import { BEHAVIOR_DIMS } from '../store/vector-store.ts';
+import { MicroBatcher } from '../util/micro-batcher.ts';
+import { loadRecommender, type RecommenderMetadata } from './artifacts.ts';
+import { couponFeatureDims, couponFeatures, type CouponFeatureSchema } from './coupon-features.ts';
+
+export interface CouponWithText {
+  coupon: Coupon;
+  /** The coupon's text embedding (the store's `vector`). */
+  vector: Float32Array;
+}
+
+/**
+ * The trained coupon recommender at serving time: coupon vectors from the item tower (a coupon
+ * the model never saw goes through its content alone) and user vectors from the user tower (a
+ * user's recent positive coupons as history). Both live in the store's behaviour space.
+ */
+export class RecommenderService {
+  private readonly itemIndex: Map<string, number>;
+  private readonly userIndex: Map<string, number>;
+  private readonly schema: CouponFeatureSchema;
+  private readonly batcher: MicroBatcher<CouponWithText, Float32Array>;
+
+  private constructor(
+    private readonly tf: typeof TF,
+    private readonly user: TF.LayersModel,
+    private readonly item: TF.LayersModel,
+    readonly metadata: RecommenderMetadata,
+    vocab: { users: string[]; items: string[] },
+  ) {
+    this.itemIndex = new Map(vocab.items.map((id, i) => [id, i + 1]));
+    this.userIndex = new Map(vocab.users.map((id, i) => [id, i + 1]));
+    this.schema = (metadata.features.item_content as { schema: CouponFeatureSchema }).schema;
+    this.batcher = new MicroBatcher({ run: (docs) => this.computeCouponVectors(docs), maxBatch: 256, maxWaitMs: 5 });
+  }
+
+  /** Loads the model in `dir`; undefined when there is none (callers fall back to popularity). */
+  static async load(dir: string): Promise<RecommenderService | undefined> {
+    if (!existsSync(path.join(dir, 'metadata.json'))) return undefined;
+    const tf = await tfRuntime();
+    const { user, item, metadata, vocab } = await loadRecommender(dir);
+    if (metadata.dims !== BEHAVIOR_DIMS) throw new Error(`${dir}: model dims ${metadata.dims} ≠ the stores' behaviour dims ${BEHAVIOR_DIMS}`);
+    if (!vocab) throw new Error(`${dir}: vocab.json is missing`);
+    return new RecommenderService(tf, user, item, metadata, vocab);
+  }
+
+  get version(): string {
+    return this.metadata.version;
+  }
+
+  /** Item-tower vectors, batched across concurrent callers (indexing jobs). */
+  couponVectors(docs: CouponWithText[]): Promise<Float32Array[]> {
+    return this.batcher.submit(docs);
+  }
+
+  /** The user tower on the user's recent positive coupons (newest first); a stranger gets index 0. */
+  async userVector(userId: string, recent: readonly CouponWithText[]): Promise<Float32Array> {
+    const tf = this.tf;
+    const dims = couponFeatureDims(this.schema);
+    const history = new Float32Array(dims);
+    for (const d of recent) {
+      const f = couponFeatures(this.schema, d.coupon, d.vector);
+      for (let k = 0; k < dims; k++) history[k] = history[k]! + f[k]! / recent.length;
+    }
+    const out = tf.tidy(() =>
+      this.user.predict([tf.tensor2d([[this.userIndex.get(userId) ?? 0]], [1, 1], 'int32'), tf.tensor2d([[1]]), tf.tensor2d([Array.from(history)])]) as TF.Tensor,
+    );
+    const v = (await out.data()) as Float32Array;
+    out.dispose();
+    return Float32Array.from(v);
+  }
+
+  private async computeCouponVectors(docs: CouponWithText[]): Promise<Float32Array[]> {
+    const tf = this.tf;
+    const ids = Int32Array.from(docs, (d) => this.itemIndex.get(d.coupon.id) ?? 0);
+    const content = docs.map((d) => Array.from(couponFeatures(this.schema, d.coupon, d.vector)));
+    const out = tf.tidy(() => this.item.predict([tf.tensor2d(ids, [docs.length, 1], 'int32'), tf.tensor2d(content)]) as TF.Tensor);
+    const flat = (await out.data()) as Float32Array;
+    out.dispose();
+    return docs.map((_, i) => flat.slice(i * BEHAVIOR_DIMS, (i + 1) * BEHAVIOR_DIMS));
+  }
+}
