@@ -19,7 +19,7 @@ it('counts events through the queue job once, however often a batch is replayed'
     expect(first.json).toMatchObject({ accepted: 5, duplicates: 0 });
     expect(first.json.job_id).toMatch(/^counters-/);
     await server.engine.queue.drained();
-    expect((await server.engine.job(first.json.job_id)).result).toEqual({ counted: 5 });
+    expect((await server.engine.job(first.json.job_id)).result).toEqual({ counted: 5, users: 2 });
     for (let i = 0; i < 3; i++) expect((await api(server.url, 'POST', '/v1/events', { events })).json).toEqual({ accepted: 0, duplicates: 5 });
     await server.engine.queue.drained();
     expect((await server.engine.events.couponStats([coupon!.id])).get(coupon!.id)!.counts.click).toBeCloseTo(5, 3);
