@@ -107,6 +107,8 @@ export async function saveRecommender(
 export interface Vocab {
   users: string[];
   items: string[];
+  /** Item groups (merchants), when the item tower has a group embedding. */
+  merchants?: string[];
 }
 
 export async function loadRecommender(dir: string): Promise<{ user: TF.LayersModel; item: TF.LayersModel; metadata: RecommenderMetadata; vocab: Vocab | undefined }> {

@@ -5,7 +5,7 @@ import type { Coupon } from '../domain/coupon.ts';
 import { tfRuntime } from '../embed/tf-runtime.ts';
 import { BEHAVIOR_DIMS } from '../store/vector-store.ts';
 import { MicroBatcher } from '../util/micro-batcher.ts';
-import { loadRecommender, type RecommenderMetadata } from './artifacts.ts';
+import { loadRecommender, type RecommenderMetadata, type Vocab } from './artifacts.ts';
 import { couponFeatureDims, couponFeatures, type CouponFeatureSchema } from './coupon-features.ts';
 
 export interface CouponWithText {
@@ -22,6 +22,7 @@ export interface CouponWithText {
 export class RecommenderService {
   private readonly itemIndex: Map<string, number>;
   private readonly userIndex: Map<string, number>;
+  private readonly merchantIndex: Map<string, number> | undefined;
   private readonly schema: CouponFeatureSchema;
   private readonly batcher: MicroBatcher<CouponWithText, Float32Array>;
 
@@ -30,10 +31,11 @@ export class RecommenderService {
     private readonly user: TF.LayersModel,
     private readonly item: TF.LayersModel,
     readonly metadata: RecommenderMetadata,
-    vocab: { users: string[]; items: string[] },
+    vocab: Vocab,
   ) {
     this.itemIndex = new Map(vocab.items.map((id, i) => [id, i + 1]));
     this.userIndex = new Map(vocab.users.map((id, i) => [id, i + 1]));
+    this.merchantIndex = vocab.merchants && item.inputs.length > 2 ? new Map(vocab.merchants.map((id, i) => [id, i + 1])) : undefined;
     this.schema = (metadata.features.item_content as { schema: CouponFeatureSchema }).schema;
     this.batcher = new MicroBatcher({ run: (docs) => this.computeCouponVectors(docs), maxBatch: 256, maxWaitMs: 5 });
   }
@@ -78,7 +80,12 @@ export class RecommenderService {
     const tf = this.tf;
     const ids = Int32Array.from(docs, (d) => this.itemIndex.get(d.coupon.id) ?? 0);
     const content = docs.map((d) => Array.from(couponFeatures(this.schema, d.coupon, d.vector)));
-    const out = tf.tidy(() => this.item.predict([tf.tensor2d(ids, [docs.length, 1], 'int32'), tf.tensor2d(content)]) as TF.Tensor);
+    const merchants = this.merchantIndex;
+    const out = tf.tidy(() => {
+      const inputs = [tf.tensor2d(ids, [docs.length, 1], 'int32'), tf.tensor2d(content)];
+      if (merchants) inputs.push(tf.tensor2d(Int32Array.from(docs, (d) => merchants.get(d.coupon.merchant.id) ?? 0), [docs.length, 1], 'int32'));
+      return this.item.predict(inputs) as TF.Tensor;
+    });
     const flat = (await out.data()) as Float32Array;
     out.dispose();
     return docs.map((_, i) => flat.slice(i * BEHAVIOR_DIMS, (i + 1) * BEHAVIOR_DIMS));

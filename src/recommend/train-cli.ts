@@ -43,12 +43,15 @@ async function main(): Promise<void> {
   const text = await cachedEmbeddings(catalogue.map(embeddingText));
   const itemContent = catalogue.map((c, i) => couponFeatures(schema, c, text[i]!));
   const userFeatures = users.map(() => Float32Array.of(1));
+  const merchants = [...new Set(catalogue.map((c) => c.merchant.id))].sort();
+  const merchantIndex = new Map(merchants.map((m, i) => [m, i + 1]));
+  const itemGroup = Int32Array.from(catalogue, (c) => merchantIndex.get(c.merchant.id)!);
 
   const split = leaveOneOut(interactions, users.length, items.length, { coldShare: 0, seed: 3 });
   const pool = Array.from({ length: items.length }, (_, i) => i);
   const valNeg = sampleNegatives(split.validation, split.seen, pool, 99, 5);
   const testNeg = sampleNegatives(split.test, split.seen, pool, 99, 6);
-  const model = new TwoTowerRecommender({ itemContent, userFeatures }, { heldOut: split.validation, negatives: valNeg }, { maxEpochs: Number(arg('epochs', '20')) });
+  const model = new TwoTowerRecommender({ itemContent, userFeatures, itemGroup, itemGroups: merchants.length }, { heldOut: split.validation, negatives: valNeg }, { maxEpochs: Number(arg('epochs', '20')) });
   await model.fit(split.train, users.length, items.length);
   const popularity = new PopularityRecommender();
   await popularity.fit(split.train, users.length, items.length);
@@ -64,8 +67,8 @@ async function main(): Promise<void> {
     dataset: `sample catalogue (${catalogue.length} coupons) + ${users.length} simulated shoppers (seeded)`,
     interactions,
     metrics,
-    features: { item_content: { schema, text_projection: TEXT_PROJECTION }, user_features: ['bias[1]'], user_history: 'mean item_content of the user\'s recent clicks, saves and redemptions' },
-    vocab: { users, items },
+    features: { item_content: { schema, text_projection: TEXT_PROJECTION }, item_group: 'merchant id (vocab.json merchants) → 8-d embedding', user_features: ['bias[1]'], user_history: 'mean item_content of the user\'s recent clicks, saves and redemptions' },
+    vocab: { users, items, merchants },
   });
   console.log(JSON.stringify({ out, metrics }));
 }

@@ -45,6 +45,10 @@ export interface TwoTowerOptions {
 export interface FeatureTables {
   /** Per item: its content vector (all the same length). */
   itemContent: Float32Array[];
+  /** Per item: a categorical group (e.g. its merchant) as index + 1, 0 = unknown; learned as an embedding. */
+  itemGroup?: Int32Array;
+  /** Number of distinct groups (vocabulary size, without the unknown index). */
+  itemGroups?: number;
   /** Per user: their feature vector. */
   userFeatures: Float32Array[];
 }
@@ -62,7 +66,7 @@ export interface Towers {
 }
 
 /** Builds the two towers (separate models, so each can be exported and loaded on its own). */
-export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: number; userFeatureDims: number; itemContentDims: number }, o: Required<TwoTowerOptions>): Towers {
+export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: number; userFeatureDims: number; itemContentDims: number; itemGroups?: number }, o: Required<TwoTowerOptions>): Towers {
   const dense = (units: number, name: string, activation: 'relu' | 'linear' = 'relu') =>
     tf.layers.dense({ units, activation, name, kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed }) });
 
@@ -81,9 +85,20 @@ export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: n
   const iEmb = tf.layers.flatten().apply(
     tf.layers.embedding({ inputDim: spec.numItems + 1, outputDim: o.idDims, name: 'item_embedding', embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed + 1 }) }).apply(itemId),
   ) as TF.SymbolicTensor;
-  const iConcat = tf.layers.concatenate().apply([iEmb, dense(64, 'item_content_dense').apply(itemContent) as TF.SymbolicTensor]);
+  const itemInputs = [itemId, itemContent];
+  const itemParts = [iEmb, dense(64, 'item_content_dense').apply(itemContent) as TF.SymbolicTensor];
+  if (spec.itemGroups) {
+    const itemGroup = tf.input({ shape: [1], dtype: 'int32', name: 'item_group' });
+    itemInputs.push(itemGroup);
+    itemParts.push(
+      tf.layers.flatten().apply(
+        tf.layers.embedding({ inputDim: spec.itemGroups + 1, outputDim: 8, name: 'item_group_embedding', embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed + 2 }) }).apply(itemGroup),
+      ) as TF.SymbolicTensor,
+    );
+  }
+  const iConcat = tf.layers.concatenate().apply(itemParts);
   const iOut = dense(o.dims, 'item_vector', 'linear').apply(dense(o.hidden, 'item_hidden').apply(iConcat)) as TF.SymbolicTensor;
-  const item = tf.model({ inputs: [itemId, itemContent], outputs: iOut, name: 'item_tower' });
+  const item = tf.model({ inputs: itemInputs, outputs: iOut, name: 'item_tower' });
   return { user, item };
 }
 
@@ -119,7 +134,9 @@ export class TwoTowerRecommender implements Recommender {
     const o = this.options;
     const rand = seededRandom(o.seed);
     const contentDims = this.features.itemContent[0]!.length;
-    const towers = (this.towers = buildTowers(tf, { numUsers, numItems, userFeatureDims: this.features.userFeatures[0]!.length, itemContentDims: contentDims }, o));
+    const groups = this.features.itemGroups ?? 0;
+    const towers = (this.towers = buildTowers(tf, { numUsers, numItems, userFeatureDims: this.features.userFeatures[0]!.length, itemContentDims: contentDims, itemGroups: groups }, o));
+    const groupOf = this.features.itemGroup;
     const optimizer = tf.train.adam(o.learningRate);
     const content = tf.tensor2d(concatRows(this.features.itemContent));
     const userFeat = tf.tensor2d(concatRows(this.features.userFeatures));
@@ -165,6 +182,7 @@ export class TwoTowerRecommender implements Recommender {
           const uIdx = tf.tensor1d(u, 'int32'), iIdx = tf.tensor1d(it, 'int32');
           const userIn = [tf.tensor2d(uid, [uid.length, 1], 'int32'), tf.gather(userFeat, uIdx), tf.gather(history, uIdx)];
           const itemIn = [tf.tensor2d(iid, [iid.length, 1], 'int32'), tf.gather(content, iIdx)];
+          if (groups) itemIn.push(tf.tensor2d(Int32Array.from(it, (x) => groupOf![x]!), [it.length, 1], 'int32'));
           const target = tf.tensor1d(y);
           return optimizer.minimize(() => {
             const uv = towers.user.apply(userIn, { training: true }) as TF.Tensor2D;
@@ -226,7 +244,12 @@ export class TwoTowerRecommender implements Recommender {
     const towers = this.towers!;
     const itemIds = Int32Array.from({ length: numItems }, (_, i) => (this.trainedItems.has(i) ? i + 1 : 0));
     const userIds = Int32Array.from({ length: numUsers }, (_, u) => u + 1);
-    const iv = tf.tidy(() => towers.item.predict([tf.tensor2d(itemIds, [numItems, 1], 'int32'), content], { batchSize: 4096 }) as TF.Tensor2D);
+    const groups = this.features.itemGroups ? this.features.itemGroup! : undefined;
+    const iv = tf.tidy(() => {
+      const itemIn = [tf.tensor2d(itemIds, [numItems, 1], 'int32'), content];
+      if (groups) itemIn.push(tf.tensor2d(groups, [numItems, 1], 'int32'));
+      return towers.item.predict(itemIn, { batchSize: 4096 }) as TF.Tensor2D;
+    });
     const uv = tf.tidy(() => towers.user.predict([tf.tensor2d(userIds, [numUsers, 1], 'int32'), userFeat, history], { batchSize: 4096 }) as TF.Tensor2D);
     this.itemVectors = rows(await iv.data() as Float32Array, this.options.dims);
     this.userVectors = rows(await uv.data() as Float32Array, this.options.dims);
