@@ -167,7 +167,7 @@ export class Engine {
    * their recent coupons), never one they redeemed or dismissed; a user the recommender cannot
    * place gets the most engaged-with coupons under the filter (near them when lat/lon are given).
    */
-  async recommend(userId: string, input: Omit<SearchInput, 'query'>): Promise<SearchOutcome> {
+  async recommend(userId: string, input: Omit<SearchInput, 'query'> & { recentQuery?: string | undefined }): Promise<SearchOutcome> {
     const deps = await this.deps();
     const affinity = await this.events.userAffinity(userId);
     let userVector = (await this.store.getUsers([userId])).get(userId);
@@ -177,7 +177,10 @@ export class Engine {
       if (history.length) userVector = await this.recommender.userVector(userId, history);
     }
     const filter = allOf(input.filter, affinity.excluded.length ? { not: { id: affinity.excluded.slice(0, 200) } } : undefined);
-    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query: '', userVector: this.recommender ? userVector : undefined, now: new Date() }, deps);
+    const known = this.recommender ? userVector : undefined;
+    // A recent query is context for a user the model cannot place; a known user's feed is their vector.
+    const query = known ? '' : (input.recentQuery ?? '');
+    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, now: new Date() }, deps);
     return { response: toResponse(ctx), timings: ctx.timings };
   }
 

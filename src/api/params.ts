@@ -85,7 +85,16 @@ export const similarQuerySchema = z
 /** Radius of "near me" when a feed request has a location but no radius_km. */
 export const DEFAULT_FEED_RADIUS_KM = 50;
 
-export const recommendationsQuerySchema = z.strictObject({ ...place, category: csv.optional(), min_discount: z.coerce.number().min(0).max(100).optional(), ...paging }).superRefine(checkPlace);
+export const recommendationsQuerySchema = z
+  .strictObject({
+    ...place,
+    category: csv.optional(),
+    min_discount: z.coerce.number().min(0).max(100).optional(),
+    /** The shopper's latest search, as context when the recommender cannot place them yet. */
+    q: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+    ...paging,
+  })
+  .superRefine(checkPlace);
 
 export const writeQuerySchema = z.strictObject({
   /** Wait for the job to finish (up to 30 s) before answering. @defaultValue false */

@@ -12,8 +12,8 @@ export const SEARCH_STAGES: readonly Stage[] = [embedQuery, retrieveByQuery, fus
 /** "Similar coupons": the same path from the fusion on, fed by the seed coupon's neighbours. */
 export const SIMILAR_STAGES: readonly Stage[] = [retrieveSimilar, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
 
-/** A user's feed: behaviour retrieval (or regional popularity), then the same stages as search. */
-export const RECOMMEND_STAGES: readonly Stage[] = [retrieveForUser, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+/** A user's feed: behaviour retrieval (or regional popularity and the recent query), then the same stages as search. */
+export const RECOMMEND_STAGES: readonly Stage[] = [embedQuery, retrieveForUser, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
 
 export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps): Promise<SearchContext> {
   let ctx: SearchContext = { request, candidates: [], total: 0, timings: {}, notes: {} };

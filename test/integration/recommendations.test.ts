@@ -71,6 +71,14 @@ describe('recommendations with the trained two-tower model', () => {
     }
   });
 
+  it("uses a stranger's recent query as context beside popularity", async () => {
+    const res = await api(server.url, 'GET', '/v1/users/stranger-2/recommendations?q=sushi+platter&limit=10&explain=true');
+    expect(res.status).toBe(200);
+    const results = res.json.results as Result[];
+    expect(results.some((r) => /sushi/i.test(r.coupon.title) && r.explain!.dense)).toBe(true);
+    expect(res.json.explain.stages.retrieve.note).toContain('recent query');
+  });
+
   it('gives a brand-new coupon a behaviour vector through its content, so feeds can reach it', async () => {
     const base = indexed.find((c) => c.categories.includes(shopper.likes[0]!) && c.status === 'active')!;
     const fresh = { ...base, id: 'brand-new-1', title: `${base.title} (new)`, version: 1 };

@@ -34,7 +34,7 @@ export function searchRoutes(router: Router, engine: Engine, bodyLimit: number):
     const p = parseQuery(recommendationsQuerySchema, ctx.query);
     const radius = p.radius_km ?? (p.lat !== undefined ? DEFAULT_FEED_RADIUS_KM : undefined);
     const filter = filterFromParams({ ...p, radius_km: radius });
-    send(ctx, await engine.recommend(userId, { filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
+    send(ctx, await engine.recommend(userId, { filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, recentQuery: p.q }));
   });
 
 }

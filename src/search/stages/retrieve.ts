@@ -72,8 +72,9 @@ export const retrieveSimilar: Stage = {
 
 /**
  * Candidates for a user's feed: nearest coupons to the user's behaviour vector, or — for a user
- * the recommender cannot place — the most engaged-with coupons that pass the filter (which carries
- * the shopper's location, so this is regional popularity).
+ * the recommender cannot place — context: the most engaged-with coupons that pass the filter
+ * (which carries the shopper's location, so this is regional popularity), plus, when the caller
+ * passes the shopper's latest query, the coupons nearest to it by text.
  */
 export const retrieveForUser: Stage = {
   name: 'retrieve',
@@ -92,6 +93,9 @@ export const retrieveForUser: Stage = {
       .slice(0, settings.candidates)
       .map((p) => ({ id: p.couponId, score: p.score, coupon: found.get(p.couponId)!.coupon, vector: found.get(p.couponId)!.vector }));
     merge(byId, hits, 'popularity');
-    return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `unknown user: ${hits.length} most engaged-with coupons under the filter (regional popularity)` } };
+    const byQuery = ctx.queryVector ? await store.knn(ctx.queryVector, { k: settings.candidates, filter, withVectors: true }) : [];
+    merge(byId, byQuery, 'dense');
+    const queryNote = ctx.queryVector ? ` and ${byQuery.length} nearest to the recent query` : '';
+    return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `unknown user: ${hits.length} most engaged-with coupons under the filter (regional popularity)${queryNote}` } };
   },
 };
