@@ -110,9 +110,8 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     const vectors = new Map<string, Float32Array>();
     for (const userId of users) {
       const { recent } = await deps.events.userAffinity(userId);
-      const found = await store.get(recent.slice(0, 10), { withVectors: true });
-      const history = [...found.values()].filter((d) => d.vector).map((d) => ({ coupon: d.coupon, vector: d.vector! }));
-      vectors.set(userId, await deps.recommender!.userVector(userId, history));
+      const vector = await deps.recommender!.userVectorFromRecent(userId, recent, store);
+      if (vector) vectors.set(userId, vector);
     }
     await store.upsertUsers(vectors);
   }

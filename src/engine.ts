@@ -1,27 +1,26 @@
-import { startBullWorker, BullQueue } from '../indexer/bullmq-queue.ts';
+import { BullQueue, startBullWorker } from '../indexer/bullmq-queue.ts';
 import { createIndexer, type Indexer } from '../indexer/handler.ts';
 import { InlineQueue } from '../indexer/inline-queue.ts';
 import type { IndexJob } from '../indexer/jobs.ts';
 import type { JobInfo, JobQueue, RetryPolicy } from '../indexer/queue.ts';
 import type { Config } from './config.ts';
 import type { Coupon } from './domain/coupon.ts';
-import type { Filter } from './domain/filter.ts';
+import type { CouponEvent } from './domain/event.ts';
+import { allOf, type Filter } from './domain/filter.ts';
 import type { GeoPoint } from './domain/geo.ts';
 import { createEmbedder } from './embed/create-embedder.ts';
 import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, ReindexRequiredError } from './errors.ts';
+import { createEventStore } from './events/create-event-store.ts';
+import type { EventStore } from './events/event-store.ts';
 import type { Logger } from './log.ts';
+import { RecommenderService } from './recommend/recommender-service.ts';
 import type { SearchContext, SearchDeps } from './search/context.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
-import { RecommenderService } from './recommend/recommender-service.ts';
-import { allOf } from './domain/filter.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import { fusedScorer } from './search/stages/rank.ts';
 import { createStore } from './store/create-store.ts';
-import type { CouponEvent } from './domain/event.ts';
-import { createEventStore } from './events/create-event-store.ts';
-import type { EventStore } from './events/event-store.ts';
 import { describeSpace, sameSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
 import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
 
@@ -171,11 +170,7 @@ export class Engine {
     const deps = await this.deps();
     const affinity = await this.events.userAffinity(userId);
     let userVector = (await this.store.getUsers([userId])).get(userId);
-    if (!userVector && this.recommender && affinity.recent.length) {
-      const found = await this.store.get(affinity.recent.slice(0, 10), { withVectors: true });
-      const history = [...found.values()].filter((d) => d.vector).map((d) => ({ coupon: d.coupon, vector: d.vector! }));
-      if (history.length) userVector = await this.recommender.userVector(userId, history);
-    }
+    if (!userVector && this.recommender && affinity.recent.length) userVector = await this.recommender.userVectorFromRecent(userId, affinity.recent, this.store);
     const filter = allOf(input.filter, affinity.excluded.length ? { not: { id: affinity.excluded.slice(0, 200) } } : undefined);
     const known = this.recommender ? userVector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.

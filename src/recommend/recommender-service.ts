@@ -3,7 +3,7 @@ import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import type { Coupon } from '../domain/coupon.ts';
 import { tfRuntime } from '../embed/tf-runtime.ts';
-import { BEHAVIOR_DIMS } from '../store/vector-store.ts';
+import { BEHAVIOR_DIMS, type VectorStore } from '../store/vector-store.ts';
 import { MicroBatcher } from '../util/micro-batcher.ts';
 import { loadRecommender, type RecommenderMetadata, type Vocab } from './artifacts.ts';
 import { couponFeatureDims, couponFeatures, type CouponFeatureSchema } from './coupon-features.ts';
@@ -74,6 +74,13 @@ export class RecommenderService {
     const v = (await out.data()) as Float32Array;
     out.dispose();
     return Float32Array.from(v);
+  }
+
+  /** The user's vector from their most recent positive coupons (at most 10) as stored; undefined when none is stored. */
+  async userVectorFromRecent(userId: string, recentCouponIds: readonly string[], store: VectorStore): Promise<Float32Array | undefined> {
+    const found = await store.get(recentCouponIds.slice(0, 10), { withVectors: true });
+    const history = recentCouponIds.map((id) => found.get(id)).filter((d) => d?.vector).map((d) => ({ coupon: d!.coupon, vector: d!.vector! }));
+    return history.length ? this.userVector(userId, history) : undefined;
   }
 
   private async computeCouponVectors(docs: CouponWithText[]): Promise<Float32Array[]> {
