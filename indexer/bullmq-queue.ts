@@ -12,6 +12,8 @@ export interface BullQueueOptions {
   /** Redis key prefix; tests pass a unique one. */
   prefix: string;
   retry?: RetryPolicy;
+  /** How long a queue operation may wait for Redis before answering 503. @defaultValue 3000 */
+  timeoutMs?: number;
 }
 
 /** Fails fast when Redis is down instead of queueing commands in memory (BullMQ's advice for producers). */
@@ -24,8 +26,10 @@ export class BullQueue implements JobQueue {
   readonly kind = 'bullmq';
   private readonly connection: Redis;
   private readonly queue: Queue;
+  private readonly timeoutMs: number;
 
   constructor(options: BullQueueOptions) {
+    this.timeoutMs = options.timeoutMs ?? 3000;
     const retry = options.retry ?? DEFAULT_RETRY;
     this.connection = producerConnection(options.redisUrl);
     this.connection.on('error', () => undefined); // surfaced through ping() and failed calls
@@ -44,12 +48,8 @@ export class BullQueue implements JobQueue {
 
   async enqueue(jobs: readonly IndexJob[]): Promise<string[]> {
     const entries = jobs.map((data) => ({ name: data.type, data, opts: { jobId: jobIdOf(data) } }));
-    try {
-      // addBulk is one MULTI per call; chunks keep a 10k-coupon batch from building one giant command.
-      for (let i = 0; i < entries.length; i += 1000) await this.queue.addBulk(entries.slice(i, i + 1000));
-    } catch (cause) {
-      throw new UnavailableError('queue', `Redis rejected the jobs: ${(cause as Error).message}`, { cause });
-    }
+    // addBulk is one MULTI per call; chunks keep a 10k-coupon batch from building one giant command.
+    for (let i = 0; i < entries.length; i += 1000) await this.guard(() => this.queue.addBulk(entries.slice(i, i + 1000)));
     return entries.map((e) => e.opts.jobId);
   }
 
@@ -95,7 +95,8 @@ export class BullQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    // Closing waits for Redis; with Redis gone there is nothing to flush, so do not wait forever.
+    await Promise.race([this.queue.close(), new Promise((r) => setTimeout(r, this.timeoutMs).unref())]);
     this.connection.disconnect();
   }
 
@@ -119,11 +120,18 @@ export class BullQueue implements JobQueue {
     };
   }
 
+  /** Redis errors and waits longer than `timeoutMs` become UnavailableError (503, Retry-After). */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
     try {
-      return await fn();
+      return await Promise.race([fn(), timeout]);
     } catch (cause) {
       throw new UnavailableError('queue', (cause as Error).message, { cause });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
