@@ -52,6 +52,8 @@ const envSchema = z.object({
   TRANSFORMERS_LOCAL_PATH: z.string().min(1).optional(),
   /** The trained coupon recommender (two towers + metadata.json); `none` turns it off. @defaultValue 'models/recommender' */
   RECOMMENDER_MODEL_DIR: z.string().min(1).default('models/recommender'),
+  /** The learned ranker (model.json + metadata.json + idf.json); missing or `none`: the fused order. @defaultValue 'models/ranker' */
+  RANKER_MODEL_DIR: z.string().min(1).default('models/ranker'),
   /** Dense and lexical candidates per search. @defaultValue 200 */
   SEARCH_CANDIDATES: int(10, 2000).default(200),
   /** @defaultValue 2 */
@@ -82,6 +84,7 @@ export interface Config {
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
   recommenderDir: string | undefined;
+  rankerDir: string | undefined;
   search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
   events: { kind: 'postgres'; url: string; tablePrefix: string } | { kind: 'file'; path: string };
   sample: { seed: boolean; size: number };
@@ -122,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, queryCacheSize: e.QUERY_CACHE_SIZE },
     embedThreads: e.EMBED_THREADS,
     recommenderDir: e.RECOMMENDER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RECOMMENDER_MODEL_DIR),
+    rankerDir: e.RANKER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RANKER_MODEL_DIR),
     events: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, tablePrefix: e.EVENTS_TABLE_PREFIX } : { kind: 'file', path: path.join(dataDir, 'events.jsonl') },
     sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
     logLevel: e.LOG_LEVEL,

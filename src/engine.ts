@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { BullQueue, startBullWorker } from '../indexer/bullmq-queue.ts';
 import { createIndexer, type Indexer } from '../indexer/handler.ts';
 import { InlineQueue } from '../indexer/inline-queue.ts';
@@ -16,13 +18,28 @@ import { createEventStore } from './events/create-event-store.ts';
 import type { EventStore } from './events/event-store.ts';
 import type { Logger } from './log.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
-import type { SearchContext, SearchDeps } from './search/context.ts';
+import type { Scorer, SearchContext, SearchDeps } from './search/context.ts';
+import { loadRanker } from './ranking/artifacts.ts';
+import { LearnedScorer } from './ranking/learned-scorer.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import { fusedScorer } from './search/stages/rank.ts';
 import { createStore } from './store/create-store.ts';
 import { describeSpace, sameSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
 import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
+
+/** The learned ranker when one loads from `dir`; otherwise the fused order, with the reason. */
+async function loadScorer(dir: string | undefined, logger: Logger): Promise<{ scorer: Scorer; detail: string }> {
+  if (!dir) return { scorer: fusedScorer, detail: 'ranking turned off: fused order' };
+  if (!existsSync(path.join(dir, 'metadata.json'))) return { scorer: fusedScorer, detail: `no ranker model in ${dir}: fused order (npm run eval:ranking -- --save ${dir})` };
+  try {
+    const { ranker, metadata, idf } = await loadRanker(dir);
+    return { scorer: new LearnedScorer(ranker, idf, metadata.version), detail: `${metadata.name} ${metadata.version} (features v${metadata.features.version})` };
+  } catch (error) {
+    logger.error({ err: error, dir }, 'the ranker failed to load: search uses the fused order');
+    return { scorer: fusedScorer, detail: `ranker in ${dir} failed to load (${(error as Error).message}): fused order` };
+  }
+}
 
 export interface EngineOptions {
   config: Config;
@@ -73,6 +90,8 @@ export class Engine {
     readonly indexer: Indexer,
     readonly queue: JobQueue,
     readonly recommender: RecommenderService | undefined,
+    /** The rank stage's scorer, and why it is the fused order when no learned ranker could load. */
+    readonly ranking: { scorer: Scorer; detail: string },
   ) {
     this.checkSpace();
   }
@@ -87,6 +106,7 @@ export class Engine {
     const events = createEventStore(config.events);
     await events.open();
     const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
+    const ranking = await loadScorer(config.rankerDir, logger);
     if (config.recommenderDir && !recommender) logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
     // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
     // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
@@ -120,7 +140,7 @@ export class Engine {
           logger: logger.child({ component: 'queue' }),
           ...(options.retry && { retry: options.retry }),
         });
-    engine = new Engine(config, logger, store, events, embeddings, space, storedSpace, indexer, queue, recommender);
+    engine = new Engine(config, logger, store, events, embeddings, space, storedSpace, indexer, queue, recommender, ranking);
     if (config.queue.redisUrl && options.runWorker) {
       engine.worker = startBullWorker({
         redisUrl: config.queue.redisUrl,
@@ -145,7 +165,7 @@ export class Engine {
       store: this.store,
       events: this.events,
       embeddings: this.embeddings,
-      scorer: fusedScorer,
+      scorer: this.ranking.scorer,
       settings: this.config.search,
     };
   }
@@ -239,6 +259,7 @@ export class Engine {
       }),
       probe('embedder', async () => describeSpace(this.space)),
       probe('events', async () => `${this.events.kind}: ${await this.events.count()} events`),
+      probe('ranker', async () => this.ranking.detail),
       probe('recommender', async () => (this.recommender ? `two-tower ${this.recommender.version}` : 'no model loaded: feeds use popularity')),
       probe('queue', async () => {
         await this.queue.ping();

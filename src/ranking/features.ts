@@ -85,15 +85,29 @@ function trigramsOf(text: string): Set<string> {
   return out;
 }
 
-/** Document frequencies of a corpus as an IDF lookup (BM25's idf; unseen terms get the maximum). */
-export function idfFromCorpus(texts: Iterable<string>): IdfLookup {
+/** IDF per term of a corpus (BM25's idf), to store with a model; `idfLookup` reads it back. */
+export function idfTable(texts: Iterable<string>): Record<string, number> {
   const df = new Map<string, number>();
   let n = 0;
   for (const t of texts) {
     n++;
     for (const term of new Set(tokenize(t))) df.set(term, (df.get(term) ?? 0) + 1);
   }
-  return (term) => Math.log(1 + (n - (df.get(term) ?? 0) + 0.5) / ((df.get(term) ?? 0) + 0.5));
+  const table: Record<string, number> = { '': Math.log(1 + (n + 0.5) / 0.5) };
+  for (const [term, d] of df) table[term] = Math.log(1 + (n - d + 0.5) / (d + 0.5));
+  return table;
+}
+
+/** An IDF lookup over a table; an unseen term is as rare as a term can be (the '' entry). */
+export function idfLookup(table: ReadonlyMap<string, number> | Record<string, number>): IdfLookup {
+  const get = table instanceof Map ? (t: string) => table.get(t) : (t: string) => (table as Record<string, number>)[t];
+  const unseen = get('') ?? 10;
+  return (term) => get(term) ?? unseen;
+}
+
+/** Document frequencies of a corpus as an IDF lookup. */
+export function idfFromCorpus(texts: Iterable<string>): IdfLookup {
+  return idfLookup(idfTable(texts));
 }
 
 /** Damerau–Levenshtein distance ≤ 1 (one insertion, deletion, substitution or transposition). */

@@ -59,10 +59,16 @@ export interface SearchContext {
   notes: Partial<Record<StageName, string>>;
 }
 
-/** Rescores fused candidates; the learned ranker implements this too. */
+/** Scores for candidates, with the features behind them when the scorer has any (for explain). */
+export interface ScoredBatch {
+  scores: number[];
+  features?: Array<Record<string, number>>;
+}
+
+/** Rescores fused candidates in one batched call; the learned ranker implements this too. */
 export interface Scorer {
   readonly name: string;
-  score(context: SearchContext, candidates: readonly Candidate[]): Promise<number[]>;
+  score(context: SearchContext, candidates: readonly Candidate[]): Promise<ScoredBatch>;
 }
 
 export interface SearchSettings {

@@ -42,7 +42,7 @@ describe('HTTP API (embedded default)', () => {
     expect((await api(server.url, 'GET', '/healthz')).json).toEqual({ status: 'ok' });
     const ready = await api(server.url, 'GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(Object.keys(ready.json.checks).sort()).toEqual(['embedder', 'events', 'queue', 'recommender', 'store', 'vector_space']);
+    expect(Object.keys(ready.json.checks).sort()).toEqual(['embedder', 'events', 'queue', 'ranker', 'recommender', 'store', 'vector_space']);
     expect(ready.json.checks.store.detail).toContain(`${catalogue.length} coupons`);
   });
 
