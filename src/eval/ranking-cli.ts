@@ -1,12 +1,13 @@
 /**
  * Search relevance on graded judgments: BM25, dense, RRF and the learned ranker, side by side.
  *
- *   npm run eval:ranking -- --train ../shared/data/home-depot/judgments.csv [--test <csv>] [--folds 5] [--queries N]
+ *   npm run eval:ranking -- --train ../shared/data/home-depot/judgments.csv [--test <csv>] [--folds 5] [--queries N] [--save models/ranker]
  *
  * Inputs: CSV files shaped like judgments.csv (id, product_uid, product_title, search_term,
  * relevance 1–3). The corpus is every distinct product title in the given files, embedded with
  * USE-lite (cached in .cache/) and indexed in LanceDB (temp dir) like coupons. Gain = (relevance − 1) / 2.
  * Without --test: k-fold by query over --train. Score ties break by a hash of the product id.
+ * With --save: after the evaluation, one more ranker trained on every query is saved there.
  * Output: a markdown table, then one JSON line (the last line of stdout).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { completeCoupon, couponSchema } from '../domain/coupon.ts';
 import { dot } from '../embed/embedder.ts';
-import { idfFromCorpus, prepareQuery, rankingFeatures, RANKING_FEATURES } from '../ranking/features.ts';
+import { idfLookup, idfTable, prepareQuery, rankingFeatures, RANKING_FEATURES } from '../ranking/features.ts';
+import { saveRanker } from '../ranking/artifacts.ts';
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
 import { LanceDbStore } from '../store/lancedb/lancedb-store.ts';
 import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
@@ -128,7 +130,8 @@ async function main(): Promise<void> {
       qbar.tick();
     }
 
-    const idf = idfFromCorpus(corpus.map((c) => c.title));
+    const idfs = idfTable(corpus.map((c) => c.title));
+    const idf = idfLookup(idfs);
     const features = (q: QueryData, pool: Candidate[]) => {
       const pq = prepareQuery(q.query, { idf, maxBm25: Math.max(0, ...pool.map((c) => c.bm25?.score ?? 0)) });
       return pool.map((c) => rankingFeatures(pq, { title: c.title, dense: c.dense, bm25: c.bm25, fusedRank: c.fusedRank }));
@@ -218,6 +221,14 @@ async function main(): Promise<void> {
       console.log(`| ${s} | ${r.ndcg10!.toFixed(4)} | ${r.ndcg10_condensed!.toFixed(4)} | ${r.recall100!.toFixed(4)} | ${r.rerank_ndcg5!.toFixed(4)} | ${r.rerank_ndcg10!.toFixed(4)} |`);
     }
     console.log(`\nLTR calibrated score vs relevance: RMSE ${rmse.toFixed(4)} (predicting the mean: 0.534 on this data)\n`);
+    if (a.save) {
+      const everything = shuffle(seededRandom(99), [...queries]);
+      const cut = Math.floor(everything.length * 0.9);
+      const final = new LearnedRanker({ progress: true });
+      await final.fit(everything.slice(0, cut).map((q) => listOf(data.get(q)!)), everything.slice(cut).map((q) => listOf(data.get(q)!)));
+      await saveRanker(a.save, final, { training: { data: a.train, queries: queries.length, corpus: corpus.length }, metrics: { ...systems.ltr, rmse }, idf: idfs });
+      process.stderr.write(`saved the ranker to ${a.save}\n`);
+    }
     console.log(JSON.stringify({ systems, ltr_rmse: rmse, queries: queries.length, corpus: corpus.length }));
   } finally {
     await store.close();
