@@ -258,7 +258,11 @@ export class Engine {
         return `${this.store.kind}: ${s.count} coupons${s.annIndexed ? ', ANN index' : ', exact search'}`;
       }),
       probe('embedder', async () => describeSpace(this.space)),
-      probe('events', async () => `${this.events.kind}: ${await this.events.count()} events`),
+      // A probe runs every few seconds: a ping, not a count over the whole event table.
+      probe('events', async () => {
+        await this.events.ping();
+        return this.events.kind;
+      }),
       probe('ranker', async () => this.ranking.detail),
       probe('recommender', async () => (this.recommender ? `two-tower ${this.recommender.version}` : 'no model loaded: feeds use popularity')),
       probe('queue', async () => {

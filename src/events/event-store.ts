@@ -61,6 +61,8 @@ export interface EventStore {
   couponStats(couponIds: readonly string[], at?: Date): Promise<Map<string, CouponStats>>;
   userAffinity(userId: string, at?: Date): Promise<UserAffinity>;
   count(): Promise<number>;
+  /** Cheap reachability check for readiness probes; throws when the store cannot answer. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

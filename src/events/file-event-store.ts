@@ -95,6 +95,10 @@ export class FileEventStore implements EventStore {
     return { userId, categories: decayed(a?.categories), merchants: decayed(a?.merchants), excluded: [...(this.excluded.get(userId) ?? [])], recent: [...new Set(recent)].slice(0, 20) };
   }
 
+  async ping(): Promise<void> {
+    if (!this.file) throw new Error('the event file is not open');
+  }
+
   async count(): Promise<number> {
     return this.events.size;
   }

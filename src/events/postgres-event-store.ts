@@ -125,6 +125,10 @@ export class PostgresEventStore implements EventStore {
     return res.rows.map((r) => ({ couponId: r.coupon_id, score: Number(r.score) }));
   }
 
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
   async count(): Promise<number> {
     return Number((await this.query(`SELECT count(*) AS n FROM ${this.t.events}`)).rows[0].n);
   }
