@@ -13,10 +13,10 @@ import { loadRanker } from '../src/ranking/artifacts.ts';
 import { idfLookup, prepareQuery, RANKING_FEATURES, rankingFeatures } from '../src/ranking/features.ts';
 import { LearnedRanker } from '../src/ranking/ranker.ts';
 import { generateCatalogue } from '../src/sample/catalogue.ts';
+import { parseCliArgs } from '../src/util/cli-args.ts';
 import { fmt, summarize } from './lib.ts';
 
-const i = process.argv.indexOf('--model');
-const dir = path.resolve(i >= 0 ? process.argv[i + 1]! : 'models/ranker');
+const dir = path.resolve(parseCliArgs().model ?? 'models/ranker');
 let ranker: LearnedRanker;
 let idf = idfLookup({});
 let source = 'untrained (same shape)';

@@ -23,13 +23,11 @@ import { LanceDbStore } from '../src/store/lancedb/lancedb-store.ts';
 import { COUPON_TEXT_VERSION, embeddingText } from '../src/text/coupon-text.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
+import { parseCliArgs } from '../src/util/cli-args.ts';
 import { cachedEmbeddings, fmt, summarize } from './lib.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : fallback;
-};
+const options = parseCliArgs();
+const arg = (name: string, fallback: string) => options[name] ?? fallback;
 const SIZES = arg('sizes', '10000,100000').split(',').map(Number);
 const QUERIES = Number(arg('queries', '300'));
 const STAGES = ['embed', 'retrieve', 'fuse', 'rank', 'diversify', 'page'] as const;

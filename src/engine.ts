@@ -28,6 +28,10 @@ import { createStore } from './store/create-store.ts';
 import { describeSpace, sameSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
 import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
 
+function outcomeOf(ctx: SearchContext): SearchOutcome {
+  return { response: toResponse(ctx), timings: ctx.timings };
+}
+
 /** The learned ranker when one loads from `dir`; otherwise the fused order, with the reason. */
 async function loadScorer(dir: string | undefined, logger: Logger): Promise<{ scorer: Scorer; detail: string }> {
   if (!dir) return { scorer: fusedScorer, detail: 'ranking turned off: fused order' };
@@ -173,12 +177,12 @@ export class Engine {
   /** Runs the search pipeline; `timings` (ms per stage) feed the Server-Timing header and metrics. */
   async search(input: SearchInput): Promise<SearchOutcome> {
     const ctx = await runPipeline(SEARCH_STAGES, { ...input, now: new Date() }, await this.deps());
-    return { response: toResponse(ctx), timings: ctx.timings };
+    return outcomeOf(ctx);
   }
 
   async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }): Promise<SearchOutcome> {
     const ctx = await runPipeline(SIMILAR_STAGES, { ...input, query: '', seedId: id, now: new Date() }, await this.deps());
-    return { response: toResponse(ctx), timings: ctx.timings };
+    return outcomeOf(ctx);
   }
 
   /**
@@ -196,7 +200,7 @@ export class Engine {
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.
     const query = known ? '' : (input.recentQuery ?? '');
     const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, now: new Date() }, deps);
-    return { response: toResponse(ctx), timings: ctx.timings };
+    return outcomeOf(ctx);
   }
 
   async getCoupon(id: string): Promise<Coupon> {

@@ -20,6 +20,7 @@ import { saveRanker } from '../ranking/artifacts.ts';
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
 import { LanceDbStore } from '../store/lancedb/lancedb-store.ts';
 import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
+import { parseCliArgs } from '../util/cli-args.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { seededRandom, shuffle } from '../util/random.ts';
 import { cachedEmbeddings } from './embedding-cache.ts';
@@ -30,16 +31,6 @@ const K = 100;
 const RRF_K = 60;
 const SYSTEMS = ['bm25', 'dense', 'rrf', 'ltr'] as const;
 type System = (typeof SYSTEMS)[number];
-
-function args(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i]!.startsWith('--')) throw new Error(`unexpected argument '${argv[i]}'`);
-    out[argv[i]!.slice(2)] = argv[i + 1] ?? '';
-  }
-  return out;
-}
 
 interface Candidate {
   id: string;
@@ -78,7 +69,7 @@ function order(c: Candidate[], score: (c: Candidate) => number, keep: (c: Candid
 }
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = parseCliArgs();
   if (!a.train) throw new Error('--train: a judgments CSV is required, e.g. --train ../shared/data/home-depot/judgments.csv');
   const train = await loadJudgments(a.train);
   const test = a.test ? await loadJudgments(a.test) : [];

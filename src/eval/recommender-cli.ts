@@ -19,16 +19,7 @@ import { leaveOneOut, sampleNegatives, type EvalSplit } from '../recommend/inter
 import { randomProjection } from '../recommend/features.ts';
 import { TwoTowerRecommender } from '../recommend/two-tower.ts';
 import { saveRecommender } from '../recommend/artifacts.ts';
-
-function args(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`);
-    out[a.slice(2)] = argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[++i]! : 'true';
-  }
-  return out;
-}
+import { parseCliArgs } from '../util/cli-args.ts';
 
 interface Scores {
   hr10: number;
@@ -57,7 +48,7 @@ function evaluate(r: Recommender, split: EvalSplit, testNeg: number[][], coldNeg
 }
 
 async function main(): Promise<void> {
-  const a = args(process.argv.slice(2));
+  const a = parseCliArgs();
   const dataset = a.dataset ?? 'movielens-100k';
   if (dataset !== 'movielens-100k') throw new Error(`--dataset: only movielens-100k is supported, got '${dataset}'`);
   if (!a.data) throw new Error('--data: the folder of MovieLens 100K is required, e.g. --data ../shared/data/movielens-100k');

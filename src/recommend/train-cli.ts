@@ -15,16 +15,15 @@ import { hitAt, mean, ndcgAtSingle, rankOf } from '../eval/metrics.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
 import { embeddingText } from '../text/coupon-text.ts';
+import { parseCliArgs } from '../util/cli-args.ts';
 import { saveRecommender } from './artifacts.ts';
 import { PopularityRecommender, type Recommender } from './baselines.ts';
 import { COUPON_FEATURES_VERSION, couponFeatures, TEXT_PROJECTION, type CouponFeatureSchema } from './coupon-features.ts';
 import { leaveOneOut, sampleNegatives, type Interaction } from './interactions.ts';
 import { TwoTowerRecommender } from './two-tower.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+const options = parseCliArgs();
+const arg = (name: string, fallback: string) => options[name] ?? fallback;
 
 async function main(): Promise<void> {
   const config = loadConfig();
