@@ -15,6 +15,12 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   /** @defaultValue '127.0.0.1' (Docker sets 0.0.0.0) */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Origins whose pages may call the API from a browser (the sites embedding the widgets), comma-separated; '*' for any. @defaultValue none */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim().replace(/\/$/, '')).filter(Boolean))
+    .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/, error: 'must be origins like https://shop.example.com, comma-separated' })]))),
   /** Where the embedded store and the inline job journal live. @defaultValue './data' */
   DATA_DIR: z.string().min(1).default('./data'),
   /** `embedded`: LanceDB under DATA_DIR; `qdrant`: the Qdrant server at QDRANT_URL. @defaultValue 'embedded' */
@@ -60,6 +66,10 @@ const envSchema = z.object({
   MAX_PER_MERCHANT: int(1, 1000).default(2),
   /** @defaultValue 0.8 */
   MMR_LAMBDA: z.coerce.number().min(0).max(1).default(0.8),
+  /** Share of result pages with one random adjacent pair swapped, so logs can show position bias (0 = off). @defaultValue 0 */
+  RANK_EXPLORATION: z.coerce.number().min(0).max(1).default(0),
+  /** Log every served result list with its features, for training the ranker (npm run train:ranker). @defaultValue true */
+  LOG_SERVED_LISTS: bool.default(true),
   /** @defaultValue 10000 */
   QUERY_CACHE_SIZE: int(0, 10_000_000).default(10_000),
   /** @defaultValue 1048576 (1 MiB) */
@@ -75,7 +85,7 @@ const envSchema = z.object({
 export type Env = z.input<typeof envSchema>;
 
 export interface Config {
-  server: { port: number; host: string; bodyLimitBytes: number };
+  server: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[] };
   dataDir: string;
   store:
     | { kind: 'embedded'; dir: string; annThreshold: number }
@@ -85,7 +95,8 @@ export interface Config {
   embedThreads: number;
   recommenderDir: string | undefined;
   rankerDir: string | undefined;
-  search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; queryCacheSize: number };
+  search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; exploration: number; queryCacheSize: number };
+  logServedLists: boolean;
   events: { kind: 'postgres'; url: string; tablePrefix: string } | { kind: 'file'; path: string };
   sample: { seed: boolean; size: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -107,7 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.VECTOR_STORE === 'qdrant' && !e.QDRANT_URL) throw new ConfigError('invalid configuration:\n  QDRANT_URL: required when VECTOR_STORE=qdrant');
   const dataDir = path.resolve(e.DATA_DIR);
   return {
-    server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES },
+    server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES, corsOrigins: e.CORS_ORIGINS },
     dataDir,
     store:
       e.VECTOR_STORE === 'qdrant'
@@ -122,7 +133,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       journalPath: path.join(dataDir, 'jobs.jsonl'),
     },
     embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
-    search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, queryCacheSize: e.QUERY_CACHE_SIZE },
+    search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, exploration: e.RANK_EXPLORATION, queryCacheSize: e.QUERY_CACHE_SIZE },
+    logServedLists: e.LOG_SERVED_LISTS,
     embedThreads: e.EMBED_THREADS,
     recommenderDir: e.RECOMMENDER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RECOMMENDER_MODEL_DIR),
     rankerDir: e.RANKER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RANKER_MODEL_DIR),

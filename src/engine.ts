@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BullQueue, startBullWorker } from '../indexer/bullmq-queue.ts';
@@ -20,7 +21,10 @@ import type { Logger } from './log.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
 import type { Scorer, SearchContext, SearchDeps } from './search/context.ts';
 import { loadRanker } from './ranking/artifacts.ts';
+import { idfLookup } from './ranking/features.ts';
+import { RankingFeaturizer } from './ranking/featurizer.ts';
 import { LearnedScorer } from './ranking/learned-scorer.ts';
+import { ServedListLog } from './ranking/served-log.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import { fusedScorer } from './search/stages/rank.ts';
@@ -32,16 +36,28 @@ function outcomeOf(ctx: SearchContext): SearchOutcome {
   return { response: toResponse(ctx), timings: ctx.timings };
 }
 
+/** What the rank stage runs with: the scorer, the featurizer (IDF of the model), and why. */
+interface Ranking {
+  scorer: Scorer;
+  features: RankingFeaturizer;
+  detail: string;
+}
+
 /** The learned ranker when one loads from `dir`; otherwise the fused order, with the reason. */
-async function loadScorer(dir: string | undefined, logger: Logger): Promise<{ scorer: Scorer; detail: string }> {
-  if (!dir) return { scorer: fusedScorer, detail: 'ranking turned off: fused order' };
-  if (!existsSync(path.join(dir, 'metadata.json'))) return { scorer: fusedScorer, detail: `no ranker model in ${dir}: fused order (npm run eval:ranking -- --save ${dir})` };
+async function loadRanking(dir: string | undefined, logger: Logger): Promise<Ranking> {
+  const fused = (detail: string): Ranking => ({ scorer: fusedScorer, features: RankingFeaturizer.uniform(), detail });
+  if (!dir) return fused('ranking turned off: fused order');
+  if (!existsSync(path.join(dir, 'metadata.json'))) return fused(`no ranker model in ${dir}: fused order (npm run eval:ranking -- --save ${dir}, or npm run train:ranker)`);
   try {
     const { ranker, metadata, idf } = await loadRanker(dir);
-    return { scorer: new LearnedScorer(ranker, idf, metadata.version), detail: `${metadata.name} ${metadata.version} (features v${metadata.features.version})` };
+    return {
+      scorer: new LearnedScorer(ranker, metadata.version, metadata.queryless ?? false),
+      features: new RankingFeaturizer(idfLookup(idf), `ranker ${metadata.version}`),
+      detail: `${metadata.name} ${metadata.version} (features v${metadata.features.version})`,
+    };
   } catch (error) {
     logger.error({ err: error, dir }, 'the ranker failed to load: search uses the fused order');
-    return { scorer: fusedScorer, detail: `ranker in ${dir} failed to load (${(error as Error).message}): fused order` };
+    return fused(`ranker in ${dir} failed to load (${(error as Error).message}): fused order`);
   }
 }
 
@@ -63,6 +79,8 @@ export interface SearchInput {
   limit: number;
   offset: number;
   explain: boolean;
+  /** The shopper, when known: personal ranking signals (affinity, the recommender's score). */
+  userId?: string | undefined;
 }
 
 export interface SearchOutcome {
@@ -82,6 +100,8 @@ export interface Readiness {
 export class Engine {
   private worker: { close(): Promise<void> } | undefined;
   private reindexMessage: string | undefined;
+  /** Served result lists, for training the ranker on what shoppers saw (off when LOG_SERVED_LISTS=false). */
+  private readonly servedLog: ServedListLog | undefined;
 
   private constructor(
     readonly config: Config,
@@ -94,10 +114,11 @@ export class Engine {
     readonly indexer: Indexer,
     readonly queue: JobQueue,
     readonly recommender: RecommenderService | undefined,
-    /** The rank stage's scorer, and why it is the fused order when no learned ranker could load. */
-    readonly ranking: { scorer: Scorer; detail: string },
+    /** The rank stage's scorer and featurizer, and why it is the fused order when no learned ranker could load. */
+    readonly ranking: Ranking,
   ) {
     this.checkSpace();
+    this.servedLog = config.logServedLists ? new ServedListLog(events, logger.child({ component: 'served-log' }), { idf: ranking.features.idfSource }) : undefined;
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -110,7 +131,7 @@ export class Engine {
     const events = createEventStore(config.events);
     await events.open();
     const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
-    const ranking = await loadScorer(config.rankerDir, logger);
+    const ranking = await loadRanking(config.rankerDir, logger);
     if (config.recommenderDir && !recommender) logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
     // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
     // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
@@ -170,19 +191,32 @@ export class Engine {
       events: this.events,
       embeddings: this.embeddings,
       scorer: this.ranking.scorer,
+      features: this.ranking.features,
       settings: this.config.search,
     };
   }
 
   /** Runs the search pipeline; `timings` (ms per stage) feed the Server-Timing header and metrics. */
   async search(input: SearchInput): Promise<SearchOutcome> {
-    const ctx = await runPipeline(SEARCH_STAGES, { ...input, now: new Date() }, await this.deps());
+    const deps = await this.deps();
+    const user = input.userId ? await this.shopper(input.userId) : undefined;
+    const ctx = await runPipeline(SEARCH_STAGES, { ...input, user, now: new Date(), queryId: randomUUID() }, deps);
+    this.servedLog?.record(ctx, 'search');
     return outcomeOf(ctx);
   }
 
   async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }): Promise<SearchOutcome> {
-    const ctx = await runPipeline(SIMILAR_STAGES, { ...input, query: '', seedId: id, now: new Date() }, await this.deps());
+    const deps = await this.deps();
+    const user = input.userId ? await this.shopper(input.userId) : undefined;
+    const ctx = await runPipeline(SIMILAR_STAGES, { ...input, user, query: '', seedId: id, now: new Date(), queryId: randomUUID() }, deps);
+    this.servedLog?.record(ctx, 'similar');
     return outcomeOf(ctx);
+  }
+
+  /** A named shopper's affinity and behaviour vector; an unknown one is just an id. */
+  private async shopper(userId: string): Promise<NonNullable<SearchContext['request']['user']>> {
+    const [affinity, vectors] = await Promise.all([this.events.userAffinity(userId), this.store.getUsers([userId])]);
+    return { id: userId, affinity, vector: vectors.get(userId) };
   }
 
   /**
@@ -199,7 +233,9 @@ export class Engine {
     const known = this.recommender ? userVector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.
     const query = known ? '' : (input.recentQuery ?? '');
-    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, now: new Date() }, deps);
+    const user = { id: userId, affinity, vector: userVector };
+    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() }, deps);
+    this.servedLog?.record(ctx, 'feed');
     return outcomeOf(ctx);
   }
 
@@ -283,6 +319,7 @@ export class Engine {
 
   /** Stops taking work, finishes running jobs and flushes batched writes. */
   async close(): Promise<void> {
+    await this.servedLog?.flush();
     await this.worker?.close();
     await this.queue.close();
     await this.indexer.close();

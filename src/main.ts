@@ -4,9 +4,14 @@ import { ConfigError, loadConfig } from './config.ts';
 import { Engine } from './engine.ts';
 import { createLogger, type Logger } from './log.ts';
 import { generateCatalogue } from './sample/catalogue.ts';
+import { simulateShoppers } from './sample/shoppers.ts';
 import { ProgressBar } from './util/progress.ts';
 
-/** `npm start`: the API on embedded defaults, with the sample catalogue indexed on first run. */
+/**
+ * `npm start`: the API on embedded defaults. On first run (an empty store) it indexes the sample
+ * catalogue and records seeded simulated shoppers' events, so search, feeds and the demo at /demo
+ * have something to show.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -33,7 +38,8 @@ async function main(): Promise<void> {
   const stats = await engine.store.stats();
   process.stderr.write(
     `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` +
-      `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n\n`,
+      `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n` +
+      `Demo: ${url}/demo\n\n`,
   );
 }
 
@@ -49,6 +55,13 @@ async function seedSample(engine: Engine, size: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   await engine.indexer.flush();
+  // Shoppers' history: feeds for shopper-0001… and popularity for everyone else.
+  const { events } = simulateShoppers(coupons, { shoppers: 200, sessions: 6, end: new Date() });
+  const recording = new ProgressBar('recording sample shoppers\' events', events.length);
+  for (let i = 0; i < events.length; i += 1000) {
+    await engine.recordEvents(events.slice(i, i + 1000));
+    recording.update(Math.min(events.length, i + 1000));
+  }
 }
 
 function installShutdown(server: Server, engine: Engine, logger: Logger): void {

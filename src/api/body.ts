@@ -5,14 +5,15 @@ import { PayloadTooLargeError, ValidationError } from '../errors.ts';
  * Reads a JSON request body, refusing more than `limitBytes` (413) before reading it when the
  * length is declared, and while reading it when it is not.
  */
-export async function readJson(ctx: Context, limitBytes: number): Promise<unknown> {
+export async function readJson(ctx: Context, limitBytes: number, options: { allowTextPlain?: boolean } = {}): Promise<unknown> {
   const declared = Number(ctx.get('content-length') || Number.NaN);
   if (declared > limitBytes) {
     ctx.req.resume(); // drain, so the 413 reaches the client instead of a reset
     throw new PayloadTooLargeError(limitBytes);
   }
   const type = ctx.get('content-type');
-  if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+  // text/plain only where browsers beacon JSON cross-origin (a "simple" request needs no preflight).
+  if (type && !/^application\/(.+\+)?json\b/i.test(type) && !(options.allowTextPlain && /^text\/plain\b/i.test(type))) {
     throw new ValidationError([{ field: 'content-type', message: `must be application/json, got ${type}` }]);
   }
   const chunks: Buffer[] = [];

@@ -49,9 +49,13 @@ function checkPlace(p: { lat?: number | undefined; lon?: number | undefined; rad
   if (p.radius_km !== undefined && p.lat === undefined) ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'needs lat and lon' });
 }
 
+/** The shopper, for personal ranking signals (optional everywhere). */
+const userId = idSchema.optional();
+
 export const searchQuerySchema = z
   .strictObject({
     q: query,
+    user_id: userId,
     category: csv.optional(),
     merchant: csv.optional(),
     min_discount: z.coerce.number().min(0).max(100).optional(),
@@ -63,6 +67,7 @@ export const searchQuerySchema = z
 export const searchBodySchema = z
   .strictObject({
     q: query,
+    user_id: userId,
     filter: filterSchema.optional(),
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),
@@ -78,6 +83,7 @@ export const similarQuerySchema = z
     category: csv.optional(),
     /** Neighbours by text, by behaviour (the recommender's coupon vectors), or both fused. @defaultValue 'content' */
     mode: z.enum(['content', 'behavior', 'blend']).default('content'),
+    user_id: userId,
     ...paging,
   })
   .superRefine(checkPlace);

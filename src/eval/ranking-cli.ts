@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { completeCoupon, couponSchema } from '../domain/coupon.ts';
 import { dot } from '../embed/embedder.ts';
-import { idfLookup, idfTable, prepareQuery, rankingFeatures, RANKING_FEATURES } from '../ranking/features.ts';
+import { idfLookup, idfTable, prepareQuery, rankingFeatures, RANKING_FEATURES, RANKING_FEATURES_VERSION } from '../ranking/features.ts';
 import { saveRanker } from '../ranking/artifacts.ts';
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
 import { LanceDbStore } from '../store/lancedb/lancedb-store.ts';
@@ -204,7 +204,7 @@ async function main(): Promise<void> {
       }]),
     ) as unknown as Record<System, Record<string, number>>;
     const rmse = round(Math.sqrt(mean(squaredErrors)));
-    console.log(`\n### ${test.length ? 'train → test' : `${folds}-fold by query`}: ${queries.length} queries, corpus ${corpus.length} products, features v1 (${RANKING_FEATURES.length}); ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    console.log(`\n### ${test.length ? 'train → test' : `${folds}-fold by query`}: ${queries.length} queries, corpus ${corpus.length} products, features v${RANKING_FEATURES_VERSION} (${RANKING_FEATURES.length}; the coupon-side ones are constant in judgment data, so not learned); ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     console.log('| system | NDCG@10 (whole corpus) | NDCG@10 (condensed) | Recall@100 (≥ 2.33) | rerank NDCG@5 | rerank NDCG@10 |');
     console.log('|---|---|---|---|---|---|');
     for (const s of SYSTEMS) {

@@ -44,6 +44,31 @@ export interface UserAffinity {
   recent: string[];
 }
 
+/**
+ * One served result list, logged so the ranker can be trained on what shoppers actually saw:
+ * each shown coupon with the position and the feature row (schema `featuresVersion`) it was
+ * ranked with. Clicks, saves and redemptions carrying the same `query_id` join back to it.
+ */
+export interface ServedList {
+  queryId: string;
+  ts: string;
+  surface: 'search' | 'similar' | 'feed';
+  /** The query text; for similar coupons the seed coupon id; for feeds the recent query or ''. */
+  query: string;
+  userId?: string | undefined;
+  /** The scorer that ordered the list (name and model version). */
+  scorer: string;
+  /** The term statistics the lexical features used (`uniform`, or a ranker version). */
+  idf: string;
+  featuresVersion: number;
+  items: Array<{ couponId: string; position: number; features: number[] }>;
+}
+
+/** A served list with what the shopper did next: the positive event types per coupon id. */
+export interface ServedOutcome extends ServedList {
+  outcomes: Record<string, EventType[]>;
+}
+
 /** Category and merchant of a coupon, for user affinity (looked up when counters are applied). */
 export type CouponFacts = (couponIds: string[]) => Promise<Map<string, { categories: string[]; merchantId: string }>>;
 
@@ -61,6 +86,13 @@ export interface EventStore {
   couponStats(couponIds: readonly string[], at?: Date): Promise<Map<string, CouponStats>>;
   userAffinity(userId: string, at?: Date): Promise<UserAffinity>;
   count(): Promise<number>;
+  /**
+   * Records served lists. Telemetry, not acknowledged data: adapters may buffer, and a crash may
+   * lose the last second of lists (never an event).
+   */
+  logServed(lists: readonly ServedList[]): Promise<void>;
+  /** Served lists (oldest first) joined with the click, save and redeem events naming their query id. */
+  servedOutcomes(options?: { since?: Date | undefined }): AsyncIterable<ServedOutcome>;
   /** Cheap reachability check for readiness probes; throws when the store cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,8 +1,8 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent } from '../domain/event.ts';
-import { readJsonLines } from '../util/json-lines.ts';
-import { decay, emptyCounts, EXCLUDING, popularityOf, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
+import { iterateJsonLines, readJsonLines } from '../util/json-lines.ts';
+import { decay, emptyCounts, EXCLUDING, popularityOf, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type ServedList, type ServedOutcome, type UserAffinity } from './event-store.ts';
 
 type Line = { op: 'event'; e: CouponEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
 
@@ -14,7 +14,8 @@ interface Decayed {
 /**
  * The embedded event store: an append-only JSON-lines file (fsync'd before a write is
  * acknowledged) with in-memory indexes rebuilt from it at start-up. One process at a time; use
- * PostgreSQL when several API processes accept events.
+ * PostgreSQL when several API processes accept events. Served lists go to a second file beside it
+ * (`<name>-served.jsonl`), appended without fsync: they are telemetry, and they are large.
  */
 export class FileEventStore implements EventStore {
   readonly kind = 'file';
@@ -26,8 +27,14 @@ export class FileEventStore implements EventStore {
   private readonly affinity = new Map<string, { categories: Map<string, Decayed>; merchants: Map<string, Decayed> }>();
   private readonly excluded = new Map<string, Set<string>>();
   private readonly positives = new Map<string, Array<{ coupon: string; ts: number }>>();
+  private readonly byQuery = new Map<string, Array<{ coupon: string; type: CouponEvent['type'] }>>();
+  private served: FileHandle | undefined;
+  private servedWrites: Promise<unknown> = Promise.resolve();
+  private readonly servedPath: string;
 
-  constructor(private readonly filePath: string) {}
+  constructor(private readonly filePath: string) {
+    this.servedPath = filePath.replace(/(\.jsonl)?$/, '-served.jsonl');
+  }
 
   async open(): Promise<void> {
     await mkdir(path.dirname(this.filePath), { recursive: true });
@@ -36,6 +43,26 @@ export class FileEventStore implements EventStore {
       else this.fold(line.id, line.facts);
     }
     this.file = await open(this.filePath, 'a');
+    this.served = await open(this.servedPath, 'a');
+  }
+
+  logServed(lists: readonly ServedList[]): Promise<void> {
+    if (lists.length === 0) return Promise.resolve();
+    const text = lists.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const write = this.servedWrites.then(() => this.served!.appendFile(text));
+    this.servedWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  async *servedOutcomes(options: { since?: Date | undefined } = {}): AsyncIterable<ServedOutcome> {
+    await this.servedWrites;
+    const since = options.since?.getTime() ?? -Infinity;
+    for await (const list of iterateJsonLines<ServedList>(this.servedPath)) {
+      if (Date.parse(list.ts) < since) continue;
+      const outcomes: Record<string, CouponEvent['type'][]> = {};
+      for (const e of this.byQuery.get(list.queryId) ?? []) (outcomes[e.coupon] ??= []).push(e.type);
+      yield { ...list, outcomes };
+    }
   }
 
   async append(events: readonly CouponEvent[]): Promise<AppendResult> {
@@ -105,8 +132,11 @@ export class FileEventStore implements EventStore {
 
   async close(): Promise<void> {
     await this.writes;
+    await this.servedWrites;
     await this.file?.close();
+    await this.served?.close();
     this.file = undefined;
+    this.served = undefined;
   }
 
   private write(lines: Line[]): Promise<unknown> {
@@ -121,6 +151,11 @@ export class FileEventStore implements EventStore {
 
   private index(e: CouponEvent): void {
     this.events.set(e.event_id, e);
+    if (e.query_id && POSITIVE.has(e.type)) {
+      const list = this.byQuery.get(e.query_id) ?? [];
+      list.push({ coupon: e.coupon_id, type: e.type });
+      this.byQuery.set(e.query_id, list);
+    }
     if (POSITIVE.has(e.type)) {
       const list = this.positives.get(e.user_id) ?? [];
       list.push({ coupon: e.coupon_id, ts: Date.parse(e.ts) });

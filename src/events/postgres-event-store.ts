@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
 import { UnavailableError } from '../errors.ts';
-import { decay, emptyCounts, EXCLUDING, HALF_LIFE_DAYS, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type UserAffinity } from './event-store.ts';
+import { decay, emptyCounts, EXCLUDING, HALF_LIFE_DAYS, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type ServedList, type ServedOutcome, type UserAffinity } from './event-store.ts';
 
 export interface PostgresEventStoreOptions {
   url: string;
@@ -17,18 +17,18 @@ export interface PostgresEventStoreOptions {
 export class PostgresEventStore implements EventStore {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
-  private readonly t: { events: string; counters: string; affinity: string; exclusions: string };
+  private readonly t: { events: string; counters: string; affinity: string; exclusions: string; served: string };
 
   constructor(options: PostgresEventStoreOptions) {
     this.pool = new pg.Pool({ connectionString: options.url, max: 5, connectionTimeoutMillis: 3000 });
     this.pool.on('error', () => undefined); // surfaced on the next query
     const p = options.tablePrefix ?? 'cs_';
     if (!/^[a-z_][a-z0-9_]{0,30}$/.test(p)) throw new Error(`tablePrefix: must be a lower-case SQL identifier prefix, got '${p}'`);
-    this.t = { events: `${p}events`, counters: `${p}coupon_counters`, affinity: `${p}user_affinity`, exclusions: `${p}user_exclusions` };
+    this.t = { events: `${p}events`, counters: `${p}coupon_counters`, affinity: `${p}user_affinity`, exclusions: `${p}user_exclusions`, served: `${p}served_lists` };
   }
 
   async open(): Promise<void> {
-    const { events, counters, affinity, exclusions } = this.t;
+    const { events, counters, affinity, exclusions, served } = this.t;
     await this.query(`
       CREATE TABLE IF NOT EXISTS ${events} (
         event_id text PRIMARY KEY, user_id text NOT NULL, coupon_id text NOT NULL, type text NOT NULL,
@@ -36,6 +36,11 @@ export class PostgresEventStore implements EventStore {
         received_at timestamptz NOT NULL DEFAULT now(), counted boolean NOT NULL DEFAULT false);
       CREATE INDEX IF NOT EXISTS ${events}_user_ts ON ${events} (user_id, ts DESC);
       CREATE INDEX IF NOT EXISTS ${events}_uncounted ON ${events} (event_id) WHERE NOT counted;
+      CREATE INDEX IF NOT EXISTS ${events}_query ON ${events} (query_id) WHERE query_id IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS ${served} (
+        query_id text PRIMARY KEY, ts timestamptz NOT NULL, surface text NOT NULL, query text NOT NULL, user_id text,
+        scorer text NOT NULL, idf text NOT NULL, features_version integer NOT NULL, items jsonb NOT NULL);
+      CREATE INDEX IF NOT EXISTS ${served}_ts ON ${served} (ts, query_id);
       CREATE TABLE IF NOT EXISTS ${counters} (coupon_id text NOT NULL, type text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (coupon_id, type));
       CREATE TABLE IF NOT EXISTS ${affinity} (user_id text NOT NULL, kind text NOT NULL, key text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (user_id, kind, key));
       CREATE TABLE IF NOT EXISTS ${exclusions} (user_id text NOT NULL, coupon_id text NOT NULL, PRIMARY KEY (user_id, coupon_id));`);
@@ -123,6 +128,41 @@ export class PostgresEventStore implements EventStore {
       [at, limit],
     );
     return res.rows.map((r) => ({ couponId: r.coupon_id, score: Number(r.score) }));
+  }
+
+  async logServed(lists: readonly ServedList[]): Promise<void> {
+    if (lists.length === 0) return;
+    const cols = ['query_id', 'ts', 'surface', 'query', 'user_id', 'scorer', 'idf', 'features_version', 'items'];
+    const values: unknown[] = [];
+    const rows = lists.map((l, i) => {
+      values.push(l.queryId, l.ts, l.surface, l.query, l.userId ?? null, l.scorer, l.idf, l.featuresVersion, JSON.stringify(l.items));
+      return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
+    });
+    await this.query(`INSERT INTO ${this.t.served} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (query_id) DO NOTHING`, values);
+  }
+
+  /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
+  async *servedOutcomes(options: { since?: Date | undefined } = {}): AsyncIterable<ServedOutcome> {
+    let after: [Date, string] = [options.since ?? new Date(0), ''];
+    for (;;) {
+      const res = await this.query(
+        `SELECT s.*, (SELECT json_agg(json_build_object('coupon_id', e.coupon_id, 'type', e.type)) FROM ${this.t.events} e
+                      WHERE e.query_id = s.query_id AND e.type = ANY($3)) AS outcomes
+         FROM ${this.t.served} s WHERE (s.ts, s.query_id) > ($1, $2) ORDER BY s.ts, s.query_id LIMIT 500`,
+        [after[0], after[1], [...POSITIVE]],
+      );
+      for (const r of res.rows) {
+        const outcomes: ServedOutcome['outcomes'] = {};
+        for (const o of (r.outcomes ?? []) as Array<{ coupon_id: string; type: ServedOutcome['outcomes'][string][number] }>) (outcomes[o.coupon_id] ??= []).push(o.type);
+        yield {
+          queryId: r.query_id, ts: (r.ts as Date).toISOString(), surface: r.surface, query: r.query, ...(r.user_id && { userId: r.user_id }),
+          scorer: r.scorer, idf: r.idf, featuresVersion: r.features_version, items: r.items, outcomes,
+        };
+      }
+      if (res.rows.length < 500) return;
+      const last = res.rows.at(-1)!;
+      after = [last.ts, last.query_id];
+    }
   }
 
   async ping(): Promise<void> {

@@ -1,13 +1,14 @@
 import { tokenize } from '../text/tokenize.ts';
 
 /**
- * The ranking feature schema (v1): one vector per (query, candidate), the same for training,
- * serving and the browser. Every signal that can be absent has a value and a missing flag.
- * Lexical features matter most on keyword-heavy product and coupon text (brands, sizes, model
- * numbers); see ../shared/README.md.
+ * The ranking feature schema (v2): one vector per (query, user?, coupon, context), the same for
+ * training, serving, the served-list logs and the browser. Every signal that can be absent has a
+ * value and a missing flag. v1 was the lexical and retrieval block alone; v2 adds the coupon-side
+ * and personal block (`CONTEXT_FEATURES`). Lexical features matter most on keyword-heavy product
+ * and coupon text (brands, sizes, model numbers); see ../shared/README.md.
  */
-export const RANKING_FEATURES_VERSION = 1;
-export const RANKING_FEATURES = [
+export const RANKING_FEATURES_VERSION = 2;
+const LEXICAL_FEATURES = [
   'dense_cosine',
   'dense_rank_log',
   'dense_missing',
@@ -33,6 +34,58 @@ export const RANKING_FEATURES = [
   'trigram_query_coverage',
   'trigram_jaccard',
 ] as const;
+
+/** What is known about the coupon, the shopper and the moment, beyond the text match. */
+const CONTEXT_FEATURES = [
+  /** Two-tower score: the user vector · the coupon's behaviour vector. */
+  'cf_score',
+  'cf_missing',
+  /** Share of the user's decayed engagement that went to the coupon's categories / merchant. */
+  'category_affinity',
+  'merchant_affinity',
+  'affinity_missing',
+  /** log(1 + decayed clicks + saves + 2 × redemptions). */
+  'popularity_log',
+  /** Clicks / impressions shrunk towards a prior CTR (Bayesian smoothing): few impressions say little. */
+  'ctr_smoothed',
+  'engagement_missing',
+  'age_days_log',
+  'expiry_days_log',
+  'validity_missing',
+  /** Discount depth as a fraction of the price (0–1). */
+  'discount_depth',
+  'discount_missing',
+  'distance_km_log',
+  'distance_missing',
+  'sponsored',
+  /** No query text (similar coupons, feeds): the lexical block is all zeros. */
+  'query_missing',
+] as const;
+
+export const RANKING_FEATURES = [...LEXICAL_FEATURES, ...CONTEXT_FEATURES] as const;
+export type RankingFeatureName = (typeof RANKING_FEATURES)[number];
+
+/** Prior click-through rate and its weight in impressions, for `ctr_smoothed`. */
+export const CTR_PRIOR = { rate: 0.05, impressions: 20 };
+
+/**
+ * Coupon-side and personal signals of one candidate; any of them may be unknown (judgment data
+ * has none, an anonymous shopper has no affinity, an online coupon has no distance).
+ */
+export interface CandidateSignals {
+  cfScore?: number | undefined;
+  /** undefined: no user, or nothing known about them. */
+  categoryAffinity?: number | undefined;
+  merchantAffinity?: number | undefined;
+  /** Decayed counts; undefined when the coupon has no recorded events. */
+  engagement?: { popularity: number; clicks: number; impressions: number } | undefined;
+  ageDays?: number | undefined;
+  daysToExpiry?: number | undefined;
+  /** 0–1; undefined when the discount cannot be expressed as a fraction (e.g. $5 off, no price). */
+  discountDepth?: number | undefined;
+  distanceKm?: number | undefined;
+  sponsored?: number | undefined;
+}
 
 export interface RetrievalSignal {
   rank: number;
@@ -120,7 +173,49 @@ function withinOneEdit(a: string, b: string): boolean {
   return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
 }
 
-export function rankingFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): Float32Array {
+/** The whole v2 vector: the lexical and retrieval block, then the context block. */
+export function rankingFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>, signals: CandidateSignals = {}): Float32Array {
+  const lexical = q.terms.length ? lexicalFeatures(q, input) : retrievalOnly(input);
+  const out = new Float32Array(RANKING_FEATURES.length);
+  out.set(lexical);
+  out.set(contextFeatures(signals, q.terms.length === 0), lexical.length);
+  return out;
+}
+
+function retrievalOnly(input: Omit<FeatureInput, 'query'>): Float32Array {
+  const out = new Float32Array(LEXICAL_FEATURES.length);
+  out.set([input.dense?.score ?? 0, input.dense ? Math.log1p(input.dense.rank) : 0, input.dense ? 0 : 1, 0, 0, 1, Math.log1p(input.fusedRank)]);
+  out[LEXICAL_FEATURES.indexOf('numbers_missing')] = 1;
+  return out;
+}
+
+function contextFeatures(s: CandidateSignals, queryMissing: boolean): number[] {
+  const known = (x: number | undefined) => (x === undefined ? 0 : x);
+  const missing = (x: unknown) => (x === undefined ? 1 : 0);
+  const e = s.engagement;
+  const affinityKnown = s.categoryAffinity !== undefined || s.merchantAffinity !== undefined;
+  return [
+    known(s.cfScore),
+    missing(s.cfScore),
+    known(s.categoryAffinity),
+    known(s.merchantAffinity),
+    affinityKnown ? 0 : 1,
+    e ? Math.log1p(e.popularity) : 0,
+    e ? (e.clicks + CTR_PRIOR.rate * CTR_PRIOR.impressions) / (e.impressions + CTR_PRIOR.impressions) : CTR_PRIOR.rate,
+    missing(e),
+    s.ageDays !== undefined ? Math.log1p(Math.max(0, s.ageDays)) : 0,
+    s.daysToExpiry !== undefined ? Math.log1p(Math.max(0, s.daysToExpiry)) : 0,
+    s.ageDays === undefined || s.daysToExpiry === undefined ? 1 : 0,
+    known(s.discountDepth),
+    missing(s.discountDepth),
+    s.distanceKm !== undefined ? Math.log1p(s.distanceKm) : 0,
+    missing(s.distanceKm),
+    known(s.sponsored),
+    queryMissing ? 1 : 0,
+  ];
+}
+
+function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): Float32Array {
   const titleTerms = tokenize(input.title);
   const titleSet = new Set(titleTerms);
   const titleBigrams = new Set(titleTerms.slice(1).map((t, i) => `${titleTerms[i]} ${t}`));
@@ -174,14 +269,29 @@ export interface Normalisation {
   std: number[];
 }
 
+/**
+ * A feature that never varied in training (every coupon-side signal, when training on judgment
+ * data) gets std 0, which means "not learned": it is fed to the model as 0 whatever its value at
+ * serving time, so an untrained weight cannot turn a new signal into noise.
+ */
 export function fitNormalisation(rows: readonly Float32Array[]): Normalisation {
   const d = rows[0]!.length;
   const mean = new Array(d).fill(0), sq = new Array(d).fill(0);
   for (const r of rows) for (let k = 0; k < d; k++) mean[k] += r[k]! / rows.length;
   for (const r of rows) for (let k = 0; k < d; k++) sq[k] += (r[k]! - mean[k]) ** 2 / rows.length;
-  return { mean, std: sq.map((v) => Math.max(Math.sqrt(v), 1e-6)) };
+  return { mean, std: sq.map((v) => (v < 1e-12 ? 0 : Math.max(Math.sqrt(v), 1e-6))) };
 }
 
 export function applyNormalisation(row: Float32Array, n: Normalisation): Float32Array {
-  return row.map((x, k) => (x - n.mean[k]!) / n.std[k]!);
+  return row.map((x, k) => (n.std[k] === 0 ? 0 : (x - n.mean[k]!) / n.std[k]!));
+}
+
+/** Names of the features a model actually learned from (those that varied in its training data). */
+export function learnedFeatures(n: Normalisation): RankingFeatureName[] {
+  return RANKING_FEATURES.filter((_, k) => n.std[k] !== 0);
+}
+
+/** A feature row as a name → value record (for explain and logs), rounded to 4 decimals. */
+export function namedFeatures(row: Float32Array): Record<string, number> {
+  return Object.fromEntries(RANKING_FEATURES.map((name, i) => [name, Math.round(row[i]! * 1e4) / 1e4]));
 }

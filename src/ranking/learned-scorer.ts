@@ -1,25 +1,24 @@
-import type { Candidate, ScoredBatch, Scorer, SearchContext } from '../search/context.ts';
-import { idfLookup, prepareQuery, RANKING_FEATURES, rankingFeatures, type IdfLookup } from './features.ts';
+import type { Candidate, Scorer, SearchContext } from '../search/context.ts';
 import type { LearnedRanker } from './ranker.ts';
 
 /**
- * The rank stage's learned scorer: ranking features for every fused candidate, one batched model
- * call. Without query text (similar coupons, feeds) it keeps the fused order.
+ * The rank stage's learned scorer: one batched model call over the candidates' feature rows.
+ * A model trained only on text queries (judgment data) keeps the fused order for requests without
+ * query text (similar coupons, feeds), where every lexical feature it learned from is absent.
  */
 export class LearnedScorer implements Scorer {
   readonly name = 'ltr';
-  private readonly idf: IdfLookup;
 
-  constructor(private readonly ranker: LearnedRanker, idf: ReadonlyMap<string, number>, readonly version: string) {
-    this.idf = idfLookup(idf);
-  }
+  constructor(
+    private readonly ranker: LearnedRanker,
+    readonly version: string,
+    /** Whether the training lists included requests without query text. */
+    private readonly queryless: boolean,
+  ) {}
 
-  async score(ctx: SearchContext, candidates: readonly Candidate[]): Promise<ScoredBatch> {
-    if (!ctx.request.query.trim() || candidates.length === 0) return { scores: candidates.map((c) => c.fused?.score ?? 0) };
-    const q = prepareQuery(ctx.request.query, { idf: this.idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
-    const rows = candidates.map((c) => rankingFeatures(q, { title: c.coupon.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused?.rank ?? candidates.length }));
-    const scores = Array.from(this.ranker.scoreSync(rows));
-    if (!ctx.request.explain) return { scores };
-    return { scores, features: rows.map((r) => Object.fromEntries(RANKING_FEATURES.map((name, i) => [name, Math.round(r[i]! * 1e4) / 1e4]))) };
+  score(ctx: SearchContext, candidates: readonly Candidate[], features: readonly Float32Array[]): number[] {
+    if (candidates.length === 0) return [];
+    if (!ctx.request.query.trim() && !this.queryless) return candidates.map((c) => c.fused?.score ?? 0);
+    return Array.from(this.ranker.scoreSync(features));
   }
 }

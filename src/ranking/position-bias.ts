@@ -8,7 +8,7 @@ import type { RankingList } from './ranker.ts';
  * served at different positions; training then weights each click by 1 / θ_k (inverse propensity
  * weighting, Joachims et al. 2017), clipped so a rare low position cannot dominate.
  */
-export interface ServedList {
+export interface ClickedList {
   query: string;
   /** Candidates in the order served (index = position 0, 1, …). */
   items: Array<{ id: string; features: Float32Array; clicked: boolean }>;
@@ -20,7 +20,7 @@ export interface PropensityEstimate {
   iterations: number;
 }
 
-export function estimatePropensities(logs: readonly ServedList[], options: { positions?: number; iterations?: number } = {}): PropensityEstimate {
+export function estimatePropensities(logs: readonly ClickedList[], options: { positions?: number; iterations?: number } = {}): PropensityEstimate {
   const K = options.positions ?? Math.max(...logs.map((l) => l.items.length));
   let theta = Array.from({ length: K }, (_, k) => 1 / (k + 1));
   const gamma = new Map<string, number>();
@@ -55,7 +55,7 @@ export function estimatePropensities(logs: readonly ServedList[], options: { pos
  * Training lists from served logs: each click's gain is 1 / θ_position (clipped at `maxWeight`);
  * with `propensities` omitted, clicks count as they are (the biased, uncorrected baseline).
  */
-export function listsFromClicks(logs: readonly ServedList[], propensities?: readonly number[], maxWeight = 20): RankingList[] {
+export function listsFromClicks(logs: readonly ClickedList[], propensities?: readonly number[], maxWeight = 20): RankingList[] {
   return logs
     .filter((l) => l.items.some((it) => it.clicked))
     .map((l) => ({

@@ -3,7 +3,8 @@ import type { Filter } from '../domain/filter.ts';
 import type { GeoPoint } from '../domain/geo.ts';
 import type { EmbeddingService } from '../embed/embedding-service.ts';
 import type { VectorStore } from '../store/vector-store.ts';
-import type { EventStore } from '../events/event-store.ts';
+import type { EventStore, UserAffinity } from '../events/event-store.ts';
+import type { RankingFeaturizer } from '../ranking/featurizer.ts';
 
 /** What a caller asks: a text query or a seed coupon, a filter, a page. */
 export interface SearchRequest {
@@ -13,8 +14,10 @@ export interface SearchRequest {
   seedId?: string | undefined;
   /** For similar: which neighbours (text, behaviour, or both fused). @defaultValue 'content' */
   mode?: 'content' | 'behavior' | 'blend' | undefined;
-  /** For recommendations: the user's behaviour vector, when known. */
+  /** For recommendations: the user's behaviour vector, when known (retrieval runs on it). */
   userVector?: Float32Array | undefined;
+  /** The shopper, when the caller names one: personal ranking signals come from here. */
+  user?: { id: string; vector?: Float32Array | undefined; affinity?: UserAffinity | undefined } | undefined;
   filter?: Filter | undefined;
   /** Where the shopper is; used for distances in results. */
   origin?: GeoPoint | undefined;
@@ -23,6 +26,8 @@ export interface SearchRequest {
   explain: boolean;
   /** The instant validity is judged at. */
   now: Date;
+  /** Identifies this served list; clicks and redemptions name it to join back to it. */
+  queryId: string;
 }
 
 export interface StageScore {
@@ -41,7 +46,8 @@ export interface Candidate {
   /** Decayed engagement, for the popularity fallback. */
   popularity?: StageScore;
   fused?: StageScore;
-  ranked?: { score: number; scorer: string; features?: Record<string, number> };
+  /** The rank stage's score, the scorer that gave it, and the feature row (schema v2) behind it. */
+  ranked?: { score: number; scorer: string; features: Float32Array };
   diversified?: { position: number; mmr: number; maxSimilarity: number; demoted: boolean };
 }
 
@@ -59,16 +65,10 @@ export interface SearchContext {
   notes: Partial<Record<StageName, string>>;
 }
 
-/** Scores for candidates, with the features behind them when the scorer has any (for explain). */
-export interface ScoredBatch {
-  scores: number[];
-  features?: Array<Record<string, number>>;
-}
-
-/** Rescores fused candidates in one batched call; the learned ranker implements this too. */
+/** Rescores fused candidates from their feature rows in one batched call; the learned ranker implements this. */
 export interface Scorer {
   readonly name: string;
-  score(context: SearchContext, candidates: readonly Candidate[]): Promise<ScoredBatch>;
+  score(context: SearchContext, candidates: readonly Candidate[], features: readonly Float32Array[]): Promise<number[]> | number[];
 }
 
 export interface SearchSettings {
@@ -82,6 +82,11 @@ export interface SearchSettings {
   maxPerMerchant: number;
   /** Same-merchant neighbours at or above this cosine are near-duplicates in "similar". @defaultValue 0.95 */
   nearDuplicateCosine: number;
+  /**
+   * Share of served pages in which one random adjacent pair is swapped (RandPair exploration), so
+   * the logs show coupons at more than one position and propensities can be estimated. @defaultValue 0
+   */
+  exploration: number;
 }
 
 export interface SearchDeps {
@@ -89,6 +94,7 @@ export interface SearchDeps {
   events?: EventStore | undefined;
   embeddings: EmbeddingService;
   scorer: Scorer;
+  features: RankingFeaturizer;
   settings: SearchSettings;
 }
 

@@ -1,5 +1,6 @@
 import type { Coupon } from '../domain/coupon.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
+import { namedFeatures } from '../ranking/features.ts';
 import { discountPhrase } from '../text/coupon-text.ts';
 import type { Candidate, SearchContext } from './context.ts';
 
@@ -25,6 +26,8 @@ export interface CandidateExplanation {
 }
 
 export interface SearchResponse {
+  /** Names this served list: send it, with the position, on impression, click and redeem events. */
+  query_id: string;
   total: number;
   limit: number;
   offset: number;
@@ -41,7 +44,7 @@ function explainCandidate(c: Candidate): CandidateExplanation {
     ...(c.behavior && { behavior: { rank: c.behavior.rank, score: round(c.behavior.score) } }),
     ...(c.popularity && { popularity: { rank: c.popularity.rank, score: round(c.popularity.score) } }),
     ...(c.fused && { fused: { rank: c.fused.rank, score: round(c.fused.score, 6) } }),
-    ...(c.ranked && { rank: { scorer: c.ranked.scorer, score: round(c.ranked.score, 6), ...(c.ranked.features && { features: c.ranked.features }) } }),
+    ...(c.ranked && { rank: { scorer: c.ranked.scorer, score: round(c.ranked.score, 6), features: namedFeatures(c.ranked.features) } }),
     ...(c.diversified && {
       diversify: {
         position: c.diversified.position,
@@ -68,6 +71,7 @@ export function toResponse(ctx: SearchContext): SearchResponse {
     };
   });
   return {
+    query_id: ctx.request.queryId,
     total: ctx.total,
     limit,
     offset,

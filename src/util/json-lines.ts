@@ -1,4 +1,6 @@
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 
 /**
  * The records of an append-only JSON-lines file; a missing file has none. A line that does not
@@ -21,4 +23,18 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
     }
   }
   return out;
+}
+
+/** The same records, streamed line by line (for files too large to hold as one string). */
+export async function* iterateJsonLines<T>(path: string): AsyncGenerator<T> {
+  if (!existsSync(path)) return;
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    try {
+      yield JSON.parse(line) as T;
+    } catch {
+      // torn last line
+    }
+  }
 }

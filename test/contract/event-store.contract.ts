@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CouponEvent } from '../../src/domain/event.ts';
-import type { CouponFacts, EventStore } from '../../src/events/event-store.ts';
+import type { CouponFacts, EventStore, ServedList, ServedOutcome } from '../../src/events/event-store.ts';
 
 export interface EventStoreHandle {
   store: EventStore;
@@ -68,6 +68,32 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       const top = await store.popular(10, NOW);
       expect(top.map((p) => p.couponId)).toEqual(['pzB', 'pzA']); // 2 + 0.25 beats 2; impressions alone are not popularity
       expect(top[0]!.score).toBeCloseTo(2.25, 4);
+    });
+
+    it('logs served lists and joins the clicks, saves and redemptions that name their query id', async () => {
+      const store = await open();
+      const served = (queryId: string, daysAgo: number, ids: string[]): ServedList => ({
+        queryId, ts: at(daysAgo), surface: 'search', query: 'pizza', userId: 'u1', scorer: 'fused', idf: 'uniform', featuresVersion: 2,
+        items: ids.map((couponId, position) => ({ couponId, position, features: [position, 0.5] })),
+      });
+      await store.logServed([served('q-old', 10, ['pz1', 'pz2']), served('q-new', 1, ['pz2', 'pz3', 'pz4'])]);
+      await store.append([
+        { ...ev('c1', 'u1', 'pz3', 'click', 1), query_id: 'q-new', position: 1 },
+        { ...ev('c2', 'u1', 'pz3', 'redeem', 1), query_id: 'q-new', position: 1 },
+        { ...ev('c3', 'u1', 'pz2', 'impression', 1), query_id: 'q-new', position: 0 },
+        { ...ev('c4', 'u1', 'pz1', 'click', 1), query_id: 'q-elsewhere' },
+      ]);
+      const all: ServedOutcome[] = [];
+      for await (const list of store.servedOutcomes()) all.push(list);
+      expect(all.map((l) => l.queryId)).toEqual(['q-old', 'q-new']);
+      expect(all[0]!.outcomes).toEqual({});
+      expect(all[1]).toMatchObject({ surface: 'search', query: 'pizza', userId: 'u1', scorer: 'fused', featuresVersion: 2 });
+      expect(all[1]!.items[1]).toEqual({ couponId: 'pz3', position: 1, features: [1, 0.5] });
+      expect(Object.keys(all[1]!.outcomes)).toEqual(['pz3']); // impressions are not outcomes
+      expect([...all[1]!.outcomes.pz3!].sort()).toEqual(['click', 'redeem']);
+      const recent: string[] = [];
+      for await (const list of store.servedOutcomes({ since: new Date(Date.parse(at(5))) })) recent.push(list.queryId);
+      expect(recent).toEqual(['q-new']);
     });
 
     it('keeps everything across a restart', async () => {

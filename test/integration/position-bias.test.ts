@@ -6,7 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import { mean, ndcg } from '../../src/eval/metrics.ts';
-import { estimatePropensities, listsFromClicks, type ServedList } from '../../src/ranking/position-bias.ts';
+import { estimatePropensities, listsFromClicks, type ClickedList } from '../../src/ranking/position-bias.ts';
 import { LearnedRanker } from '../../src/ranking/ranker.ts';
 import { seededRandom } from '../../src/util/random.ts';
 
@@ -25,9 +25,9 @@ function world(seed: number, queries: number) {
   });
 }
 
-function simulateLogs(queries: ReturnType<typeof world>, sessions: number, seed: number): ServedList[] {
+function simulateLogs(queries: ReturnType<typeof world>, sessions: number, seed: number): ClickedList[] {
   const rand = seededRandom(seed);
-  const logs: ServedList[] = [];
+  const logs: ClickedList[] = [];
   for (const q of queries) {
     for (let s = 0; s < sessions; s++) {
       // The logging policy: feature 1 plus noise (the noise puts each pair at several positions).

@@ -5,12 +5,15 @@ import { diversifyByMerchant } from '../../src/search/stages/diversify.ts';
 import { fuseByReciprocalRank } from '../../src/search/stages/fuse.ts';
 import { pageResults } from '../../src/search/stages/page.ts';
 import { fusedScorer, rankCandidates } from '../../src/search/stages/rank.ts';
+import { RankingFeaturizer } from '../../src/ranking/featurizer.ts';
+import { RANKING_FEATURES } from '../../src/ranking/features.ts';
 import { makeCoupon } from '../support/coupons.ts';
 
-const settings: SearchSettings = { candidates: 200, rrfK: 60, mmrLambda: 0.8, maxPerMerchant: 2, nearDuplicateCosine: 0.95 };
-const deps = { settings, scorer: fusedScorer } as unknown as SearchDeps;
-const ctxOf = (candidates: Candidate[], limit = 10, offset = 0): SearchContext => ({
-  request: { query: 'q', limit, offset, explain: true, now: new Date() },
+const settings: SearchSettings = { candidates: 200, rrfK: 60, mmrLambda: 0.8, maxPerMerchant: 2, nearDuplicateCosine: 0.95, exploration: 0 };
+// Unit tests of pure stages: no store or event store is reached (no user, no events).
+const deps = { settings, scorer: fusedScorer, features: RankingFeaturizer.uniform() } as unknown as SearchDeps;
+const ctxOf = (candidates: Candidate[], limit = 10, offset = 0, queryId = 'q-1'): SearchContext => ({
+  request: { query: 'q', limit, offset, explain: true, now: new Date(), queryId },
   candidates,
   total: 0,
   timings: {},
@@ -35,19 +38,45 @@ describe('search stages', () => {
     expect(fused[1]!.fused!.score).toBeCloseTo(1 / 61, 10);
   });
 
-  it('the rank stage sorts by the scorer and records it', async () => {
+  it('the rank stage sorts by the scorer and records it with every candidate\'s feature row', async () => {
     const candidates: Candidate[] = ['x', 'y'].map((id, i) => ({ id, coupon: coupon(id, 'm'), fused: { rank: i + 1, score: i } }));
     const ranked = (await rankCandidates.run(ctxOf(candidates), deps)).candidates;
     expect(ranked.map((c) => [c.id, c.ranked!.scorer])).toEqual([['y', 'fused'], ['x', 'fused']]);
+    expect(ranked[0]!.ranked!.features).toHaveLength(RANKING_FEATURES.length);
+  });
+
+  it('keeps the fused order when the scorer throws, and says why', async () => {
+    const candidates: Candidate[] = ['x', 'y'].map((id, i) => ({ id, coupon: coupon(id, 'm'), fused: { rank: i + 1, score: 1 - i } }));
+    const broken = { ...deps, scorer: { name: 'ltr', score: () => { throw new Error('weights missing'); } } } as SearchDeps;
+    const out = await rankCandidates.run(ctxOf(candidates), broken);
+    expect(out.candidates.map((c) => [c.id, c.ranked!.scorer])).toEqual([['x', 'fused'], ['y', 'fused']]);
+    expect(out.notes.rank).toContain("'ltr' failed: weights missing");
+  });
+
+  it('exploration swaps one adjacent pair in the chosen share of pages, reproducibly per query id', async () => {
+    const candidates: Candidate[] = Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, coupon: coupon(`c${i}`, `m${i}`) }));
+    const explore = { ...deps, settings: { ...settings, exploration: 0.5 } } as SearchDeps;
+    let swapped = 0;
+    for (let q = 0; q < 400; q++) {
+      const ids = (await pageResults.run(ctxOf(candidates, 10, 0, `q-${q}`), explore)).candidates.map((c) => c.id);
+      const moved = ids.map((id, i) => (id === `c${i}` ? 0 : 1)).reduce((a: number, b) => a + b, 0);
+      expect([0, 2]).toContain(moved); // nothing, or exactly one pair
+      if (moved) swapped++;
+      expect((await pageResults.run(ctxOf(candidates, 10, 0, `q-${q}`), explore)).candidates.map((c) => c.id)).toEqual(ids);
+    }
+    expect(swapped / 400).toBeGreaterThan(0.4);
+    expect(swapped / 400).toBeLessThan(0.6);
+    const off = (await pageResults.run(ctxOf(candidates, 10, 0, 'q-1'), deps)).candidates.map((c) => c.id);
+    expect(off).toEqual(candidates.map((c) => c.id));
   });
 
   it('MMR prefers a different offer over a near-copy, and caps each merchant at two', async () => {
     const candidates: Candidate[] = [
-      { id: 'p1', coupon: coupon('p1', 'pizza-a'), vector: unit(1, 0, 0), ranked: { score: 1.0, scorer: 't' } },
-      { id: 'p2', coupon: coupon('p2', 'pizza-b'), vector: unit(1, 0.01, 0), ranked: { score: 0.98, scorer: 't' } },
-      { id: 's1', coupon: coupon('s1', 'sushi'), vector: unit(0.5, 1, 0), ranked: { score: 0.97, scorer: 't' } },
-      { id: 'a2', coupon: coupon('a2', 'pizza-a'), vector: unit(0, 0, 1), ranked: { score: 0.9, scorer: 't' } },
-      { id: 'a3', coupon: coupon('a3', 'pizza-a'), vector: unit(0, 1, 1), ranked: { score: 0.89, scorer: 't' } },
+      { id: 'p1', coupon: coupon('p1', 'pizza-a'), vector: unit(1, 0, 0), ranked: { score: 1.0, scorer: 't', features: new Float32Array() } },
+      { id: 'p2', coupon: coupon('p2', 'pizza-b'), vector: unit(1, 0.01, 0), ranked: { score: 0.98, scorer: 't', features: new Float32Array() } },
+      { id: 's1', coupon: coupon('s1', 'sushi'), vector: unit(0.5, 1, 0), ranked: { score: 0.97, scorer: 't', features: new Float32Array() } },
+      { id: 'a2', coupon: coupon('a2', 'pizza-a'), vector: unit(0, 0, 1), ranked: { score: 0.9, scorer: 't', features: new Float32Array() } },
+      { id: 'a3', coupon: coupon('a3', 'pizza-a'), vector: unit(0, 1, 1), ranked: { score: 0.89, scorer: 't', features: new Float32Array() } },
     ];
     const out = (await diversifyByMerchant.run(ctxOf(candidates, 5), deps)).candidates;
     expect(out.map((c) => c.id)).toEqual(['p1', 's1', 'p2', 'a2', 'a3']);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/eval/home-depot.ts';
-import { idfFromCorpus, prepareQuery, RANKING_FEATURES, rankingFeatures } from '../../src/ranking/features.ts';
+import { applyNormalisation, CTR_PRIOR, fitNormalisation, idfFromCorpus, learnedFeatures, namedFeatures, prepareQuery, RANKING_FEATURES, rankingFeatures } from '../../src/ranking/features.ts';
 
 const f = (query: string, title: string, extra: Partial<Parameters<typeof rankingFeatures>[1]> = {}) => {
   const values = rankingFeatures(prepareQuery(query, { idf: idfFromCorpus(['deck screw box', 'wood deck stain', 'angle bracket 12 gauge']) }), { title, fusedRank: 1, ...extra });
   return Object.fromEntries(RANKING_FEATURES.map((name, i) => [name, values[i]!]));
 };
 
-describe('ranking features v1', () => {
+describe('ranking features v2: lexical and retrieval block', () => {
   it('has one value per named feature', () => {
     expect(rankingFeatures(prepareQuery('x'), { title: 'y', fusedRank: 1 })).toHaveLength(RANKING_FEATURES.length);
   });
@@ -33,6 +33,45 @@ describe('ranking features v1', () => {
     expect(none).toMatchObject({ dense_missing: 1, bm25_missing: 1, dense_cosine: 0 });
     const both = f('a b', 'a b', { dense: { rank: 3, score: 0.5 }, bm25: { rank: 1, score: 7 } });
     expect(both).toMatchObject({ dense_missing: 0, bm25_missing: 0, dense_cosine: 0.5, bm25_score: 7 });
+  });
+});
+
+describe('ranking features v2: coupon-side and personal block', () => {
+  const ctx = (signals: Parameters<typeof rankingFeatures>[2], query = 'pizza') => namedFeatures(rankingFeatures(prepareQuery(query), { title: 'Pizza for two', fusedRank: 3 }, signals));
+
+  it('marks every unknown signal missing, with a neutral value', () => {
+    const none = ctx({});
+    expect(none).toMatchObject({ cf_missing: 1, cf_score: 0, affinity_missing: 1, engagement_missing: 1, validity_missing: 1, discount_missing: 1, distance_missing: 1, sponsored: 0, query_missing: 0 });
+    expect(none.ctr_smoothed).toBeCloseTo(CTR_PRIOR.rate, 4);
+  });
+
+  it('carries what is known: personal scores, engagement, validity, discount, distance', () => {
+    const f = ctx({ cfScore: 1.5, categoryAffinity: 0.6, merchantAffinity: 0, engagement: { popularity: 9, clicks: 30, impressions: 100 }, ageDays: 3, daysToExpiry: 0.5, discountDepth: 0.5, distanceKm: 2, sponsored: 1 });
+    expect(f).toMatchObject({ cf_score: 1.5, cf_missing: 0, category_affinity: 0.6, merchant_affinity: 0, affinity_missing: 0, engagement_missing: 0, validity_missing: 0, discount_depth: 0.5, discount_missing: 0, distance_missing: 0, sponsored: 1 });
+    expect(f.popularity_log).toBeCloseTo(Math.log(10), 3);
+    expect(f.distance_km_log).toBeCloseTo(Math.log(3), 3);
+  });
+
+  it('smooths the click-through rate towards the prior when impressions are few', () => {
+    const few = ctx({ engagement: { popularity: 1, clicks: 1, impressions: 1 } }).ctr_smoothed!;
+    const many = ctx({ engagement: { popularity: 500, clicks: 500, impressions: 1000 } }).ctr_smoothed!;
+    expect(few).toBeLessThan(0.1); // 1 click in 1 impression is not a 100 % CTR
+    expect(many).toBeGreaterThan(0.45);
+  });
+
+  it('zeroes the lexical block and flags it when there is no query text (similar coupons, feeds)', () => {
+    const f = ctx({}, '');
+    expect(f).toMatchObject({ query_missing: 1, query_coverage: 0, bm25_missing: 1, numbers_missing: 1 });
+  });
+
+  it('normalisation ignores features that never varied in training, whatever their value later', () => {
+    const rows = [Float32Array.of(1, 0, 5), Float32Array.of(3, 0, 5)];
+    const n = fitNormalisation(rows);
+    expect(n.std[1]).toBe(0);
+    expect(Array.from(applyNormalisation(Float32Array.of(2, 100, -7), n))).toEqual([0, 0, 0]);
+    const judged = fitNormalisation([rankingFeatures(prepareQuery('a b'), { title: 'a', fusedRank: 1 }), rankingFeatures(prepareQuery('a c'), { title: 'c d', fusedRank: 2, bm25: { rank: 1, score: 3 } })]);
+    expect(learnedFeatures(judged)).not.toContain('discount_depth');
+    expect(learnedFeatures(judged)).toContain('bm25_score');
   });
 });
 

@@ -15,18 +15,18 @@ export function searchRoutes(router: Router, engine: Engine, bodyLimit: number):
 
   router.get('/v1/search', async (ctx) => {
     const p = parseQuery(searchQuerySchema, ctx.query);
-    send(ctx, await engine.search({ query: p.q, filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
+    send(ctx, await engine.search({ query: p.q, filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, userId: p.user_id }));
   });
 
   router.post('/v1/search', async (ctx) => {
     const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
-    send(ctx, await engine.search({ query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain }));
+    send(ctx, await engine.search({ query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, userId: p.user_id }));
   });
 
   router.get('/v1/coupons/:id/similar', async (ctx) => {
     const id = parseId(ctx.params.id);
     const p = parseQuery(similarQuerySchema, ctx.query);
-    send(ctx, await engine.similar(id, { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, mode: p.mode }));
+    send(ctx, await engine.similar(id, { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, mode: p.mode, userId: p.user_id }));
   });
 
   router.get('/v1/users/:id/recommendations', async (ctx) => {

@@ -1,0 +1,88 @@
+import { discountPercent, type Coupon } from '../domain/coupon.ts';
+import { nearestDistanceKm } from '../domain/geo.ts';
+import { popularityOf } from '../events/event-store.ts';
+import type { Candidate, SearchContext, SearchDeps } from '../search/context.ts';
+import { prepareQuery, rankingFeatures, type CandidateSignals, type IdfLookup } from './features.ts';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Computes the ranking features of every candidate of a request: the lexical block from the
+ * query and title, the context block from the event store's counters, the shopper (affinity and
+ * behaviour vector) and the request's location. Runs whether or not a model is loaded, because
+ * `explain` shows the features and the served-list logs a future model is trained on record them.
+ */
+export class RankingFeaturizer {
+  /**
+   * @param idf term statistics of the loaded ranker (its IDF features must match its training);
+   *   without a ranker every term weighs 1.
+   * @param idfSource what `idf` is, recorded with every served list.
+   */
+  constructor(private readonly idf: IdfLookup, readonly idfSource: string) {}
+
+  static uniform(): RankingFeaturizer {
+    return new RankingFeaturizer(() => 1, 'uniform');
+  }
+
+  /** Feature rows in candidate order; a failing signal source degrades to "missing", with a note. */
+  async compute(ctx: SearchContext, deps: Pick<SearchDeps, 'store' | 'events'>): Promise<{ rows: Float32Array[]; note?: string }> {
+    const { candidates, request } = ctx;
+    let signals: CandidateSignals[];
+    let note: string | undefined;
+    try {
+      signals = await gatherSignals(ctx, deps);
+    } catch (error) {
+      signals = candidates.map((c) => couponSignals(c.coupon, request.now, request.origin));
+      note = `engagement and personal signals unavailable (${(error as Error).message})`;
+    }
+    const q = prepareQuery(request.query, { idf: this.idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
+    const rows = candidates.map((c, i) =>
+      rankingFeatures(q, { title: c.coupon.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused?.rank ?? candidates.length }, signals[i]),
+    );
+    return { rows, ...(note && { note }) };
+  }
+}
+
+/** What the coupon itself says: validity, discount depth, distance, sponsorship. */
+function couponSignals(coupon: Coupon, now: Date, origin: SearchContext['request']['origin']): CandidateSignals {
+  const depth = discountPercent(coupon);
+  // A fixed amount without a price, or free shipping, has no depth: missing, not zero.
+  const depthKnown = depth > 0 || coupon.discount.kind === 'percent';
+  return {
+    ageDays: (now.getTime() - Date.parse(coupon.valid_from)) / DAY_MS,
+    daysToExpiry: (Date.parse(coupon.valid_until) - now.getTime()) / DAY_MS,
+    discountDepth: depthKnown ? depth / 100 : undefined,
+    distanceKm: origin ? nearestDistanceKm(origin, coupon.locations) : undefined,
+    sponsored: coupon.sponsored_boost,
+  };
+}
+
+async function gatherSignals(ctx: SearchContext, { store, events }: Pick<SearchDeps, 'store' | 'events'>): Promise<CandidateSignals[]> {
+  const { candidates, request } = ctx;
+  const ids = candidates.map((c) => c.id);
+  const userVector = request.user?.vector ?? request.userVector;
+  const [stats, behaviour] = await Promise.all([
+    events ? events.couponStats(ids, request.now) : Promise.resolve(new Map()),
+    userVector && ids.length ? store.get(ids, { withVectors: true }) : Promise.resolve(undefined),
+  ]);
+  const affinity = request.user?.affinity;
+  const categoryTotal = affinity ? Object.values(affinity.categories).reduce((a, b) => a + b, 0) : 0;
+  const merchantTotal = affinity ? Object.values(affinity.merchants).reduce((a, b) => a + b, 0) : 0;
+  return candidates.map((c: Candidate): CandidateSignals => {
+    const s = stats.get(c.id);
+    const cf = userVector && behaviour?.get(c.id)?.behavior;
+    return {
+      ...couponSignals(c.coupon, request.now, request.origin),
+      cfScore: cf ? dot(userVector, cf) : undefined,
+      categoryAffinity: categoryTotal > 0 ? Math.min(1, c.coupon.categories.reduce((sum, cat) => sum + (affinity!.categories[cat] ?? 0), 0) / categoryTotal) : undefined,
+      merchantAffinity: merchantTotal > 0 ? (affinity!.merchants[c.coupon.merchant.id] ?? 0) / merchantTotal : undefined,
+      engagement: s ? { popularity: popularityOf(s.counts), clicks: s.counts.click, impressions: s.counts.impression } : undefined,
+    };
+  });
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
