@@ -170,7 +170,7 @@ export function startBullWorker(options: BullWorkerOptions): { close(): Promise<
       maxStalledCount: 10,
     },
   );
-  worker.on('failed', (job, error) => options.logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'));
+  worker.on('failed', (job, error) => options.logger.warn({ jobId: job?.id, request_id: job?.data.requestId, attempts: job?.attemptsMade, err: error }, 'job failed'));
   worker.on('error', (error) => options.logger.warn({ err: error }, 'worker error'));
   return {
     worker,

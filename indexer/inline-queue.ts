@@ -157,7 +157,7 @@ export class InlineQueue implements JobQueue {
         }, delay).unref();
       } else {
         entry.info = { ...entry.info, state: 'failed', error: message, finishedAt: Date.now() };
-        this.options.logger.warn({ jobId: entry.info.id, attempts: entry.info.attempts, err: error }, 'job failed');
+        this.options.logger.warn({ jobId: entry.info.id, request_id: entry.job.requestId, attempts: entry.info.attempts, err: error }, 'job failed');
         await this.journal([{ op: 'failed', id: entry.info.id, error: message }]);
       }
     }

@@ -2,12 +2,16 @@ import { createHash } from 'node:crypto';
 import type { Coupon } from '../src/domain/coupon.ts';
 
 /** The indexing jobs. Each is idempotent: running one twice leaves the store as running it once. */
-export type IndexJob =
+export type IndexJob = (
   | { type: 'upsert'; coupon: Coupon }
   | { type: 'delete'; id: string; requestedAt: number }
   | { type: 'reindex'; requestedAt: number }
   /** Fold newly stored events into the counters (each event exactly once, see EventStore). */
-  | { type: 'counters'; eventIds: string[] };
+  | { type: 'counters'; eventIds: string[] }
+) & {
+  /** The HTTP request that queued the job, for following one request through the logs. */
+  requestId?: string | undefined;
+};
 
 export type UpsertOutcome = 'written' | 'stale';
 

@@ -15,6 +15,20 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   /** @defaultValue '127.0.0.1' (Docker sets 0.0.0.0) */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** JSON file of hashed API keys (`npm run keys`); unset: no authentication (local use only). @defaultValue unset */
+  API_KEYS_FILE: z.string().min(1).optional(),
+  /** With API keys on: let search, similar and feeds answer without a key. @defaultValue false */
+  PUBLIC_READS: bool.default(false),
+  /** Requests a second per client address (burst: twice that); 0 turns the limit off. @defaultValue 50 */
+  RATE_LIMIT_IP_RPS: z.coerce.number().min(0).max(1e6).default(50),
+  /** Requests a second per API key (burst: twice that); 0 turns the limit off. @defaultValue 500 */
+  RATE_LIMIT_KEY_RPS: z.coerce.number().min(0).max(1e6).default(500),
+  /** Trust X-Forwarded-For for the client address (behind a proxy you run). @defaultValue false */
+  TRUST_PROXY: bool.default(false),
+  /** On SIGTERM, how long to keep serving (reporting not-ready) before closing the listener. @defaultValue 1000 */
+  SHUTDOWN_DELAY_MS: int(0, 120_000).default(1000),
+  /** A request still running after this is answered 503 and its remaining pipeline stages are cancelled. @defaultValue 10000 */
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Origins whose pages may call the API from a browser (the sites embedding the widgets), comma-separated; '*' for any. @defaultValue none */
   CORS_ORIGINS: z
     .string()
@@ -85,7 +99,8 @@ const envSchema = z.object({
 export type Env = z.input<typeof envSchema>;
 
 export interface Config {
-  server: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[] };
+  server: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[]; requestTimeoutMs: number; trustProxy: boolean; shutdownDelayMs: number };
+  access: { apiKeysFile: string | undefined; publicReads: boolean; ipRps: number; keyRps: number };
   dataDir: string;
   store:
     | { kind: 'embedded'; dir: string; annThreshold: number }
@@ -118,7 +133,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.VECTOR_STORE === 'qdrant' && !e.QDRANT_URL) throw new ConfigError('invalid configuration:\n  QDRANT_URL: required when VECTOR_STORE=qdrant');
   const dataDir = path.resolve(e.DATA_DIR);
   return {
-    server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES, corsOrigins: e.CORS_ORIGINS },
+    server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES, corsOrigins: e.CORS_ORIGINS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS, trustProxy: e.TRUST_PROXY, shutdownDelayMs: e.SHUTDOWN_DELAY_MS },
+    access: { apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined, publicReads: e.PUBLIC_READS, ipRps: e.RATE_LIMIT_IP_RPS, keyRps: e.RATE_LIMIT_KEY_RPS },
     dataDir,
     store:
       e.VECTOR_STORE === 'qdrant'

@@ -102,6 +102,8 @@ export class Engine {
   private reindexMessage: string | undefined;
   /** Served result lists, for training the ranker on what shoppers saw (off when LOG_SERVED_LISTS=false). */
   private readonly servedLog: ServedListLog | undefined;
+  private readonly closers: Array<() => Promise<void>> = [];
+  private draining = false;
 
   private constructor(
     readonly config: Config,
@@ -197,18 +199,18 @@ export class Engine {
   }
 
   /** Runs the search pipeline; `timings` (ms per stage) feed the Server-Timing header and metrics. */
-  async search(input: SearchInput): Promise<SearchOutcome> {
+  async search(input: SearchInput, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    const ctx = await runPipeline(SEARCH_STAGES, { ...input, user, now: new Date(), queryId: randomUUID() }, deps);
+    const ctx = await runPipeline(SEARCH_STAGES, { ...input, user, now: new Date(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx, 'search');
     return outcomeOf(ctx);
   }
 
-  async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }): Promise<SearchOutcome> {
+  async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    const ctx = await runPipeline(SIMILAR_STAGES, { ...input, user, query: '', seedId: id, now: new Date(), queryId: randomUUID() }, deps);
+    const ctx = await runPipeline(SIMILAR_STAGES, { ...input, user, query: '', seedId: id, now: new Date(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx, 'similar');
     return outcomeOf(ctx);
   }
@@ -224,7 +226,7 @@ export class Engine {
    * their recent coupons), never one they redeemed or dismissed; a user the recommender cannot
    * place gets the most engaged-with coupons under the filter (near them when lat/lon are given).
    */
-  async recommend(userId: string, input: Omit<SearchInput, 'query'> & { recentQuery?: string | undefined }): Promise<SearchOutcome> {
+  async recommend(userId: string, input: Omit<SearchInput, 'query'> & { recentQuery?: string | undefined }, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
     const affinity = await this.events.userAffinity(userId);
     let userVector = (await this.store.getUsers([userId])).get(userId);
@@ -234,7 +236,7 @@ export class Engine {
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.
     const query = known ? '' : (input.recentQuery ?? '');
     const user = { id: userId, affinity, vector: userVector };
-    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() }, deps);
+    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx, 'feed');
     return outcomeOf(ctx);
   }
@@ -245,18 +247,18 @@ export class Engine {
     return found.coupon;
   }
 
-  /** Queues one upsert job per coupon; returns the job ids. */
-  upsertCoupons(coupons: readonly Coupon[]): Promise<string[]> {
-    return this.queue.enqueue(coupons.map((coupon): IndexJob => ({ type: 'upsert', coupon })));
+  /** Queues one upsert job per coupon; returns the job ids. `requestId` follows the jobs into the worker's logs. */
+  upsertCoupons(coupons: readonly Coupon[], requestId?: string): Promise<string[]> {
+    return this.queue.enqueue(coupons.map((coupon): IndexJob => ({ type: 'upsert', coupon, requestId })));
   }
 
-  async deleteCoupon(id: string): Promise<string> {
-    const [jobId] = await this.queue.enqueue([{ type: 'delete', id, requestedAt: Date.now() }]);
+  async deleteCoupon(id: string, requestId?: string): Promise<string> {
+    const [jobId] = await this.queue.enqueue([{ type: 'delete', id, requestedAt: Date.now(), requestId }]);
     return jobId!;
   }
 
-  async reindex(): Promise<string> {
-    const [jobId] = await this.queue.enqueue([{ type: 'reindex', requestedAt: Date.now() }]);
+  async reindex(requestId?: string): Promise<string> {
+    const [jobId] = await this.queue.enqueue([{ type: 'reindex', requestedAt: Date.now(), requestId }]);
     return jobId!;
   }
 
@@ -265,14 +267,14 @@ export class Engine {
    * by a queue job when events live in PostgreSQL (any worker can run it), inline for the
    * embedded file store, which belongs to this process alone.
    */
-  async recordEvents(events: readonly CouponEvent[]): Promise<{ accepted: number; duplicates: number; job_id?: string }> {
+  async recordEvents(events: readonly CouponEvent[], requestId?: string): Promise<{ accepted: number; duplicates: number; job_id?: string }> {
     const { inserted, duplicates } = await this.events.append(events);
     if (inserted.length === 0) return { accepted: 0, duplicates: duplicates.length };
     if (this.events.kind === 'file') {
       await this.indexer.handle({ type: 'counters', eventIds: inserted }, { progress: async () => undefined });
       return { accepted: inserted.length, duplicates: duplicates.length };
     }
-    const [jobId] = await this.queue.enqueue([{ type: 'counters', eventIds: inserted }]);
+    const [jobId] = await this.queue.enqueue([{ type: 'counters', eventIds: inserted, requestId }]);
     return { accepted: inserted.length, duplicates: duplicates.length, job_id: jobId! };
   }
 
@@ -292,6 +294,7 @@ export class Engine {
         checks[name] = { ok: false, detail: (error as Error).message };
       }
     };
+    if (this.draining) checks.shutdown = { ok: false, detail: 'shutting down: finishing in-flight requests and jobs' };
     await Promise.all([
       probe('store', async () => {
         const s = await this.store.stats();
@@ -317,8 +320,19 @@ export class Engine {
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
+  /** Shutdown has begun: readiness fails so load balancers send no new requests; requests still arriving are served. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Registers something to close with the engine (e.g. the HTTP layer's rate-limiter connection). */
+  onClose(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+
   /** Stops taking work, finishes running jobs and flushes batched writes. */
   async close(): Promise<void> {
+    await Promise.all(this.closers.map((c) => c()));
     await this.servedLog?.flush();
     await this.worker?.close();
     await this.queue.close();

@@ -7,6 +7,10 @@ export type ErrorCode =
   | 'invalid_input'
   | 'not_found'
   | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'timeout'
   | 'unavailable'
   | 'reindex_required'
   | 'internal';
@@ -55,6 +59,39 @@ export class PayloadTooLargeError extends EngineError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limitBytes: number) {
     super('payload_too_large', 413, `request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** No API key, or one that is unknown or revoked. */
+export class UnauthorizedError extends EngineError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message: string) {
+    super('unauthorized', 401, message);
+  }
+}
+
+/** A valid API key without the scope the endpoint needs. */
+export class ForbiddenError extends EngineError {
+  override readonly name = 'ForbiddenError';
+  constructor(scope: string) {
+    super('forbidden', 403, `this API key lacks the '${scope}' scope`);
+  }
+}
+
+/** Too many requests for one key or address; `retryAfterSeconds` says when a token is back. */
+export class RateLimitedError extends EngineError {
+  override readonly name = 'RateLimitedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', 429, `rate limit exceeded: retry in ${retryAfterSeconds} s`);
+  }
+}
+
+/** The request ran past its deadline; the work still pending for it was cancelled. */
+export class TimeoutError extends EngineError {
+  override readonly name = 'TimeoutError';
+  readonly retryAfterSeconds = 1;
+  constructor(ms: number) {
+    super('timeout', 503, `the request took longer than ${ms} ms and was cancelled`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
+import net from 'node:net';
 import { createApp } from './api/app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
 import { Engine } from './engine.ts';
 import { createLogger, type Logger } from './log.ts';
 import { generateCatalogue } from './sample/catalogue.ts';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   logger.info({ url, store: engine.store.kind, queue: engine.queue.kind, embedder: engine.space.embedderId }, 'listening');
-  installShutdown(server, engine, logger);
+  installShutdown(server, engine, logger, config);
 
   if (config.sample.seed && (await engine.store.stats()).count === 0) await seedSample(engine, config.sample.size);
   const stats = await engine.store.stats();
@@ -64,14 +65,31 @@ async function seedSample(engine: Engine, size: number): Promise<void> {
   }
 }
 
-function installShutdown(server: Server, engine: Engine, logger: Logger): void {
+/** How long connections opened before SIGTERM may take to send their request. */
+const SHUTDOWN_GRACE_MS = 500;
+
+function installShutdown(server: Server, engine: Engine, logger: Logger, config: Config): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: draining requests and jobs');
-    // Stop accepting, let in-flight requests finish, then stop the queue and flush writes.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    logger.info({ signal, delay_ms: config.server.shutdownDelayMs }, 'shutting down: draining requests and jobs');
+    // First stay up but report not-ready, so load balancers stop sending new requests; requests
+    // already on their way (even still in the accept backlog) are served.
+    engine.startDraining();
+    await new Promise((r) => setTimeout(r, config.server.shutdownDelayMs));
+    // Stop accepting connections. http.Server#close would also drop idle keep-alive connections at
+    // once, including ones whose request is on the wire but not yet parsed (the client sees a
+    // reset), so close the listener only, give open connections a grace period to deliver their
+    // requests, and then close the idle ones until every in-flight response is out.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    server.on('request', (_req, res) => res.setHeader('Connection', 'close'));
+    const reaper = setTimeout(function reap() {
+      server.closeIdleConnections();
+      reaper.refresh();
+    }, SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(reaper);
     await engine.close();
     process.exit(0);
   };

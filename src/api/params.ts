@@ -9,7 +9,9 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string,
   for (const [key, value] of Object.entries(query)) {
     if (Array.isArray(value)) throw new ValidationError([{ field: key, message: 'must appear once (use a comma-separated list)' }]);
   }
-  return parseOrThrow(schema, query);
+  // The API key may ride in the query string (widgets, beacons); access control has read it.
+  const { api_key: _key, ...rest } = query;
+  return parseOrThrow(schema, rest);
 }
 
 export function parseId(value: string | undefined, field = 'id'): string {

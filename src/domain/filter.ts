@@ -63,7 +63,7 @@ export const geoRadiusSchema = z.strictObject({
  * Each node is validated by the schema of its one key, so errors carry the full path of the bad
  * field (`filter.and.1.geo.radius_km`) instead of a vague "no union member matched".
  */
-const NODE_SCHEMAS: Record<string, z.ZodType> = {
+export const FILTER_NODE_SCHEMAS: Record<string, z.ZodType> = {
   and: z.array(z.lazy(() => filterSchema)).min(1).max(50),
   or: z.array(z.lazy(() => filterSchema)).min(1).max(50),
   not: z.lazy(() => filterSchema),
@@ -82,18 +82,18 @@ const NODE_SCHEMAS: Record<string, z.ZodType> = {
   online: z.boolean(),
   in_store: z.boolean(),
 };
-const NODE_KEYS = Object.keys(NODE_SCHEMAS).join(', ');
+const NODE_KEYS = Object.keys(FILTER_NODE_SCHEMAS).join(', ');
 
 export const filterSchema: z.ZodType<Filter> = z
   .unknown()
   .transform((input, ctx) => {
     const keys = input && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input) : [];
-    if (keys.length !== 1 || !NODE_SCHEMAS[keys[0]!]) {
+    if (keys.length !== 1 || !FILTER_NODE_SCHEMAS[keys[0]!]) {
       ctx.addIssue({ code: 'custom', message: `a filter node is an object with exactly one of: ${NODE_KEYS}` });
       return z.NEVER;
     }
     const key = keys[0]!;
-    const result = NODE_SCHEMAS[key]!.safeParse((input as Record<string, unknown>)[key]);
+    const result = FILTER_NODE_SCHEMAS[key]!.safeParse((input as Record<string, unknown>)[key]);
     if (!result.success) {
       for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [key, ...issue.path] });
       return z.NEVER;

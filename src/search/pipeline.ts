@@ -15,9 +15,11 @@ export const SIMILAR_STAGES: readonly Stage[] = [retrieveSimilar, fuseByReciproc
 /** A user's feed: behaviour retrieval (or regional popularity and the recent query), then the same stages as search. */
 export const RECOMMEND_STAGES: readonly Stage[] = [embedQuery, retrieveForUser, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
 
-export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps): Promise<SearchContext> {
+/** Runs the stages in order; an aborted `signal` (the request's deadline passed) stops before the next stage. */
+export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps, signal?: AbortSignal): Promise<SearchContext> {
   let ctx: SearchContext = { request, candidates: [], total: 0, timings: {}, notes: {} };
   for (const stage of stages) {
+    signal?.throwIfAborted();
     const started = performance.now();
     ctx = await stage.run(ctx, deps);
     ctx.timings[stage.name] = performance.now() - started;

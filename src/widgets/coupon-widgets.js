@@ -7,7 +7,9 @@
 //
 // Attributes common to all: api (base URL; default: where this file was loaded from), user-id
 // (for personal ranking and events; default: an anonymous id kept in localStorage), limit, lat,
-// lon, href (a link template such as "/coupons/{id}"; default: cards are buttons), explain.
+// lon, href (a link template such as "/coupons/{id}"; default: cards are buttons), explain,
+// api-key (a key with the search and events scopes, when the API requires keys; it is sent as
+// the api_key parameter so requests stay simple and beacons work: use a public, read-only key).
 // Each card dispatches a bubbling `coupon-select` event ({detail: {id, coupon}}) when chosen.
 // Theme with CSS custom properties on the element or any ancestor: --coupon-accent, --coupon-bg,
 // --coupon-fg, --coupon-muted, --coupon-card-bg, --coupon-radius, --coupon-font.
@@ -35,6 +37,7 @@ function randomId() {
 }
 
 function report(api, event) {
+  // `api` here is the events endpoint's base, with the key when there is one.
   const list = outbox.get(api) ?? [];
   list.push({ event_id: `w-${randomId()}`, ts: new Date().toISOString(), ...event });
   outbox.set(api, list);
@@ -50,7 +53,8 @@ function flush(unloading) {
     for (let i = 0; i < events.length; i += 1000) {
       // text/plain keeps a cross-origin beacon a "simple" request (no preflight), which sendBeacon needs.
       const body = JSON.stringify({ events: events.slice(i, i + 1000) });
-      const url = `${api}/v1/events`;
+      const [base, key] = api.split('#key=');
+      const url = `${base}/v1/events${key ? `?api_key=${encodeURIComponent(key)}` : ''}`;
       if (unloading && navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' }))) continue;
       fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain' }, keepalive: true, mode: 'cors' }).catch(() => undefined);
     }
@@ -95,7 +99,7 @@ function expiryText(until) {
 
 /** What the three widgets share: fetching, the loading / empty / error states, cards, events. */
 class CouponList extends HTMLElement {
-  static observedAttributes = ['api', 'user-id', 'limit', 'lat', 'lon', 'explain'];
+  static observedAttributes = ['api', 'api-key', 'user-id', 'limit', 'lat', 'lon', 'explain'];
 
   constructor() {
     super();
@@ -107,6 +111,7 @@ class CouponList extends HTMLElement {
   }
 
   get api() { return (this.getAttribute('api') || DEFAULT_API).replace(/\/$/, ''); }
+  get eventsTarget() { return this.getAttribute('api-key') ? `${this.api}#key=${this.getAttribute('api-key')}` : this.api; }
   get userId() { return this.getAttribute('user-id') || anonymousId(); }
   get limit() { return Math.min(100, Math.max(1, Number(this.getAttribute('limit')) || 6)); }
 
@@ -122,6 +127,7 @@ class CouponList extends HTMLElement {
     const p = new URLSearchParams({ limit: String(this.limit), ...extra });
     for (const a of ['lat', 'lon']) if (this.getAttribute(a)) p.set(a, this.getAttribute(a));
     if (this.hasAttribute('explain')) p.set('explain', 'true');
+    if (this.getAttribute('api-key')) p.set('api_key', this.getAttribute('api-key'));
     return p;
   }
 
@@ -169,11 +175,11 @@ class CouponList extends HTMLElement {
       })
       .join('');
     const base = { user_id: this.userId, query_id: body.query_id };
-    body.results.forEach((r, i) => report(this.api, { ...base, coupon_id: r.id, type: 'impression', position: body.offset + i }));
+    body.results.forEach((r, i) => report(this.eventsTarget, { ...base, coupon_id: r.id, type: 'impression', position: body.offset + i }));
     this.list.querySelectorAll('.card').forEach((card) =>
       card.addEventListener('click', () => {
         const r = body.results[Number(card.dataset.i)];
-        report(this.api, { ...base, coupon_id: r.id, type: 'click', position: body.offset + Number(card.dataset.i) });
+        report(this.eventsTarget, { ...base, coupon_id: r.id, type: 'click', position: body.offset + Number(card.dataset.i) });
         this.dispatchEvent(new CustomEvent('coupon-select', { bubbles: true, composed: true, detail: { id: r.id, coupon: r.coupon } }));
       }),
     );

@@ -40,7 +40,7 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
       throw new ValidationError([{ field: 'id', message: `body id must match the path id '${id}'` }]);
     }
     const coupon = completeCoupon(parseOrThrow(couponSchema, { ...(body as object), id }));
-    const [jobId] = await engine.upsertCoupons([coupon]);
+    const [jobId] = await engine.upsertCoupons([coupon], ctx.state.requestId);
     await accepted(ctx, engine, jobId!, wait);
   });
 
@@ -48,7 +48,7 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
     const { coupons } = parseOrThrow(batchSchema, await readJson(ctx, bodyLimit));
     const now = new Date();
     const parsed = coupons.map((c, i) => completeCoupon(parseOrThrow(couponSchema, c, `coupons.${i}`), now));
-    const jobIds = await engine.upsertCoupons(parsed);
+    const jobIds = await engine.upsertCoupons(parsed, ctx.state.requestId);
     ctx.status = 202;
     ctx.body = { job_ids: jobIds, count: jobIds.length };
   });
@@ -56,7 +56,7 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
   router.delete('/v1/coupons/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
     const { wait } = parseQuery(writeQuerySchema, ctx.query);
-    await accepted(ctx, engine, await engine.deleteCoupon(id), wait);
+    await accepted(ctx, engine, await engine.deleteCoupon(id, ctx.state.requestId), wait);
   });
 
   router.get('/v1/coupons/:id', async (ctx) => {
@@ -69,7 +69,7 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
   });
 
   router.post('/v1/reindex', async (ctx) => {
-    const jobId = await engine.reindex();
+    const jobId = await engine.reindex(ctx.state.requestId);
     ctx.status = 202;
     ctx.body = { job_id: jobId, status_url: `/v1/jobs/${jobId}` };
   });

@@ -235,10 +235,34 @@ export class LanceDbStore implements VectorStore {
     }
   }
 
-  private async ensureFullTextIndex(table: lancedb.Table): Promise<void> {
-    const indices = await table.listIndices();
-    if (indices.some((i) => i.columns.includes('text'))) return;
-    await guard(() => table.createIndex('text', { config: lancedb.Index.fts({ withPosition: false }), replace: true }));
+  private readonly fullTextIndexes = new WeakMap<lancedb.Table, Promise<void>>();
+
+  /**
+   * Creates the BM25 index if the table has none: once per table, however many searches and
+   * index-maintenance runs ask at the same moment (concurrent CreateIndex commits conflict).
+   */
+  private ensureFullTextIndex(table: lancedb.Table): Promise<void> {
+    let ready = this.fullTextIndexes.get(table);
+    if (!ready) {
+      ready = this.createFullTextIndex(table).catch((error: unknown) => {
+        this.fullTextIndexes.delete(table);
+        throw error;
+      });
+      this.fullTextIndexes.set(table, ready);
+    }
+    return ready;
+  }
+
+  private async createFullTextIndex(table: lancedb.Table): Promise<void> {
+    const exists = async () => (await table.listIndices()).some((i) => i.columns.includes('text'));
+    if (await exists()) return;
+    try {
+      await table.createIndex('text', { config: lancedb.Index.fts({ withPosition: false }), replace: true });
+    } catch (error) {
+      // Another process (a worker) committed the same index first: that is the outcome we wanted.
+      if (/commit conflict|preempted by concurrent/i.test((error as Error).message) && (await exists())) return;
+      await guard(() => Promise.reject(error));
+    }
   }
 
   private users: lancedb.Table | undefined;
@@ -351,6 +375,8 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
     if (/No such file|not found|IO error|LanceError\(IO\)|Permission denied/i.test(message)) {
       throw new UnavailableError('store', message.slice(0, 300), { cause: error });
     }
+    // Concurrent commits (another process indexing or optimizing): the caller may simply retry.
+    if (/Retryable commit conflict/i.test(message)) throw new UnavailableError('store', message.slice(0, 300), { cause: error, retryAfterSeconds: 1 });
     throw error;
   }
 }

@@ -46,19 +46,21 @@ export class QdrantEmulator {
 
   constructor(private readonly validator: OpenApiValidator, private readonly version = '1.19.0') {}
 
-  async start(): Promise<string> {
+  /** Listens on `port` (0: any free one); stop() then start(samePort) is a server restart that keeps the data. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(({ status, body }) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       });
     });
-    this.server.listen(0, '127.0.0.1');
+    this.server.listen(port, '127.0.0.1');
     await new Promise((r) => this.server!.once('listening', r));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((r) => this.server?.close(r));
   }
 

@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Engine } from '../engine.ts';
+import type { StageName } from '../search/context.ts';
+
+/**
+ * Prometheus metrics for GET /metrics: request latency per route, pipeline stage latency, and,
+ * read at scrape time, queue depth by state (failed jobs included), index size and loaded model
+ * versions. One registry per app, so tests and several apps in one process do not collide.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Histogram<'method' | 'route' | 'status'>;
+  private readonly stages: Histogram<'pipeline' | 'stage'>;
+  readonly rateLimited: Counter<'bucket'>;
+  readonly eventsAccepted: Counter;
+
+  constructor(engine: Engine) {
+    const registry = this.registry;
+    const ms = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    this.requests = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request latency by route template', labelNames: ['method', 'route', 'status'], buckets: ms, registers: [registry] });
+    this.stages = new Histogram({ name: 'search_stage_duration_seconds', help: 'Search pipeline stage latency', labelNames: ['pipeline', 'stage'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+    this.rateLimited = new Counter({ name: 'rate_limited_requests_total', help: 'Requests refused by a rate limit', labelNames: ['bucket'], registers: [registry] });
+    this.eventsAccepted = new Counter({ name: 'events_accepted_total', help: 'Interaction events stored (replays excluded)', registers: [registry] });
+    new Gauge({
+      name: 'queue_jobs', help: 'Indexing jobs by state (failed: jobs that exhausted their retries)', labelNames: ['state'], registers: [registry],
+      async collect() {
+        const counts = await engine.queue.counts().catch(() => undefined);
+        if (counts) for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'index_coupons', help: 'Coupons in the vector store', registers: [registry],
+      async collect() {
+        const stats = await engine.store.stats().catch(() => undefined);
+        if (stats) this.set(stats.count);
+      },
+    });
+    new Gauge({
+      name: 'model_info', help: 'Loaded models (value 1), by kind and version', labelNames: ['kind', 'version'], registers: [registry],
+      collect() {
+        this.reset();
+        this.set({ kind: 'embedder', version: engine.space.embedderId }, 1);
+        this.set({ kind: 'ranker', version: engine.ranking.scorer.name === 'fused' ? 'none' : engine.ranking.detail }, 1);
+        this.set({ kind: 'recommender', version: engine.recommender?.version ?? 'none' }, 1);
+      },
+    });
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.requests.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  observeStages(pipeline: string, timings: Partial<Record<StageName, number>>): void {
+    for (const [stage, ms] of Object.entries(timings)) this.stages.observe({ pipeline, stage }, ms / 1000);
+  }
+}
