@@ -6,13 +6,18 @@ import type { Candidate, Stage } from '../context.ts';
  * above it: each next pick maximises λ·relevance − (1−λ)·(max cosine to what is already picked),
  * relevance being the rank score min–max scaled to [0, 1]. A merchant past `maxPerMerchant` is
  * moved below the others rather than dropped, so a merchant-filtered search still pages through all.
+ * MMR looks at the best `4 × (offset + limit)` candidates (at least 40): with λ ≥ 0.5 a coupon
+ * ranked lower than that is not picked for the page, and the pairwise similarities cost
+ * page × pool × dims multiplications on every search.
  */
 export const diversifyByMerchant: Stage = {
   name: 'diversify',
   run(ctx, { settings }) {
     const { mmrLambda: lambda, maxPerMerchant } = settings;
     const needed = ctx.request.offset + ctx.request.limit;
-    const pool = [...ctx.candidates];
+    const poolSize = Math.max(40, 4 * needed);
+    const pool = ctx.candidates.slice(0, poolSize);
+    const below = ctx.candidates.slice(poolSize);
     const scores = pool.map((c) => c.ranked?.score ?? c.fused?.score ?? 0);
     const hi = Math.max(...scores), lo = Math.min(...scores);
     const relevance = new Map(pool.map((c, i) => [c.id, hi > lo ? (scores[i]! - lo) / (hi - lo) : 1]));
@@ -49,10 +54,11 @@ export const diversifyByMerchant: Stage = {
       }
     }
     // Below the diversified head: the rest in rank order, then the merchant-capped ones.
-    const rest = [...remaining, ...demoted.sort((a, b) => (b.ranked?.score ?? 0) - (a.ranked?.score ?? 0))];
+    const demotedIds = new Set(demoted.map((c) => c.id));
+    const rest = [...remaining, ...below, ...demoted.sort((a, b) => (b.ranked?.score ?? 0) - (a.ranked?.score ?? 0))];
     const tail = rest.map((c, i) => ({
       ...c,
-      diversified: { position: picked.length + i + 1, mmr: Number.NaN, maxSimilarity: maxSim.get(c.id)!, demoted: demoted.includes(c) },
+      diversified: { position: picked.length + i + 1, mmr: Number.NaN, maxSimilarity: maxSim.get(c.id) ?? 0, demoted: demotedIds.has(c.id) },
     }));
     return {
       ...ctx,
