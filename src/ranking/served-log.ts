@@ -23,6 +23,7 @@ export class ServedListLog {
   /** Records the page a pipeline run served (its candidates, in served order, with their features). */
   record(ctx: SearchContext, surface: ServedList['surface']): void {
     const { request } = ctx;
+    if (ctx.candidates.length === 0) return; // nothing was shown: nothing to learn from
     this.buffer.push({
       queryId: request.queryId,
       ts: request.now.toISOString(),

@@ -66,9 +66,9 @@ function gainOf(types: readonly EventType[] | undefined): number {
   return Math.max(0, ...(types ?? []).map((t) => OUTCOME_GAIN[t] ?? 0));
 }
 
-/** The list key propensity estimation groups by: the same request shape, shown again. */
+/** The list key propensity estimation groups by: the same request, shown again (a feed is per shopper). */
 function requestKey(l: ServedOutcome): string {
-  return `${l.surface}\u0000${l.query.toLowerCase().trim()}`;
+  return `${l.surface}\u0000${l.query.toLowerCase().trim()}${l.surface === 'feed' ? `\u0000${l.userId ?? ''}` : ''}`;
 }
 
 export function estimateLogPropensities(lists: readonly ServedOutcome[], options: { positions?: number; minVaryingShare?: number } = {}): LogTrainingReport['propensities'] {

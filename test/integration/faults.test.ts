@@ -54,7 +54,7 @@ describe('graceful shutdown', () => {
   it('SIGTERM lets in-flight requests finish and queued jobs complete; nothing accepted is lost', async () => {
     const t = await tempDir('drain-');
     cleanups.push(t.cleanup);
-    const app = spawnTs('src/main.ts', { DATA_DIR: t.dir, PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE: 'false', RANKER_MODEL_DIR: 'none', EMBED_THREADS: '1', RATE_LIMIT_IP_RPS: '0' });
+    const app = spawnTs('src/main.ts', { DATA_DIR: t.dir, PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE: 'false', RANKER_MODEL_DIR: 'none', EMBED_THREADS: '1', RATE_LIMIT_IP_RPS: '0', SHUTDOWN_DELAY_MS: '3000' });
     cleanups.push(async () => void app.child.kill('SIGKILL'));
     const base = await waitFor('the API to listen', () => /"url":"(http:[^"]+)"/.exec(app.output())?.[1], 60_000);
     const coupons = generateCatalogue({ size: 150, seed: 6 });
@@ -67,9 +67,10 @@ describe('graceful shutdown', () => {
     await new Promise((r) => setTimeout(r, 20));
     app.child.kill('SIGTERM');
     // While it drains it reports not-ready (load balancers stop routing) but still answers.
-    await new Promise((r) => setTimeout(r, 200));
-    const ready = await api(base, 'GET', '/readyz');
-    expect(ready.status).toBe(503);
+    const ready = await waitFor('not-ready while draining', async () => {
+      const r = await api(base, 'GET', '/readyz');
+      return r.status === 503 && r;
+    }, 2500, 50);
     expect(ready.json.checks.shutdown.ok).toBe(false);
     const answers = await Promise.all(inflight);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
