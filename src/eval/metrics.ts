@@ -1,3 +1,4 @@
+import { hashString } from '../util/random.ts';
 /**
  * Ranking metrics shared by every evaluation (recommender, ranker, search). Ranks are 0-based.
  */
@@ -51,10 +52,7 @@ export function rankOf(target: number, candidates: readonly number[], scores: Ar
 }
 
 export function tieHash(id: number | string): number {
-  const s = String(id);
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
+  return hashString(String(id));
 }
 
 export function mean(xs: readonly number[]): number {

@@ -1,6 +1,7 @@
 import type { EventType } from '../domain/event.ts';
 import type { ServedOutcome } from '../events/event-store.ts';
 import { mean, ndcg } from '../eval/metrics.ts';
+import { hashString } from '../util/random.ts';
 import { RANKING_FEATURES, RANKING_FEATURES_VERSION } from './features.ts';
 import { estimatePropensities, type ClickedList } from './position-bias.ts';
 import { LearnedRanker, type RankerOptions, type RankingList } from './ranker.ts';
@@ -106,9 +107,7 @@ export function ipwLists(lists: readonly ServedOutcome[], propensities: readonly
 }
 
 function inValidation(queryId: string, share: number): boolean {
-  let h = 2166136261;
-  for (let i = 0; i < queryId.length; i++) h = Math.imul(h ^ queryId.charCodeAt(i), 16777619);
-  return (h >>> 0) / 2 ** 32 < share;
+  return hashString(queryId) / 2 ** 32 < share;
 }
 
 export async function trainFromLogs(served: readonly ServedOutcome[], options: LogTrainingOptions = {}): Promise<{ ranker: LearnedRanker; report: LogTrainingReport }> {

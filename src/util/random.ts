@@ -28,3 +28,10 @@ export function shuffle<T>(rand: () => number, items: T[]): T[] {
   }
   return items;
 }
+
+/** 32-bit FNV-1a of a string: a stable seed or bucket from an id (tie-breaks, splits, exploration). */
+export function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../util/random.ts';
+import { hashString, seededRandom } from '../../util/random.ts';
 import type { Candidate, Stage } from '../context.ts';
 
 /**
@@ -13,7 +13,7 @@ export const pageResults: Stage = {
     const { offset, limit, queryId } = ctx.request;
     let page = ctx.candidates.slice(offset, offset + limit);
     let explored = '';
-    const rand = seededRandom(hash(queryId));
+    const rand = seededRandom(hashString(queryId));
     if (settings.exploration > 0 && page.length > 1 && rand() < settings.exploration) {
       const i = Math.floor(rand() * (page.length - 1));
       page = swap(page, i);
@@ -32,10 +32,4 @@ function swap(page: Candidate[], i: number): Candidate[] {
   const out = [...page];
   [out[i], out[i + 1]] = [out[i + 1]!, out[i]!];
   return out;
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
 }
