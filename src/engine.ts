@@ -16,7 +16,7 @@ import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, ReindexRequiredError } from './errors.ts';
 import { createEventStore } from './events/create-event-store.ts';
-import type { EventStore } from './events/event-store.ts';
+import type { EventStore, UserAffinity } from './events/event-store.ts';
 import type { Logger } from './log.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
 import type { Scorer, SearchContext, SearchDeps } from './search/context.ts';
@@ -216,7 +216,7 @@ export class Engine {
   }
 
   /** A named shopper's affinity and behaviour vector; an unknown one is just an id. */
-  private async shopper(userId: string): Promise<NonNullable<SearchContext['request']['user']>> {
+  private async shopper(userId: string): Promise<{ id: string; affinity: UserAffinity; vector: Float32Array | undefined }> {
     const [affinity, vectors] = await Promise.all([this.events.userAffinity(userId), this.store.getUsers([userId])]);
     return { id: userId, affinity, vector: vectors.get(userId) };
   }
@@ -228,14 +228,13 @@ export class Engine {
    */
   async recommend(userId: string, input: Omit<SearchInput, 'query'> & { recentQuery?: string | undefined }, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
-    const affinity = await this.events.userAffinity(userId);
-    let userVector = (await this.store.getUsers([userId])).get(userId);
-    if (!userVector && this.recommender && affinity.recent.length) userVector = await this.recommender.userVectorFromRecent(userId, affinity.recent, this.store);
+    const user = await this.shopper(userId);
+    const { affinity } = user;
+    if (!user.vector && this.recommender && affinity.recent.length) user.vector = await this.recommender.userVectorFromRecent(userId, affinity.recent, this.store);
     const filter = allOf(input.filter, affinity.excluded.length ? { not: { id: affinity.excluded.slice(0, 200) } } : undefined);
-    const known = this.recommender ? userVector : undefined;
+    const known = this.recommender ? user.vector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.
     const query = known ? '' : (input.recentQuery ?? '');
-    const user = { id: userId, affinity, vector: userVector };
     const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx, 'feed');
     return outcomeOf(ctx);

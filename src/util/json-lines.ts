@@ -13,28 +13,22 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const out: T[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as T);
-    } catch {
-      // torn last line
-    }
+  return text.split('\n').flatMap((line) => parseLine<T>(line));
+}
+
+/** One record, or none for a blank line or the torn tail of an interrupted write. */
+function parseLine<T>(line: string): T[] {
+  if (!line.trim()) return [];
+  try {
+    return [JSON.parse(line) as T];
+  } catch {
+    return [];
   }
-  return out;
 }
 
 /** The same records, streamed line by line (for files too large to hold as one string). */
 export async function* iterateJsonLines<T>(path: string): AsyncGenerator<T> {
   if (!existsSync(path)) return;
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (!line.trim()) continue;
-    try {
-      yield JSON.parse(line) as T;
-    } catch {
-      // torn last line
-    }
-  }
+  for await (const line of lines) yield* parseLine<T>(line);
 }
