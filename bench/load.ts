@@ -4,6 +4,11 @@
  * the same run.
  *
  *   npm run bench:load [-- --size 100000 --duration 60 --probe 20 --start 4]
+ *   npm run bench:load -- --data-dir DIR     (a DATA_DIR built earlier, e.g. bench:ingest --keep-dir)
+ *
+ * The store is built the way a marketplace builds it: the catalogue goes through
+ * POST /v1/coupons/batch → queue → indexer on the API, which runs as its own process (as `npm start`
+ * runs it, rate limits off: all traffic comes from one address); the load comes from this process.
  *
  * Traffic (autocannon, arrivals spread evenly over each second, see `drive`): per 10 requests 8 searches, 1 similar-coupons and 1
  * event batch (5 events). Search queries are drawn Zipf-like from 500 distinct strings (a few are
@@ -16,21 +21,17 @@
  */
 import autocannon from 'autocannon';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp } from '../src/api/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { servableAt } from '../src/domain/filter.ts';
-import { Engine } from '../src/engine.ts';
-import { createLogger } from '../src/log.ts';
+import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
 import { LanceDbStore } from '../src/store/lancedb/lancedb-store.ts';
-import { COUPON_TEXT_VERSION, embeddingText } from '../src/text/coupon-text.ts';
+import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
-import { ProgressBar } from '../src/util/progress.ts';
 import { pick, seededRandom } from '../src/util/random.ts';
-import { cachedEmbeddings, fmt } from './lib.ts';
+import { loadThroughApi, metric, startApi } from './api-process.ts';
+import { fmt } from './lib.ts';
 
 const options = parseCliArgs();
 const SIZE = Number(options.size ?? 100_000);
@@ -121,39 +122,44 @@ async function drive(base: string, rate: number, seconds: number, ids: string[])
 
 const holds = (r: LoadResult) => r.errors === 0 && r.non2xx === 0 && r.latency.p99 < P99_BUDGET_MS && r.achieved_rps >= 0.95 * r.rate;
 
+/** Coupons that stay servable through the run: the targets of similar-coupon and event requests. */
+async function servableIds(store: LanceDbStore): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const batch of store.scan(5000)) {
+    for (const { coupon: c } of batch) if (Date.parse(c.valid_until) > Date.now() + 86_400_000 && c.status === 'active') ids.push(c.id);
+    if (ids.length >= 2000) break;
+  }
+  return ids.slice(0, 2000);
+}
+
 async function main(): Promise<void> {
-  const all = generateCatalogue({ size: SIZE, seed: 7, anchor: new Date() });
-  const vectors = await cachedEmbeddings(all.map(embeddingText));
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-load-'));
+  const dataDir = options['data-dir'] ? path.resolve(options['data-dir']) : undefined;
+  const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bench-load-')));
+  // The API as its own process, as `npm start` runs it; the load comes from this one.
+  const server = await startApi({ DATA_DIR: dir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: options.ranker ?? 'none' });
   try {
+    const base = server.url;
+    if (!dataDir) await loadThroughApi(base, generateCatalogue({ size: SIZE, seed: 7, anchor: new Date() }));
+    const size = (await metric(base, 'index_coupons')) ?? SIZE;
+
+    // Floor: raw store kNN throughput on the same data dir, 16 concurrent callers, no HTTP, no embedding.
     const store = new LanceDbStore({ dir: path.join(dir, 'lancedb') });
     await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
-    const bar = new ProgressBar(`loading ${SIZE} coupons`, SIZE);
-    for (let i = 0; i < SIZE; i += 5000) {
-      await store.upsert(all.slice(i, i + 5000).map((coupon, j) => ({ coupon, vector: vectors[i + j]! })));
-      bar.update(Math.min(SIZE, i + 5000));
-    }
-    await store.optimize();
-    await store.close();
-
-    const config = loadConfig({ DATA_DIR: dir, SEED_SAMPLE: 'false', LOG_LEVEL: 'warn', EMBED_THREADS: '1', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: options.ranker ?? 'none' });
-    const engine = await Engine.start({ config, logger: createLogger('warn'), runWorker: true });
-    const server = createApp(engine).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const ids = all.filter((c) => Date.parse(c.valid_until) > Date.now() + 86_400_000 && c.status === 'active').slice(0, 2000).map((c) => c.id);
-
-    // Floor: raw store kNN throughput, 16 concurrent callers, no HTTP, no embedding.
-    const queryVectors = await Promise.all(searchPaths(200).map((p) => engine.embeddings.embedQuery(decodeURIComponent(/q=([^&]*)/.exec(p)![1]!))));
+    const ids = await servableIds(store);
+    const embedder = createEmbedder({ kind: 'use-lite' });
+    await embedder.ready();
+    const queryVectors = await embedder.embed(searchPaths(200).map((p) => decodeURIComponent(/q=([^&]*)/.exec(p)![1]!)));
+    await embedder.close();
     const filter = servableAt(new Date());
     let knnDone = 0;
     const until = performance.now() + 10_000;
     await Promise.all(Array.from({ length: 16 }, async (_, w) => {
       for (let i = w; performance.now() < until; i += 16) {
-        await engine.store.knn(queryVectors[i % queryVectors.length]!, { k: 10, filter });
+        await store.knn(queryVectors[i % queryVectors.length]!, { k: 10, filter });
         knnDone++;
       }
     }));
+    await store.close();
     const knnRate = knnDone / 10;
     process.stderr.write(`store kNN floor: ${knnRate.toFixed(1)} queries/s\n`);
 
@@ -186,18 +192,16 @@ async function main(): Promise<void> {
       if (holds(sustained) || target <= 1) break;
       target = Math.max(1, Math.floor(target * 0.9));
     }
-    await new Promise((r) => server.close(r));
-    await engine.close();
-
     const s = sustained;
-    console.log(`\n### Mixed load at ${SIZE.toLocaleString('en')} coupons (80 % search, 10 % similar, 10 % events), ${os.cpus().length} cores, evenly spread arrivals\n`);
+    console.log(`\n### Mixed load at ${size.toLocaleString('en')} coupons (80 % search, 10 % similar, 10 % events), ${os.cpus().length} cores, evenly spread arrivals\n`);
     console.log('| sustained rate | duration | requests | errors | p50 | p90 | p99 | max (ms) | store kNN floor | rate ÷ floor |');
     console.log('|---|---|---|---|---|---|---|---|---|---|');
     console.log(`| ${s.rate} req/s | ${s.seconds} s | ${s.requests} | ${s.errors + s.non2xx} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p90)} | ${fmt(s.latency.p99)} | ${fmt(s.latency.max)} | ${knnRate.toFixed(1)} q/s | ${(s.rate / knnRate).toFixed(2)} |`);
     console.log(`\nprobes (${PROBE} s each): ${probes.map((p) => `${p.rate} req/s → p99 ${fmt(p.latency.p99)} ms${p.errors + p.non2xx ? `, ${p.errors + p.non2xx} errors` : ''}`).join('; ')}`);
-    console.log(JSON.stringify({ benchmark: 'load', size: SIZE, p99_budget_ms: P99_BUDGET_MS, sustained: s, knn_floor_qps: knnRate, ratio: s.rate / knnRate, probes }));
+    console.log(JSON.stringify({ benchmark: 'load', size, built: dataDir ? `existing store in ${dataDir}` : 'through the API', p99_budget_ms: P99_BUDGET_MS, sustained: s, knn_floor_qps: knnRate, ratio: s.rate / knnRate, probes }));
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await server.stop();
+    if (!dataDir) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,30 +1,31 @@
 /**
- * Search latency over HTTP at 10k and 100k coupons, per pipeline stage, against the raw store kNN
- * floor measured in the same run on the same queries.
+ * Search latency over HTTP, per pipeline stage, on stores built the way a marketplace builds them
+ * (POST /v1/coupons/batch → queue → indexer), against the raw store kNN floor and the query
+ * embedding time measured in the same run on the same queries.
  *
  *   npm run bench:search [-- --sizes 10000,100000 --queries 300]
+ *   npm run bench:search -- --data-dir DIR     (a DATA_DIR built earlier, e.g. bench:ingest --keep-dir)
  *
- * Inputs: the seeded sample catalogue (generated), USE-lite embeddings (cached in .cache
- * after the first run), LanceDB in a temp dir, the real HTTP server. Requests are sequential
- * (latency, not throughput). Each query string is distinct, so the query-embedding cache never hits.
+ * Inputs: the seeded sample catalogue (generated), sent through the API as its own process with
+ * the default configuration (rate limits off: one client sends everything); USE-lite embeddings.
+ * Requests are sequential (latency, not throughput). Each query string is distinct, so the
+ * query-embedding cache never hits. The floor: the store's own kNN (k=10, validity filter), from
+ * this process on the same data dir, with the query vectors embedded beforehand.
  * Output: a markdown table, then one JSON line.
  */
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp } from '../src/api/app.ts';
-import { loadConfig } from '../src/config.ts';
 import { servableAt } from '../src/domain/filter.ts';
-import { Engine } from '../src/engine.ts';
-import { createLogger } from '../src/log.ts';
+import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
 import { LanceDbStore } from '../src/store/lancedb/lancedb-store.ts';
-import { COUPON_TEXT_VERSION, embeddingText } from '../src/text/coupon-text.ts';
+import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
-import { cachedEmbeddings, fmt, summarize } from './lib.ts';
+import { loadThroughApi, metric, startApi } from './api-process.ts';
+import { fmt, summarize } from './lib.ts';
 
 const options = parseCliArgs();
 const arg = (name: string, fallback: string) => options[name] ?? fallback;
@@ -52,33 +53,22 @@ function makeQueries(n: number): string[] {
   return out;
 }
 
-async function benchSize(size: number, all: ReturnType<typeof generateCatalogue>, vectors: Float32Array[]) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `bench-search-${size}-`));
+/** A store built through the API (queue → indexer), or the one already in `dataDir`. */
+async function benchSize(size: number, dataDir: string | undefined) {
+  const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), `bench-search-${size}-`)));
+  const server = await startApi({ DATA_DIR: dir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: options.ranker ?? 'none' });
   try {
-    const store = new LanceDbStore({ dir: path.join(dir, 'lancedb') });
-    await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
-    const bar = new ProgressBar(`loading ${size} coupons`, size);
-    for (let i = 0; i < size; i += 5000) {
-      await store.upsert(all.slice(i, Math.min(size, i + 5000)).map((coupon, j) => ({ coupon, vector: vectors[i + j]! })));
-      bar.update(Math.min(size, i + 5000));
-    }
-    const t0 = performance.now();
-    await store.optimize();
-    const indexMs = performance.now() - t0;
-    const stats = await store.stats();
-    await store.close();
-
-    const config = loadConfig({ DATA_DIR: dir, SEED_SAMPLE: 'false', LOG_LEVEL: 'warn', EMBED_THREADS: '0' });
-    const engine = await Engine.start({ config, logger: createLogger('warn'), runWorker: true });
-    const server = createApp(engine).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = server.url;
+    const present = (await metric(base, 'index_coupons')) ?? 0;
+    if (!dataDir) await loadThroughApi(base, generateCatalogue({ size, seed: 7, anchor: new Date() }));
+    const count = (await metric(base, 'index_coupons')) ?? present;
+    const fragments = await metric(base, 'index_fragments');
     const queries = makeQueries(QUERIES + 20);
     for (const q of queries.slice(0, 20)) await fetch(`${base}/v1/search?${q}`).then((r) => r.arrayBuffer()); // warm-up
 
     const total: number[] = [];
     const stages: Record<string, number[]> = Object.fromEntries(STAGES.map((s) => [s, []]));
-    const progress = new ProgressBar(`searching ${size}`, QUERIES);
+    const progress = new ProgressBar(`searching ${count}`, QUERIES);
     for (const q of queries.slice(20)) {
       const started = performance.now();
       const res = await fetch(`${base}/v1/search?${q}`);
@@ -92,46 +82,52 @@ async function benchSize(size: number, all: ReturnType<typeof generateCatalogue>
       progress.tick();
     }
 
-    // The floor: the store's own kNN (k=10, validity filter) for the same query texts, vectors precomputed.
+    // The floor, on the same store and query texts: the store's own kNN (k=10, validity filter)
+    // from this process, with the vectors embedded beforehand by the same model.
     const texts = queries.slice(20).map((q) => decodeURIComponent(/q=([^&]*)/.exec(q)![1]!));
-    const queryVectors = await Promise.all(texts.map((t) => engine.embeddings.embedQuery(t)));
+    const embedder = createEmbedder({ kind: 'use-lite' });
+    await embedder.ready();
+    const queryVectors = await Promise.all(texts.map(async (t) => (await embedder.embed([t]))[0]!));
+    await embedder.close();
+    const store = new LanceDbStore({ dir: path.join(dir, 'lancedb') });
+    await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
+    const stats = await store.stats();
     const floor: number[] = [];
     const filter = servableAt(new Date());
+    for (const v of queryVectors.slice(0, 20)) await store.knn(v, { k: 10, filter }); // warm-up
     for (const v of queryVectors) {
       const started = performance.now();
-      await engine.store.knn(v, { k: 10, filter });
+      await store.knn(v, { k: 10, filter });
       floor.push(performance.now() - started);
     }
-    await new Promise((r) => server.close(r));
-    await engine.close();
+    await store.close();
     return {
-      size,
+      size: count,
+      built: dataDir ? `existing store in ${dataDir}` : 'through the API (POST /v1/coupons/batch → queue → indexer)',
       ann_index: stats.annIndexed,
-      index_build_ms: Math.round(indexMs),
+      fragments,
       http: summarize(total),
       stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, summarize(v)])),
       store_knn: summarize(floor),
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await server.stop();
+    if (!dataDir) await rm(dir, { recursive: true, force: true });
   }
 }
 
 async function main() {
-  const largest = Math.max(...SIZES);
-  const all = generateCatalogue({ size: largest, seed: 7, anchor: new Date() });
-  // Embedding texts do not depend on the anchor date, so the cache holds across days.
-  const vectors = await cachedEmbeddings(all.map(embeddingText));
   const results = [];
-  for (const size of SIZES) results.push(await benchSize(size, all, vectors));
+  if (options['data-dir']) results.push(await benchSize(0, path.resolve(options['data-dir'])));
+  else for (const size of SIZES) results.push(await benchSize(size, undefined));
 
   console.log(`\n### /v1/search over HTTP, sequential, ${QUERIES} distinct queries (ms), ${os.cpus().length} cores\n`);
-  console.log('| coupons | index | p50 | p95 | p99 | embed p50 | retrieve p50 | fuse p50 | rank p50 | diversify p50 | store kNN p50 / p99 | HTTP p50 ÷ kNN p50 |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| coupons | index | fragments | p50 | p95 | p99 | embed p50 | retrieve p50 | fuse p50 | rank p50 | diversify p50 | store kNN p50 / p99 | HTTP p50 ÷ (embed p50 + kNN p50) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const s = r.stages;
     console.log(
-      `| ${r.size.toLocaleString('en')} | ${r.ann_index ? 'IVF_HNSW_SQ' : 'exact'} | ${fmt(r.http.p50)} | ${fmt(r.http.p95)} | ${fmt(r.http.p99)} | ${fmt(s.embed!.p50)} | ${fmt(s.retrieve!.p50)} | ${fmt(s.fuse!.p50)} | ${fmt(s.rank!.p50)} | ${fmt(s.diversify!.p50)} | ${fmt(r.store_knn.p50)} / ${fmt(r.store_knn.p99)} | ${(r.http.p50 / r.store_knn.p50).toFixed(1)}× |`,
+      `| ${r.size.toLocaleString('en')} | ${r.ann_index ? 'IVF_HNSW_SQ' : 'exact'} | ${r.fragments ?? '?'} | ${fmt(r.http.p50)} | ${fmt(r.http.p95)} | ${fmt(r.http.p99)} | ${fmt(s.embed!.p50)} | ${fmt(s.retrieve!.p50)} | ${fmt(s.fuse!.p50)} | ${fmt(s.rank!.p50)} | ${fmt(s.diversify!.p50)} | ${fmt(r.store_knn.p50)} / ${fmt(r.store_knn.p99)} | ${(r.http.p50 / (s.embed!.p50 + r.store_knn.p50)).toFixed(2)} |`,
     );
   }
   console.log(JSON.stringify({ benchmark: 'search-latency', queries: QUERIES, results }));

@@ -3,8 +3,7 @@ import type { EmbeddingService } from '../src/embed/embedding-service.ts';
 import type { Logger } from '../src/log.ts';
 import { embeddingText } from '../src/text/coupon-text.ts';
 import { describeSpace, type IndexedCoupon, type StoreRebuild, type VectorSpace, type VectorStore } from '../src/store/vector-store.ts';
-import { MicroBatcher } from '../src/util/micro-batcher.ts';
-import type { UpsertOutcome } from './jobs.ts';
+import { StoreWriter } from './store-writer.ts';
 import type { EventStore } from '../src/events/event-store.ts';
 import { couponFacts } from '../src/events/coupon-facts.ts';
 import type { RecommenderService } from '../src/recommend/recommender-service.ts';
@@ -22,54 +21,41 @@ export interface IndexerDeps {
   storedSpace: () => VectorSpace;
   onReindexed?: (space: VectorSpace) => void;
   logger: Logger;
-  /** Writes per store call. @defaultValue 256 */
+  /** Rows per store commit at most. @defaultValue 1000 */
   writeBatch?: number;
   /** Quiet time after writes before indexes are refreshed. @defaultValue 5000 */
   optimizeDelayMs?: number;
+  /** Commits after which compaction runs whatever else is going on. @defaultValue 64 */
+  maxCommitsBetweenMaintenance?: number;
 }
 
 export interface Indexer {
   handle: JobHandler;
   /** Writes what is batched and refreshes indexes (before shutdown, or in tests). */
   flush(): Promise<void>;
+  /** The process's group-committing writer (its backlog and counters). */
+  readonly writer: StoreWriter;
   close(): Promise<void>;
 }
 
 /**
  * The job handlers behind every queue. Concurrent jobs share work: their texts are embedded in
- * one model call and their rows written in one merge-insert (two micro-batchers), and index
- * maintenance runs once writes go quiet.
+ * one model call (the embedding service's batcher) and their rows group-committed by one
+ * StoreWriter, which also keeps compaction and index upkeep in step with the stream of writes.
  */
 export function createIndexer(deps: IndexerDeps): Indexer {
   const { store, embeddings, logger } = deps;
   let rebuild: StoreRebuild | undefined;
-  let optimizeTimer: NodeJS.Timeout | undefined;
-  let optimizing: Promise<void> = Promise.resolve();
 
-  const writer = new MicroBatcher<IndexedCoupon, UpsertOutcome>({
-    maxBatch: deps.writeBatch ?? 256,
-    maxWaitMs: 20,
-    run: async (docs) => {
-      const result = await store.upsert(docs);
-      // A reindex in progress must not miss writes made while it scans.
-      if (rebuild) await rebuild.upsert(docs);
-      const written = new Set(result.written);
-      // Of duplicates in one batch, only the highest version was written.
-      const newest = new Map<string, number>();
-      for (const d of docs) newest.set(d.coupon.id, Math.max(newest.get(d.coupon.id) ?? -1, d.coupon.version));
-      scheduleOptimize();
-      return docs.map((d) => (written.has(d.coupon.id) && newest.get(d.coupon.id) === d.coupon.version ? 'written' : 'stale'));
-    },
+  const writer = new StoreWriter({
+    store,
+    logger,
+    maxBatch: deps.writeBatch ?? 1000,
+    quietOptimizeMs: deps.optimizeDelayMs ?? 5000,
+    maintenanceShare: 0.1,
+    maxCommitsBetweenMaintenance: deps.maxCommitsBetweenMaintenance ?? 64,
+    rebuild: () => rebuild,
   });
-
-  function scheduleOptimize(): void {
-    if (optimizeTimer) clearTimeout(optimizeTimer);
-    optimizeTimer = setTimeout(() => {
-      optimizeTimer = undefined;
-      optimizing = optimizing.then(() => store.optimize()).catch((error) => logger.warn({ err: error }, 'index maintenance failed; will retry after the next write'));
-    }, deps.optimizeDelayMs ?? 5000);
-    optimizeTimer.unref();
-  }
 
   function assertSameSpace(): void {
     const stored = deps.storedSpace();
@@ -123,12 +109,11 @@ export function createIndexer(deps: IndexerDeps): Indexer {
           assertSameSpace();
           const [vector] = await embeddings.embedDocuments([embeddingText(job.coupon)]);
           const [behavior] = deps.recommender ? await deps.recommender.couponVectors([{ coupon: job.coupon, vector: vector! }]) : [undefined];
-          const [outcome] = await writer.submit([{ coupon: job.coupon, vector: vector!, behavior }]);
+          const outcome = await writer.upsert({ coupon: job.coupon, vector: vector!, behavior });
           return { id: job.coupon.id, version: job.coupon.version, outcome };
         }
         case 'delete':
-          await store.delete([job.id]);
-          scheduleOptimize();
+          await writer.delete(job.id);
           return { id: job.id, deleted: true };
         case 'reindex':
           return reindex((p) => context.progress(p));
@@ -140,15 +125,8 @@ export function createIndexer(deps: IndexerDeps): Indexer {
         }
       }
     },
-    async flush() {
-      await writer.flush();
-      if (optimizeTimer) {
-        clearTimeout(optimizeTimer);
-        optimizeTimer = undefined;
-        optimizing = optimizing.then(() => store.optimize());
-      }
-      await optimizing;
-    },
+    flush: () => writer.flush(),
+    writer,
     async close() {
       await this.flush();
     },

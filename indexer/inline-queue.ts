@@ -1,6 +1,7 @@
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../src/log.ts';
+import { Fifo } from '../src/util/fifo.ts';
 import { readJsonLines } from '../src/util/json-lines.ts';
 import { jobIdOf, type IndexJob } from './jobs.ts';
 import { DEFAULT_RETRY, type JobCounts, type JobHandler, type JobInfo, type JobQueue, type RetryPolicy } from './queue.ts';
@@ -14,6 +15,8 @@ export interface InlineQueueOptions {
   retry?: RetryPolicy;
   /** Finished jobs remembered for `get()`. @defaultValue 50000 */
   keepCompleted?: number;
+  /** Finished jobs after which the journal is rewritten with only the open ones (it also is whenever the queue goes idle). @defaultValue 5000 */
+  compactJournalAfter?: number;
 }
 
 type JournalEntry = { op: 'add'; id: string; job: IndexJob; at: number } | { op: 'done'; id: string } | { op: 'failed'; id: string; error: string };
@@ -31,8 +34,14 @@ interface Entry {
 export class InlineQueue implements JobQueue {
   readonly kind = 'inline';
   private readonly entries = new Map<string, Entry>();
-  private readonly pending: string[] = [];
+  private readonly pending = new Fifo<string>();
   private running = 0;
+  /** Jobs waiting, delayed or active: kept as a count so that idleness is O(1). */
+  private unfinished = 0;
+  /** Completed ids, oldest first, for forgetting them in order. */
+  private readonly completedOrder = new Fifo<string>();
+  /** Journal lines written since the last compaction that concern finished jobs. */
+  private finishedLines = 0;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   private readonly retry: RetryPolicy;
@@ -58,6 +67,7 @@ export class InlineQueue implements JobQueue {
       ids.push(id);
       if (this.entries.has(id)) continue;
       this.entries.set(id, { job, info: { id, type: job.type, state: 'waiting', attempts: 0, createdAt: Date.now() } });
+      this.unfinished++;
       added.push({ op: 'add', id, job, at: Date.now() });
     }
     await this.journal(added);
@@ -83,6 +93,7 @@ export class InlineQueue implements JobQueue {
     const failed = [...this.entries.values()].filter((e) => e.info.state === 'failed');
     for (const e of failed) {
       e.info = { ...e.info, state: 'waiting', attempts: 0, error: undefined, finishedAt: undefined };
+      this.unfinished++;
       this.pending.push(e.info.id);
     }
     await this.journal(failed.map((e) => ({ op: 'add', id: e.info.id, job: e.job, at: Date.now() })));
@@ -107,6 +118,10 @@ export class InlineQueue implements JobQueue {
     });
   }
 
+  async depth(): Promise<number> {
+    return this.unfinished;
+  }
+
   async ping(): Promise<void> {}
 
   /** Stops taking jobs and waits for the running ones; unfinished jobs stay in the journal. */
@@ -117,7 +132,7 @@ export class InlineQueue implements JobQueue {
   }
 
   private isIdle(): boolean {
-    return this.running === 0 && [...this.entries.values()].every((e) => e.info.state !== 'waiting' && e.info.state !== 'delayed' && e.info.state !== 'active');
+    return this.running === 0 && this.unfinished === 0;
   }
 
   private pump(): void {
@@ -143,6 +158,8 @@ export class InlineQueue implements JobQueue {
         },
       });
       entry.info = { ...entry.info, state: 'completed', result, finishedAt: Date.now() };
+      this.unfinished--;
+      this.completedOrder.push(entry.info.id);
       await this.journal([{ op: 'done', id: entry.info.id }]);
       this.forgetOldCompleted();
     } catch (error) {
@@ -157,6 +174,7 @@ export class InlineQueue implements JobQueue {
         }, delay).unref();
       } else {
         entry.info = { ...entry.info, state: 'failed', error: message, finishedAt: Date.now() };
+        this.unfinished--;
         this.options.logger.warn({ jobId: entry.info.id, request_id: entry.job.requestId, attempts: entry.info.attempts, err: error }, 'job failed');
         await this.journal([{ op: 'failed', id: entry.info.id, error: message }]);
       }
@@ -165,10 +183,9 @@ export class InlineQueue implements JobQueue {
 
   private forgetOldCompleted(): void {
     const keep = this.options.keepCompleted ?? 50_000;
-    if (this.entries.size <= keep) return;
-    for (const [id, e] of this.entries) {
-      if (this.entries.size <= keep) break;
-      if (e.info.state === 'completed') this.entries.delete(id);
+    while (this.entries.size > keep && this.completedOrder.length > 0) {
+      const id = this.completedOrder.shift()!;
+      if (this.entries.get(id)?.info.state === 'completed') this.entries.delete(id);
     }
   }
 
@@ -176,7 +193,31 @@ export class InlineQueue implements JobQueue {
     if (entries.length === 0) return this.journalWrite;
     const text = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
     this.journalWrite = this.journalWrite.then(() => appendFile(this.options.journalPath, text));
+    this.finishedLines += entries.filter((e) => e.op === 'done').length;
+    // A finished job's add and done lines are dead weight: when the queue goes idle, or past the
+    // threshold once they outnumber the open jobs, rewrite the journal with the open and failed
+    // jobs only, in the same write sequence so no line is lost. A rewrite costs O(open jobs), so it
+    // waits for at least that many finished ones: the journal stays within open + 2 × max(open,
+    // threshold) lines however long the process runs, at O(1) amortised cost per job.
+    const threshold = this.options.compactJournalAfter ?? 5_000;
+    if (this.finishedLines > 0 && (this.unfinished === 0 || (this.finishedLines >= threshold && this.finishedLines >= this.unfinished))) {
+      this.finishedLines = 0;
+      this.journalWrite = this.journalWrite.then(() => this.rewriteJournal());
+    }
     return this.journalWrite;
+  }
+
+  /** The journal as it would be replayed: an add line per open or failed job (and its failure). */
+  private async rewriteJournal(): Promise<void> {
+    const kept: JournalEntry[] = [];
+    for (const { job, info } of this.entries.values()) {
+      if (info.state === 'completed' || info.state === 'unknown') continue;
+      kept.push({ op: 'add', id: info.id, job, at: info.createdAt });
+      if (info.state === 'failed') kept.push({ op: 'failed', id: info.id, error: info.error ?? '' });
+    }
+    const tmp = `${this.options.journalPath}.tmp`;
+    await writeFile(tmp, kept.map((e) => JSON.stringify(e) + '\n').join(''));
+    await rename(tmp, this.options.journalPath);
   }
 
   /** Re-queues unfinished jobs, restores failed ones, and compacts the journal to just those. */
@@ -187,20 +228,16 @@ export class InlineQueue implements JobQueue {
       else if (e.op === 'done') open.delete(e.id);
       else if (open.has(e.id)) open.get(e.id)!.error = e.error;
     }
-    const kept: JournalEntry[] = [];
     for (const [id, { job, at, error }] of open) {
-      kept.push({ op: 'add', id, job, at });
       if (error !== undefined) {
-        kept.push({ op: 'failed', id, error });
         this.entries.set(id, { job, info: { id, type: job.type, state: 'failed', attempts: this.retry.attempts, error, createdAt: at } });
       } else {
         this.entries.set(id, { job, info: { id, type: job.type, state: 'waiting', attempts: 0, createdAt: at } });
+        this.unfinished++;
         this.pending.push(id);
       }
     }
-    const tmp = `${this.options.journalPath}.tmp`;
-    await writeFile(tmp, kept.map((e) => JSON.stringify(e) + '\n').join(''));
-    await rename(tmp, this.options.journalPath);
+    await this.rewriteJournal();
     if (this.pending.length) this.options.logger.info({ jobs: this.pending.length }, 'resuming unfinished jobs from the journal');
     this.pump();
   }

@@ -46,6 +46,8 @@ export interface JobQueue {
   /** Moves every failed job back to waiting; returns how many. */
   retryFailed(): Promise<number>;
   counts(): Promise<JobCounts>;
+  /** Jobs waiting, delayed or active (may lag by a moment): what backpressure compares with its cap. */
+  depth(): Promise<number>;
   /** Resolves when nothing is waiting, delayed or active. */
   drained(timeoutMs?: number): Promise<void>;
   /** Throws when the queue's backend is unreachable. */

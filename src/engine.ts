@@ -14,7 +14,7 @@ import type { GeoPoint } from './domain/geo.ts';
 import { createEmbedder } from './embed/create-embedder.ts';
 import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
-import { NotFoundError, ReindexRequiredError } from './errors.ts';
+import { NotFoundError, ReindexRequiredError, UnavailableError } from './errors.ts';
 import { createEventStore } from './events/create-event-store.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
 import type { Logger } from './log.ts';
@@ -138,7 +138,9 @@ export class Engine {
     // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
     // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
     // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.
-    const threads = config.embedder.kind === 'use-lite' ? config.embedThreads : 0;
+    // An API process whose jobs run in separate workers embeds queries only.
+    const runsJobs = !config.queue.redisUrl || options.runWorker;
+    const threads = config.embedder.kind === 'use-lite' && runsJobs ? config.embedThreads : 0;
     const pool = threads > 0 ? new EmbedderPool(config.embedder, threads, embedder.id, embedder.dims) : undefined;
     await pool?.ready();
     const embeddings = new EmbeddingService(embedder, {
@@ -156,6 +158,8 @@ export class Engine {
       storedSpace: () => engine?.storedSpace ?? storedSpace,
       onReindexed: (s) => engine?.markReindexed(s),
       logger: logger.child({ component: 'indexer' }),
+      writeBatch: config.indexing.writeBatch,
+      maxCommitsBetweenMaintenance: config.indexing.maxCommitsBetweenCompactions,
       ...(options.optimizeDelayMs !== undefined && { optimizeDelayMs: options.optimizeDelayMs }),
     });
     const queue: JobQueue = config.queue.redisUrl
@@ -246,12 +250,27 @@ export class Engine {
     return found.coupon;
   }
 
-  /** Queues one upsert job per coupon; returns the job ids. `requestId` follows the jobs into the worker's logs. */
-  upsertCoupons(coupons: readonly Coupon[], requestId?: string): Promise<string[]> {
+  /**
+   * Queues one upsert job per coupon; returns the job ids. `requestId` follows the jobs into the
+   * worker's logs. Past QUEUE_MAX_DEPTH unfinished jobs the whole batch is refused (503 with
+   * Retry-After) before anything is queued, so a loader slows down instead of the queue growing.
+   */
+  async upsertCoupons(coupons: readonly Coupon[], requestId?: string): Promise<string[]> {
+    await this.admit(coupons.length);
     return this.queue.enqueue(coupons.map((coupon): IndexJob => ({ type: 'upsert', coupon, requestId })));
   }
 
+  /** Refuses writes while the queue is over its cap (before a request body is even parsed). */
+  async admit(jobs: number): Promise<void> {
+    const depth = await this.queue.depth();
+    const max = this.config.queue.maxDepth;
+    if (depth > 0 && depth + jobs > max) {
+      throw new UnavailableError('queue', `${depth} indexing jobs are waiting or running (QUEUE_MAX_DEPTH=${max}); retry later`, { retryAfterSeconds: 2 });
+    }
+  }
+
   async deleteCoupon(id: string, requestId?: string): Promise<string> {
+    await this.admit(1);
     const [jobId] = await this.queue.enqueue([{ type: 'delete', id, requestedAt: Date.now(), requestId }]);
     return jobId!;
   }

@@ -36,6 +36,19 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'index_fragments', help: 'Data fragments of the embedded store (compaction keeps them bounded under a steady stream of writes)', registers: [registry],
+      async collect() {
+        const stats = await engine.store.stats().catch(() => undefined);
+        if (stats?.fragments !== undefined) this.set(stats.fragments);
+      },
+    });
+    new Gauge({
+      name: 'index_writer', help: "This process's store writer: commits, rows written, maintenance runs and the milliseconds they took", labelNames: ['counter'], registers: [registry],
+      collect() {
+        for (const [counter, n] of Object.entries(engine.indexer.writer.stats)) this.set({ counter }, n);
+      },
+    });
+    new Gauge({
       name: 'model_info', help: 'Loaded models (value 1), by kind and version', labelNames: ['kind', 'version'], registers: [registry],
       collect() {
         this.reset();

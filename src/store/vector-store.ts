@@ -58,6 +58,8 @@ export interface StoreStats {
   /** Whether an ANN index serves kNN (below the size threshold search is exact). */
   annIndexed: boolean;
   space: VectorSpace | undefined;
+  /** Data fragments of the live table, for stores that have them (LanceDB): what compaction bounds. */
+  fragments?: number | undefined;
 }
 
 export interface VectorStore {

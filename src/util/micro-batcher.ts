@@ -1,13 +1,15 @@
 /**
- * Collects items submitted by concurrent callers and runs them in batches: a batch is flushed when
- * it reaches `maxBatch` items or `maxWaitMs` after its first item, whichever comes first. Each
- * caller gets back the results for its own items. Used to embed and to write across queue jobs.
+ * Group commit for concurrent callers: items submitted while every slot is busy wait together and
+ * go out as one batch (up to `maxBatch` items) as soon as a slot frees, so a steady stream turns
+ * into few large calls instead of many small ones. When a slot is idle, a batch starts at
+ * `maxBatch` items or `maxWaitMs` after its first item, whichever comes first. Each caller gets
+ * back the results for its own items. Used to embed and to write across queue jobs.
  */
 export interface MicroBatcherOptions<I, O> {
   run: (items: I[]) => Promise<O[]>;
-  /** @defaultValue 64 */
+  /** Items per call at most (a caller's items are never split, so one caller may exceed it). @defaultValue 64 */
   maxBatch?: number;
-  /** @defaultValue 10 */
+  /** How long an idle batcher waits for company after the first item. @defaultValue 10 */
   maxWaitMs?: number;
   /** Batches that may run at once (e.g. one per embedding thread). @defaultValue 1 */
   concurrency?: number;
@@ -20,11 +22,12 @@ interface Pending<I, O> {
 }
 
 export class MicroBatcher<I, O> {
-  private queue: Array<Pending<I, O>> = [];
-  private queued = 0;
+  private waiting: Array<Pending<I, O>> = [];
+  private waitingItems = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Set by `flush()` or the timer: what is waiting may start without more company. */
+  private due = false;
   private active = 0;
-  private readonly ready: Array<Array<Pending<I, O>>> = [];
   private readonly idle: Array<() => void> = [];
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
@@ -36,42 +39,62 @@ export class MicroBatcher<I, O> {
     this.concurrency = options.concurrency ?? 1;
   }
 
+  /** Items waiting for a slot (for backpressure and metrics). */
+  get backlog(): number {
+    return this.waitingItems;
+  }
+
   submit(items: I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
-      this.queued += items.length;
-      if (this.queued >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+      this.waiting.push({ items, resolve, reject });
+      this.waitingItems += items.length;
+      this.startBatches();
+      if (this.waiting.length > 0 && !this.due) this.timer ??= setTimeout(() => this.makeDue(), this.maxWaitMs);
     });
   }
 
-  /** Starts what is queued now and resolves once every started batch has finished. */
+  /** Starts what is waiting now and resolves once nothing is waiting or running. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.queue.length > 0) this.ready.push(this.queue);
-    this.queue = [];
-    this.queued = 0;
-    this.startReady();
-    if (this.active === 0 && this.ready.length === 0) return Promise.resolve();
+    this.makeDue();
+    if (this.active === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  private startReady(): void {
-    while (this.active < this.concurrency && this.ready.length > 0) {
-      const batch = this.ready.shift()!;
+  private makeDue(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due = this.waiting.length > 0;
+    this.startBatches();
+  }
+
+  private startBatches(): void {
+    while (this.active < this.concurrency && this.waiting.length > 0 && (this.due || this.waitingItems >= this.maxBatch)) {
+      const batch: Array<Pending<I, O>> = [];
+      let size = 0;
+      while (this.waiting.length > 0 && (batch.length === 0 || size + this.waiting[0]!.items.length <= this.maxBatch)) {
+        const next = this.waiting.shift()!;
+        batch.push(next);
+        size += next.items.length;
+      }
+      this.waitingItems -= size;
+      if (this.waiting.length === 0) {
+        this.due = false;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+      }
       this.active++;
       void this.runBatch(batch).finally(() => {
         this.active--;
-        this.startReady();
-        if (this.active === 0 && this.ready.length === 0) for (const resolve of this.idle.splice(0)) resolve();
+        // Whatever arrived while this batch ran has waited long enough: it goes out now.
+        if (this.waiting.length > 0) this.due = true;
+        this.startBatches();
+        if (this.active === 0 && this.waiting.length === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
   }
 
   private async runBatch(batch: Array<Pending<I, O>>): Promise<void> {
-    // A caller's items stay together; the batch may exceed maxBatch by one caller's items.
     try {
       const out = await this.options.run(batch.flatMap((p) => p.items));
       let offset = 0;

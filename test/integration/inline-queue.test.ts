@@ -1,4 +1,5 @@
 /** The embedded default's queue: nothing accepted is lost across a crash; retries; failed jobs kept. */
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InlineQueue } from '../../indexer/inline-queue.ts';
 import type { IndexJob } from '../../indexer/jobs.ts';
@@ -85,5 +86,40 @@ describe('InlineQueue', () => {
     expect(b[0]).toBe(a[0]);
     expect(runs).toBe(2);
     await queue.close();
+  });
+
+  it('keeps its journal compact while running, and empty once idle', async () => {
+    const t = await tempDir('inline-queue-');
+    cleanup = t.cleanup;
+    const journalPath = `${t.dir}/jobs.jsonl`;
+    const lines = async () => (await readFile(journalPath, 'utf8')).split('\n').filter(Boolean).length;
+    // Jobs finish only as the test hands out budget, so the journal can be read mid-stream.
+    let budget = 0;
+    const handler = async () => {
+      while (budget <= 0) await new Promise((r) => setTimeout(r, 1));
+      budget--;
+    };
+    const queue = await InlineQueue.open({ journalPath, concurrency: 4, logger, compactJournalAfter: 20, handler });
+    await queue.enqueue(Array.from({ length: 200 }, (_, i) => upsert(`j${i}`)));
+    let compacted = 0;
+    let previous = 200;
+    for (let round = 0; round < 12; round++) {
+      budget += 15;
+      while (budget > 0) await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 20)); // the journal writes of those jobs land
+      const counts = await queue.counts();
+      const open = counts.waiting + counts.active;
+      const now = await lines();
+      if (now < previous) compacted++;
+      previous = now;
+      // One add line per open job, plus add + done lines of at most max(threshold, open) finished
+      // jobs (a rewrite costs O(open), so it waits for that many), plus this round's 15.
+      expect(now).toBeLessThanOrEqual(open + 2 * Math.max(20, open) + 2 * 15);
+    }
+    expect(compacted).toBeGreaterThanOrEqual(2);
+    budget = Number.POSITIVE_INFINITY;
+    await queue.drained(5000);
+    await queue.close();
+    expect(await lines()).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ describe('config', () => {
     expect(config.queue.redisUrl).toBeUndefined();
     expect(config.embedder).toEqual({ kind: 'use-lite' });
     expect(config.search.candidates).toBe(200);
-    expect(config.store).toMatchObject({ kind: 'embedded', annThreshold: 20000 });
+    expect(config.store).toMatchObject({ kind: 'embedded', annThreshold: 5000 });
     expect(config.store.kind === 'embedded' && config.store.dir.endsWith('data/lancedb')).toBe(true);
   });
 

@@ -33,3 +33,28 @@ describe('LruCache', () => {
     expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([1, undefined, 3]);
   });
 });
+
+describe('MicroBatcher group commit', () => {
+  it('sends what arrived while a batch ran as one next batch, capped at maxBatch', async () => {
+    const calls: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const batcher = new MicroBatcher<number, number>({
+      maxBatch: 4,
+      maxWaitMs: 1,
+      run: async (xs) => {
+        calls.push(xs);
+        if (calls.length === 1) await gate;
+        return xs;
+      },
+    });
+    const first = batcher.submit([0]);
+    await new Promise((r) => setTimeout(r, 10)); // the first batch is running
+    const later = [1, 2, 3, 4, 5, 6].map((x) => batcher.submit([x]));
+    await new Promise((r) => setTimeout(r, 10)); // the waiting items' timer has long passed
+    expect(calls).toEqual([[0]]);
+    release();
+    expect(await Promise.all([first, ...later])).toEqual([[0], [1], [2], [3], [4], [5], [6]]);
+    expect(calls).toEqual([[0], [1, 2, 3, 4], [5, 6]]);
+  });
+});

@@ -45,6 +45,7 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
   });
 
   router.post('/v1/coupons/batch', async (ctx) => {
+    await engine.admit(1); // a full queue refuses before parsing up to a thousand coupons
     const { coupons } = parseOrThrow(batchSchema, await readJson(ctx, bodyLimit));
     const now = new Date();
     const parsed = coupons.map((c, i) => completeCoupon(parseOrThrow(couponSchema, c, `coupons.${i}`), now));

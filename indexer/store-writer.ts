@@ -1,0 +1,142 @@
+import type { Logger } from '../src/log.ts';
+import type { IndexedCoupon, StoreRebuild, VectorStore } from '../src/store/vector-store.ts';
+import { MicroBatcher } from '../src/util/micro-batcher.ts';
+import type { UpsertOutcome } from './jobs.ts';
+
+export type WriteOp = { kind: 'upsert'; doc: IndexedCoupon } | { kind: 'delete'; id: string };
+export type WriteOutcome = UpsertOutcome | 'deleted';
+
+export interface StoreWriterOptions {
+  store: VectorStore;
+  logger: Logger;
+  /** Rows per store commit at most. */
+  maxBatch: number;
+  /** Quiet time after the last write before a final index refresh. */
+  quietOptimizeMs: number;
+  /** Maintenance runs at most this share of the writer's time (0.1: after ≥ 9× its last duration of writing). */
+  maintenanceShare: number;
+  /** Commits after which maintenance runs whatever the share: the bound on uncompacted fragments. */
+  maxCommitsBetweenMaintenance: number;
+  /** The rebuild of a reindex in progress, which must not miss writes made while it scans. */
+  rebuild: () => StoreRebuild | undefined;
+}
+
+/**
+ * The one writer of a process's coupon rows. Writes from concurrent jobs are group-committed: what
+ * arrives while a commit runs goes out in the next one (up to `maxBatch` rows), so a steady stream
+ * makes few large commits. Store maintenance (compaction, index upkeep) runs in the same sequence,
+ * between commits, so it keeps pace with the stream: after at most `maxCommitsBetweenMaintenance`
+ * commits, and otherwise once writing has gone on long enough that maintenance stays within
+ * `maintenanceShare` of the time. A last refresh runs when writes go quiet.
+ */
+export class StoreWriter {
+  private readonly batcher: MicroBatcher<WriteOp, WriteOutcome>;
+  private commitsSinceMaintenance = 0;
+  private lastMaintenanceEnd = Date.now();
+  private lastMaintenanceMs = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private maintaining: Promise<void> = Promise.resolve();
+  /** Counters for benchmarks and metrics. */
+  readonly stats = { commits: 0, rows: 0, maintenanceRuns: 0, maintenanceMs: 0 };
+
+  constructor(private readonly options: StoreWriterOptions) {
+    this.batcher = new MicroBatcher({ maxBatch: options.maxBatch, maxWaitMs: 10, run: (ops) => this.commit(ops) });
+  }
+
+  /** Items waiting for the next commit. */
+  get backlog(): number {
+    return this.batcher.backlog;
+  }
+
+  upsert(doc: IndexedCoupon): Promise<WriteOutcome> {
+    return this.batcher.submit([{ kind: 'upsert', doc }]).then(([outcome]) => outcome!);
+  }
+
+  delete(id: string): Promise<WriteOutcome> {
+    return this.batcher.submit([{ kind: 'delete', id }]).then(([outcome]) => outcome!);
+  }
+
+  /** Commits what is waiting and runs maintenance now (before shutdown, or in tests). */
+  async flush(): Promise<void> {
+    await this.batcher.flush();
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    await this.maintain();
+  }
+
+  private async commit(ops: WriteOp[]): Promise<WriteOutcome[]> {
+    await this.maintaining; // a quiet-time refresh may still be running
+    const out: WriteOutcome[] = new Array(ops.length);
+    // Runs of the same kind keep arrival order between a delete and an upsert of one id.
+    for (let start = 0; start < ops.length; ) {
+      let end = start + 1;
+      while (end < ops.length && ops[end]!.kind === ops[start]!.kind) end++;
+      const run = ops.slice(start, end);
+      if (run[0]!.kind === 'delete') {
+        await this.options.store.delete(run.map((o) => (o as { id: string }).id));
+        for (let i = start; i < end; i++) out[i] = 'deleted';
+      } else {
+        const docs = run.map((o) => (o as { doc: IndexedCoupon }).doc);
+        const outcomes = await this.upsertDocs(docs);
+        for (let i = start; i < end; i++) out[i] = outcomes[i - start]!;
+      }
+      this.stats.commits++;
+      this.commitsSinceMaintenance++;
+      start = end;
+    }
+    this.stats.rows += ops.length;
+    if (this.maintenanceDue()) await this.maintain();
+    this.scheduleQuietRefresh();
+    return out;
+  }
+
+  private async upsertDocs(docs: IndexedCoupon[]): Promise<UpsertOutcome[]> {
+    const result = await this.options.store.upsert(docs);
+    const rebuild = this.options.rebuild();
+    if (rebuild) await rebuild.upsert(docs);
+    const written = new Set(result.written);
+    // Of duplicates in one batch, only the highest version was written.
+    const newest = new Map<string, number>();
+    for (const d of docs) newest.set(d.coupon.id, Math.max(newest.get(d.coupon.id) ?? -1, d.coupon.version));
+    return docs.map((d) => (written.has(d.coupon.id) && newest.get(d.coupon.id) === d.coupon.version ? 'written' : 'stale'));
+  }
+
+  private maintenanceDue(): boolean {
+    if (this.commitsSinceMaintenance === 0) return false;
+    if (this.commitsSinceMaintenance >= this.options.maxCommitsBetweenMaintenance) return true;
+    const share = this.options.maintenanceShare;
+    return Date.now() - this.lastMaintenanceEnd >= (this.lastMaintenanceMs * (1 - share)) / share;
+  }
+
+  /** Runs the store's maintenance once at a time; a failure is logged and retried on a later commit. */
+  private maintain(): Promise<void> {
+    this.maintaining = this.maintaining.then(async () => {
+      if (this.commitsSinceMaintenance === 0) return;
+      const started = Date.now();
+      const commits = this.commitsSinceMaintenance;
+      this.commitsSinceMaintenance = 0;
+      try {
+        await this.options.store.optimize();
+      } catch (error) {
+        this.commitsSinceMaintenance += commits;
+        this.options.logger.warn({ err: error }, 'index maintenance failed; will retry after the next write');
+      }
+      this.lastMaintenanceEnd = Date.now();
+      this.lastMaintenanceMs = this.lastMaintenanceEnd - started;
+      if (this.lastMaintenanceMs > 2000) this.options.logger.info({ ms: this.lastMaintenanceMs, commits }, 'store maintenance (compaction, index upkeep) took a while');
+      this.stats.maintenanceRuns++;
+      this.stats.maintenanceMs += this.lastMaintenanceMs;
+    });
+    return this.maintaining;
+  }
+
+  private scheduleQuietRefresh(): void {
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      // Through the batcher's sequence: a refresh never runs beside a commit.
+      void this.maintain();
+    }, this.options.quietOptimizeMs);
+    this.quietTimer.unref();
+  }
+}

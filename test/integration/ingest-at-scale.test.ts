@@ -1,0 +1,102 @@
+/**
+ * The write path under a steady stream: the store writer's commits and compactions keep LanceDB's
+ * fragment count bounded while searches keep returning every acknowledged coupon; and a full queue
+ * answers writes with 503 and Retry-After without losing any write it accepted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreWriter } from '../../indexer/store-writer.ts';
+import { createLogger } from '../../src/log.ts';
+import { LanceDbStore } from '../../src/store/lancedb/lancedb-store.ts';
+import { generateCatalogue } from '../../src/sample/catalogue.ts';
+import { makeCoupon, randomUnitVectors } from '../support/coupons.ts';
+import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
+import { tempDir } from '../support/tmp.ts';
+
+const logger = createLogger('silent');
+
+describe('ingest at scale', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('a steady stream of small writes keeps the fragment count bounded, and searches stay correct during compaction', async () => {
+    const t = await tempDir('ingest-stream-');
+    cleanups.push(t.cleanup);
+    const store = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10_000 });
+    cleanups.push(() => store.close());
+    await store.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    const bound = 8;
+    const writer = new StoreWriter({ store, logger, maxBatch: 1000, quietOptimizeMs: 60_000, maintenanceShare: 0.1, maxCommitsBetweenMaintenance: bound, rebuild: () => undefined });
+
+    const total = 240;
+    const vectors = randomUnitVectors(total, 16, 5);
+    const coupons = Array.from({ length: total }, (_, i) => makeCoupon(`s${i}`, { title: `Coupon stream${i}` }));
+    const acknowledged: number[] = [];
+    let writing = true;
+    let searches = 0;
+    const reader = (async () => {
+      while (writing) {
+        if (acknowledged.length > 0) {
+          const i = acknowledged[Math.floor(Math.random() * acknowledged.length)]!;
+          const [nearest] = await store.knn(vectors[i]!, { k: 1 });
+          expect(nearest?.id).toBe(`s${i}`);
+          const lexical = await store.lexical(`stream${i}`, { k: 5 });
+          expect(lexical.map((h) => h.id)).toContain(`s${i}`);
+          searches++;
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+
+    let mostFragments = 0;
+    // Two coupons per commit, one commit after the other: the worst case for fragments.
+    for (let i = 0; i < total; i += 2) {
+      const outcomes = await Promise.all([0, 1].map((j) => writer.upsert({ coupon: coupons[i + j]!, vector: vectors[i + j]! })));
+      expect(outcomes).toEqual(['written', 'written']);
+      acknowledged.push(i, i + 1);
+      mostFragments = Math.max(mostFragments, (await store.stats()).fragments!);
+    }
+    writing = false;
+    await reader;
+    await writer.flush();
+
+    expect(writer.stats.commits).toBeGreaterThanOrEqual(total / 2);
+    expect(writer.stats.maintenanceRuns).toBeGreaterThanOrEqual(total / 2 / bound - 1);
+    // Uncompacted fragments never outnumber the commits between two compactions, plus what compaction leaves.
+    expect(mostFragments).toBeLessThanOrEqual(bound + 3);
+    expect(searches).toBeGreaterThan(20);
+    expect((await store.stats()).count).toBe(total);
+  });
+
+  it('past QUEUE_MAX_DEPTH coupon writes get 503 with Retry-After, and every accepted write is stored', async () => {
+    const t = await tempDir('ingest-backpressure-');
+    cleanups.push(t.cleanup);
+    const server: TestServer = await startServer(testEnv(t.dir, { QUEUE_MAX_DEPTH: '30', WORKER_CONCURRENCY: '8' }));
+    cleanups.push(() => server.close());
+    const coupons = generateCatalogue({ size: 240, seed: 21 });
+    const batches = Array.from({ length: 12 }, (_, i) => coupons.slice(i * 20, i * 20 + 20));
+
+    // All batches at once: the queue holds at most ~30 jobs, so most are refused at first.
+    const refusals: Array<{ status: number; retryAfter: string | null }> = [];
+    await Promise.all(
+      batches.map(async (batch) => {
+        for (;;) {
+          const res = await api(server.url, 'POST', '/v1/coupons/batch', { coupons: batch });
+          if (res.status === 202) return;
+          refusals.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
+          expect(res.json.error.message).toMatch(/QUEUE_MAX_DEPTH=30/);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }),
+    );
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const r of refusals) {
+      expect(r.status).toBe(503);
+      expect(Number(r.retryAfter)).toBeGreaterThan(0);
+    }
+    await server.engine.queue.drained(120_000);
+    const stored = await server.engine.store.get(coupons.map((c) => c.id));
+    expect(stored.size).toBe(coupons.length);
+  });
+});
