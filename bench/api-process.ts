@@ -18,14 +18,15 @@ export interface ApiProcess {
 /** Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker. */
 export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
   const processes: Spawned[] = [];
-  const api = spawnTs('src/main.ts', { SEED_SAMPLE: 'false', PORT: '0', LOG_LEVEL: 'info', ...env });
+  const api = spawnTs('src/bin/api.ts', { SEED_SAMPLE: 'false', PORT: '0', LOG_LEVEL: 'info', ...env });
   processes.push(api);
-  const url = await waitFor('the API to listen', () => /"url":"(http:[^"]+)"/.exec(api.output())?.[1], 180_000).catch((error: Error) => {
+  // The start-up banner on stderr names the URL whatever the log level.
+  const url = await waitFor('the API to listen', () => /Coupon search is up at (http:\S+) /.exec(api.output())?.[1], 180_000).catch((error: Error) => {
     api.child.kill('SIGKILL');
     throw new Error(`${error.message}\n${api.output().slice(-2000)}`);
   });
   if (env.REDIS_URL && env.WORKER_IN_API === 'false') {
-    const worker = spawnTs('indexer/worker.ts', { LOG_LEVEL: 'info', ...env });
+    const worker = spawnTs('src/bin/worker.ts', { LOG_LEVEL: 'info', ...env });
     processes.push(worker);
     await waitFor('the worker to start', () => worker.output().includes('worker started'), 180_000);
   }

@@ -17,6 +17,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** JSON file of hashed API keys (`npm run keys`); unset: no authentication (local use only). @defaultValue unset */
   API_KEYS_FILE: z.string().min(1).optional(),
+  /** Serve without API keys on a non-loopback HOST (otherwise the API refuses to start there without API_KEYS_FILE). @defaultValue false */
+  ALLOW_ANONYMOUS: bool.default(false),
   /** With API keys on: let search, similar and feeds answer without a key. @defaultValue false */
   PUBLIC_READS: bool.default(false),
   /** Requests a second per client address (burst: twice that); 0 turns the limit off. @defaultValue 50 */
@@ -109,7 +111,7 @@ export type Env = z.input<typeof envSchema>;
 
 export interface Config {
   server: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[]; requestTimeoutMs: number; trustProxy: boolean; shutdownDelayMs: number };
-  access: { apiKeysFile: string | undefined; publicReads: boolean; ipRps: number; keyRps: number };
+  access: { apiKeysFile: string | undefined; allowAnonymous: boolean; publicReads: boolean; ipRps: number; keyRps: number };
   dataDir: string;
   store:
     | { kind: 'embedded'; dir: string; annThreshold: number }
@@ -144,7 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES, corsOrigins: e.CORS_ORIGINS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS, trustProxy: e.TRUST_PROXY, shutdownDelayMs: e.SHUTDOWN_DELAY_MS },
-    access: { apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined, publicReads: e.PUBLIC_READS, ipRps: e.RATE_LIMIT_IP_RPS, keyRps: e.RATE_LIMIT_KEY_RPS },
+    access: { apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined, allowAnonymous: e.ALLOW_ANONYMOUS, publicReads: e.PUBLIC_READS, ipRps: e.RATE_LIMIT_IP_RPS, keyRps: e.RATE_LIMIT_KEY_RPS },
     dataDir,
     store:
       e.VECTOR_STORE === 'qdrant'

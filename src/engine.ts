@@ -1,75 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { BullQueue, startBullWorker } from '../indexer/bullmq-queue.ts';
-import { createIndexer, type Indexer } from '../indexer/handler.ts';
-import { InlineQueue } from '../indexer/inline-queue.ts';
-import type { IndexJob } from '../indexer/jobs.ts';
-import type { JobInfo, JobQueue, RetryPolicy } from '../indexer/queue.ts';
 import type { Config } from './config.ts';
 import type { Coupon } from './domain/coupon.ts';
 import type { CouponEvent } from './domain/event.ts';
 import { allOf, type Filter } from './domain/filter.ts';
 import type { GeoPoint } from './domain/geo.ts';
-import { createEmbedder } from './embed/create-embedder.ts';
-import { EmbedderPool } from './embed/embedder-pool.ts';
-import { EmbeddingService } from './embed/embedding-service.ts';
-import { NotFoundError, ReindexRequiredError, UnavailableError } from './errors.ts';
-import { createEventStore } from './events/create-event-store.ts';
+import type { EmbeddingService } from './embed/embedding-service.ts';
+import { NotFoundError, UnavailableError } from './errors.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
+import type { Indexer } from './indexing/handler.ts';
+import type { IndexJob } from './indexing/jobs.ts';
+import type { JobInfo, JobQueue } from './indexing/queue.ts';
 import type { Logger } from './log.ts';
-import { RecommenderService } from './recommend/recommender-service.ts';
-import type { Scorer, SearchContext, SearchDeps } from './search/context.ts';
-import { loadRanker } from './ranking/artifacts.ts';
-import { idfLookup } from './ranking/features.ts';
-import { RankingFeaturizer } from './ranking/featurizer.ts';
-import { LearnedScorer } from './ranking/learned-scorer.ts';
+import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
+import type { RecommenderService } from './recommend/recommender-service.ts';
+import type { SearchContext, SearchDeps } from './search/context.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
-import { fusedScorer } from './search/stages/rank.ts';
-import { createStore } from './store/create-store.ts';
-import { describeSpace, sameSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
-import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
+import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
+import { describeSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
 
 function outcomeOf(ctx: SearchContext): SearchOutcome {
   return { response: toResponse(ctx), timings: ctx.timings };
-}
-
-/** What the rank stage runs with: the scorer, the featurizer (IDF of the model), and why. */
-interface Ranking {
-  scorer: Scorer;
-  features: RankingFeaturizer;
-  detail: string;
-}
-
-/** The learned ranker when one loads from `dir`; otherwise the fused order, with the reason. */
-async function loadRanking(dir: string | undefined, logger: Logger): Promise<Ranking> {
-  const fused = (detail: string): Ranking => ({ scorer: fusedScorer, features: RankingFeaturizer.uniform(), detail });
-  if (!dir) return fused('ranking turned off: fused order');
-  if (!existsSync(path.join(dir, 'metadata.json'))) return fused(`no ranker model in ${dir}: fused order (npm run eval:ranking -- --save ${dir}, or npm run train:ranker)`);
-  try {
-    const { ranker, metadata, idf } = await loadRanker(dir);
-    return {
-      scorer: new LearnedScorer(ranker, metadata.version, metadata.queryless ?? false),
-      features: new RankingFeaturizer(idfLookup(idf), `ranker ${metadata.version}`),
-      detail: `${metadata.name} ${metadata.version} (features v${metadata.features.version})`,
-    };
-  } catch (error) {
-    logger.error({ err: error, dir }, 'the ranker failed to load: search uses the fused order');
-    return fused(`ranker in ${dir} failed to load (${(error as Error).message}): fused order`);
-  }
-}
-
-export interface EngineOptions {
-  config: Config;
-  logger: Logger;
-  /** Run indexing jobs in this process (always true for the inline queue). */
-  runWorker: boolean;
-  /** Override for tests (short backoff). */
-  retry?: RetryPolicy;
-  /** Debounce of index maintenance after writes. */
-  optimizeDelayMs?: number;
 }
 
 export interface SearchInput {
@@ -97,101 +49,55 @@ export interface Readiness {
  * The application: one embedder, one store, one queue, the search pipeline, wired from config.
  * The HTTP API, the worker process and the CLIs all drive the engine through these methods.
  */
+/** What the composition root hands the engine (see composition.ts). */
+export interface EngineParts {
+  config: Config;
+  logger: Logger;
+  store: VectorStore;
+  events: EventStore;
+  embeddings: EmbeddingService;
+  spaceGuard: VectorSpaceGuard;
+  indexer: Indexer;
+  queue: JobQueue;
+  recommender: RecommenderService | undefined;
+  /** The rank stage's scorer and featurizer, and why it is the fused order when no learned ranker could load. */
+  ranking: Ranking;
+  /** The BullMQ worker running in this process, if any. */
+  worker: { close(): Promise<void> } | undefined;
+}
+
 export class Engine {
-  private worker: { close(): Promise<void> } | undefined;
-  private reindexMessage: string | undefined;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: VectorStore;
+  readonly events: EventStore;
+  readonly embeddings: EmbeddingService;
+  readonly indexer: Indexer;
+  readonly queue: JobQueue;
+  readonly recommender: RecommenderService | undefined;
+  readonly ranking: Ranking;
+  private readonly spaceGuard: VectorSpaceGuard;
+  private readonly worker: { close(): Promise<void> } | undefined;
   /** Served result lists, for training the ranker on what shoppers saw (off when LOG_SERVED_LISTS=false). */
   private readonly servedLog: ServedListLog | undefined;
   private readonly closers: Array<() => Promise<void>> = [];
   private draining = false;
 
-  private constructor(
-    readonly config: Config,
-    readonly logger: Logger,
-    readonly store: VectorStore,
-    readonly events: EventStore,
-    readonly embeddings: EmbeddingService,
-    readonly space: VectorSpace,
-    private storedSpace: VectorSpace,
-    readonly indexer: Indexer,
-    readonly queue: JobQueue,
-    readonly recommender: RecommenderService | undefined,
-    /** The rank stage's scorer and featurizer, and why it is the fused order when no learned ranker could load. */
-    readonly ranking: Ranking,
-  ) {
-    this.checkSpace();
-    this.servedLog = config.logServedLists ? new ServedListLog(events, logger.child({ component: 'served-log' }), { idf: ranking.features.idfSource }) : undefined;
+  constructor(parts: EngineParts) {
+    ({ config: this.config, logger: this.logger, store: this.store, events: this.events, embeddings: this.embeddings, indexer: this.indexer, queue: this.queue } = parts);
+    ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
+    this.servedLog = this.config.logServedLists
+      ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
+      : undefined;
   }
 
-  static async start(options: EngineOptions): Promise<Engine> {
-    const { config, logger } = options;
-    const embedder = createEmbedder(config.embedder);
-    await embedder.ready();
-    const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
-    const store = createStore(config.store);
-    const storedSpace = await store.open(space);
-    const events = createEventStore(config.events);
-    await events.open();
-    const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
-    const ranking = await loadRanking(config.rankerDir, logger);
-    if (config.recommenderDir && !recommender) logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
-    // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
-    // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
-    // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.
-    // An API process whose jobs run in separate workers embeds queries only.
-    const runsJobs = !config.queue.redisUrl || options.runWorker;
-    const threads = config.embedder.kind === 'use-lite' && runsJobs ? config.embedThreads : 0;
-    const pool = threads > 0 ? new EmbedderPool(config.embedder, threads, embedder.id, embedder.dims) : undefined;
-    await pool?.ready();
-    const embeddings = new EmbeddingService(embedder, {
-      queryCacheSize: config.search.queryCacheSize,
-      ...(pool && { documentEmbedder: pool, concurrency: pool.threads }),
-    });
-    // The indexer needs the engine's view of the stored space; the engine is built right after.
-    let engine: Engine | undefined;
-    const indexer = createIndexer({
-      store,
-      events,
-      recommender,
-      embeddings,
-      space,
-      storedSpace: () => engine?.storedSpace ?? storedSpace,
-      onReindexed: (s) => engine?.markReindexed(s),
-      logger: logger.child({ component: 'indexer' }),
-      writeBatch: config.indexing.writeBatch,
-      maxCommitsBetweenMaintenance: config.indexing.maxCommitsBetweenCompactions,
-      ...(options.optimizeDelayMs !== undefined && { optimizeDelayMs: options.optimizeDelayMs }),
-    });
-    const queue: JobQueue = config.queue.redisUrl
-      ? new BullQueue({ redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, ...(options.retry && { retry: options.retry }) })
-      : await InlineQueue.open({
-          handler: indexer.handle,
-          concurrency: config.queue.concurrency,
-          journalPath: config.queue.journalPath,
-          logger: logger.child({ component: 'queue' }),
-          ...(options.retry && { retry: options.retry }),
-        });
-    engine = new Engine(config, logger, store, events, embeddings, space, storedSpace, indexer, queue, recommender, ranking);
-    if (config.queue.redisUrl && options.runWorker) {
-      engine.worker = startBullWorker({
-        redisUrl: config.queue.redisUrl,
-        prefix: config.queue.prefix,
-        concurrency: config.queue.concurrency,
-        handler: indexer.handle,
-        logger: logger.child({ component: 'worker' }),
-        lockDurationMs: config.queue.lockDurationMs,
-      });
-    }
-    return engine;
+  /** The running embedder's vector space. */
+  get space(): VectorSpace {
+    return this.spaceGuard.space;
   }
 
   private async deps(): Promise<SearchDeps> {
-    if (this.reindexMessage) {
-      // Another process (a worker's reindex) may have rebuilt the store since.
-      const stored = (await this.store.stats()).space;
-      if (stored) this.markReindexed(stored);
-      if (this.reindexMessage) throw new ReindexRequiredError(this.reindexMessage);
-    }
+    await this.spaceGuard.check(this.store);
     return {
       store: this.store,
       events: this.events,
@@ -358,22 +264,5 @@ export class Engine {
     await this.store.close();
     await this.events.close();
     await this.embeddings.close();
-  }
-
-  private markReindexed(space: VectorSpace): void {
-    this.storedSpace = space;
-    this.checkSpace();
-  }
-
-  private checkSpace(): void {
-    if (sameSpace(this.storedSpace, this.space)) {
-      this.reindexMessage = undefined;
-      return;
-    }
-    const message =
-      `the store holds vectors from ${describeSpace(this.storedSpace)} but the embedder is ${describeSpace(this.space)}; ` +
-      'search is off until `npm run reindex` (or POST /v1/reindex) rebuilds the vectors';
-    if (message !== this.reindexMessage) this.logger.error(message);
-    this.reindexMessage = message;
   }
 }

@@ -9,9 +9,9 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
  * with the stored one in constant time (a random 256-bit secret needs no slow hash: there is
  * nothing to brute-force). Scopes: `search` (read-only: search, similar, feeds, coupon reads; may
  * be public in widgets), `events` (interaction events; widgets need it too), `write` (coupons,
- * reindex, jobs).
+ * reindex, jobs), `metrics` (GET /metrics, for a Prometheus scraper).
  */
-export const SCOPES = ['search', 'events', 'write'] as const;
+export const SCOPES = ['search', 'events', 'write', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKeyRecord {
@@ -111,4 +111,21 @@ export class ApiKeyRing {
     this.mtimeMs = mtime;
     this.byId = new Map(readKeyFile(this.path).keys.map((k) => [k.id, k]));
   }
+}
+
+/** The keys a new deployment starts with: one for the backend that writes, one public for widgets, one for the scraper. */
+const BOOTSTRAP: Array<{ name: string; scopes: Scope[] }> = [
+  { name: 'backend', scopes: ['search', 'events', 'write'] },
+  { name: 'widgets', scopes: ['search', 'events'] },
+  { name: 'metrics', scopes: ['metrics'] },
+];
+
+/**
+ * Creates the bootstrap keys when the file holds no key yet, and returns them (their secrets are
+ * shown this once and never stored); returns [] when keys already exist, so running it on every
+ * start of a deployment is safe.
+ */
+export function bootstrapKeys(path: string): Array<{ key: string; record: ApiKeyRecord }> {
+  if (readKeyFile(path).keys.length > 0) return [];
+  return BOOTSTRAP.map(({ name, scopes }) => createKey(path, name, scopes));
 }

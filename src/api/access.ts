@@ -5,8 +5,10 @@ import type { Config } from '../config.ts';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
-/** The scope an endpoint needs; undefined for public ones (health, metrics, docs, widgets, demo). */
+/** The scope an endpoint needs; undefined for public ones (health, docs, widgets, demo). */
 export function requiredScope(method: string, path: string): Scope | undefined {
+  // Metrics name routes, models and volumes: with keys on, only a scraper's key reads them.
+  if (path === '/metrics') return 'metrics';
   if (!path.startsWith('/v1/')) return undefined;
   if (path === '/v1/events') return 'events';
   const read = method === 'GET' || method === 'HEAD';
@@ -44,7 +46,8 @@ export function access(config: Config, limiter: RateLimiter, metrics: Metrics) {
       keyId = record.id;
       ctx.state.apiKey = record.id;
     }
-    if (scope) {
+    // Probes and scrapes are not rate-limited: a monitor must see an overloaded server.
+    if (scope && scope !== 'metrics') {
       const checks = [
         ipRps > 0 ? limiter.take(`ip:${ctx.ip}`, { rate: ipRps, burst: 2 * ipRps }).then((r) => ({ ...r, bucket: 'ip' })) : undefined,
         keyId && keyRps > 0 ? limiter.take(`key:${keyId}`, { rate: keyRps, burst: 2 * keyRps }).then((r) => ({ ...r, bucket: 'key' })) : undefined,

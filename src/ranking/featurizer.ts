@@ -1,8 +1,8 @@
 import { discountPercent, type Coupon } from '../domain/coupon.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
 import { popularityOf } from '../events/event-store.ts';
-import type { Candidate, SearchContext, SearchDeps } from '../search/context.ts';
-import { prepareQuery, rankingFeatures, type CandidateSignals, type IdfLookup } from './features.ts';
+import type { Candidate, Featurizer, SearchContext, SearchDeps } from '../search/context.ts';
+import { prepareQuery, RANKING_FEATURES, rankingFeatures, type CandidateSignals, type IdfLookup } from './features.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -12,7 +12,9 @@ const DAY_MS = 86_400_000;
  * behaviour vector) and the request's location. Runs whether or not a model is loaded, because
  * `explain` shows the features and the served-list logs a future model is trained on record them.
  */
-export class RankingFeaturizer {
+export class RankingFeaturizer implements Featurizer {
+  readonly featureNames: readonly string[] = RANKING_FEATURES;
+
   /**
    * @param idf term statistics of the loaded ranker (its IDF features must match its training);
    *   without a ranker every term weighs 1.

@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tfRuntime } from '../embed/tf-runtime.ts';
-import { mean, ndcg } from '../eval/metrics.ts';
+import { mean, ndcg } from '../util/ranking-metrics.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { seededRandom, shuffle } from '../util/random.ts';
 import { applyNormalisation, fitNormalisation, type Normalisation } from './features.ts';

@@ -1,6 +1,6 @@
 import type { EventType } from '../domain/event.ts';
 import type { ServedOutcome } from '../events/event-store.ts';
-import { mean, ndcg } from '../eval/metrics.ts';
+import { mean, ndcg } from '../util/ranking-metrics.ts';
 import { hashString } from '../util/random.ts';
 import { RANKING_FEATURES, RANKING_FEATURES_VERSION } from './features.ts';
 import { estimatePropensities, type ClickedList } from './position-bias.ts';

@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tfRuntime } from '../embed/tf-runtime.ts';
-import { hitAt, mean, rankOf } from '../eval/metrics.ts';
+import { hitAt, mean, rankOf } from '../util/ranking-metrics.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { seededRandom } from '../util/random.ts';
 import type { Recommender } from './baselines.ts';

@@ -4,7 +4,6 @@ import type { GeoPoint } from '../domain/geo.ts';
 import type { EmbeddingService } from '../embed/embedding-service.ts';
 import type { VectorStore } from '../store/vector-store.ts';
 import type { EventStore, UserAffinity } from '../events/event-store.ts';
-import type { RankingFeaturizer } from '../ranking/featurizer.ts';
 
 /** What a caller asks: a text query or a seed coupon, a filter, a page. */
 export interface SearchRequest {
@@ -63,6 +62,21 @@ export interface SearchContext {
   timings: Partial<Record<StageName, number>>;
   /** One sentence per stage saying what it did, for `explain`. */
   notes: Partial<Record<StageName, string>>;
+  /** Names of the values in each candidate's feature row (set by the rank stage), for `explain`. */
+  featureNames?: readonly string[] | undefined;
+}
+
+/**
+ * Computes the feature rows the rank stage scores. The ranking module implements it (features
+ * from the query, the coupon, the event counters and the shopper); search only needs this shape.
+ */
+export interface Featurizer {
+  /** What the term statistics behind the lexical features are, recorded with every served list. */
+  readonly idfSource: string;
+  /** Names of a row's values, in order. */
+  readonly featureNames: readonly string[];
+  /** Rows in candidate order; a failing signal source degrades to "missing", with a note. */
+  compute(ctx: SearchContext, deps: Pick<SearchDeps, 'store' | 'events'>): Promise<{ rows: Float32Array[]; note?: string }>;
 }
 
 /** Rescores fused candidates from their feature rows in one batched call; the learned ranker implements this. */
@@ -94,7 +108,7 @@ export interface SearchDeps {
   events?: EventStore | undefined;
   embeddings: EmbeddingService;
   scorer: Scorer;
-  features: RankingFeaturizer;
+  features: Featurizer;
   settings: SearchSettings;
 }
 

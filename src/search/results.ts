@@ -1,6 +1,5 @@
 import type { Coupon } from '../domain/coupon.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
-import { namedFeatures } from '../ranking/features.ts';
 import { discountPhrase } from '../text/coupon-text.ts';
 import type { Candidate, SearchContext } from './context.ts';
 
@@ -37,14 +36,19 @@ export interface SearchResponse {
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-function explainCandidate(c: Candidate): CandidateExplanation {
+/** A feature row as `{ name: value }`, four decimals. */
+function named(names: readonly string[], row: Float32Array): Record<string, number> {
+  return Object.fromEntries(names.map((name, i) => [name, round(row[i]!)]));
+}
+
+function explainCandidate(c: Candidate, names: readonly string[]): CandidateExplanation {
   return {
     ...(c.dense && { dense: { rank: c.dense.rank, score: round(c.dense.score) } }),
     ...(c.lexical && { lexical: { rank: c.lexical.rank, score: round(c.lexical.score) } }),
     ...(c.behavior && { behavior: { rank: c.behavior.rank, score: round(c.behavior.score) } }),
     ...(c.popularity && { popularity: { rank: c.popularity.rank, score: round(c.popularity.score) } }),
     ...(c.fused && { fused: { rank: c.fused.rank, score: round(c.fused.score, 6) } }),
-    ...(c.ranked && { rank: { scorer: c.ranked.scorer, score: round(c.ranked.score, 6), features: namedFeatures(c.ranked.features) } }),
+    ...(c.ranked && { rank: { scorer: c.ranked.scorer, score: round(c.ranked.score, 6), features: named(names, c.ranked.features) } }),
     ...(c.diversified && {
       diversify: {
         position: c.diversified.position,
@@ -67,7 +71,7 @@ export function toResponse(ctx: SearchContext): SearchResponse {
       coupon: c.coupon,
       discount_label: discountPhrase(c.coupon),
       ...(distance !== undefined && { distance_km: round(distance, 2) }),
-      ...(explain && { explain: explainCandidate(c) }),
+      ...(explain && { explain: explainCandidate(c, ctx.featureNames ?? []) }),
     };
   });
   return {

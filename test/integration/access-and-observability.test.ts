@@ -28,6 +28,7 @@ beforeAll(async () => {
   keys.search = createKey(keysFile, 'widgets', ['search', 'events']).key;
   keys.write = createKey(keysFile, 'catalogue sync', ['write']).key;
   keys.all = createKey(keysFile, 'admin', ['search', 'events', 'write']).key;
+  keys.metrics = createKey(keysFile, 'scraper', ['metrics']).key;
   server = await startServer(testEnv(path.join(dir, 'data'), { API_KEYS_FILE: keysFile, RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0' }));
   const res = await api(server.url, 'POST', '/v1/coupons/batch', { coupons }, bearer(keys.write!));
   expect(res.status).toBe(202);
@@ -64,8 +65,11 @@ describe('API keys and scopes', () => {
     const event = { event_id: 'acc-1', user_id: 'u1', coupon_id: coupons[1]!.id, type: 'click', ts: new Date().toISOString() };
     expect((await api(server.url, 'POST', `/v1/events?api_key=${keys.search}`, { events: [event] })).status).toBe(202);
     expect((await api(server.url, 'POST', '/v1/events', { events: [event] }, bearer(keys.write!))).status).toBe(403);
-    // Health, metrics, docs and widgets need no key.
-    for (const route of ['/healthz', '/metrics', '/openapi.json', '/widgets/v1.js']) expect((await fetch(server.url + route)).status, route).toBe(200);
+    // Health, docs and widgets need no key; metrics need the 'metrics' scope.
+    for (const route of ['/healthz', '/openapi.json', '/widgets/v1.js']) expect((await fetch(server.url + route)).status, route).toBe(200);
+    expect((await fetch(server.url + '/metrics')).status).toBe(401);
+    expect((await fetch(server.url + '/metrics', { headers: { authorization: `Bearer ${keys.search}` } })).status).toBe(403);
+    expect((await fetch(server.url + '/metrics', { headers: { authorization: `Bearer ${keys.metrics}` } })).status).toBe(200);
   });
 
   it('rotates without a restart: a revoked key stops working, a new one starts', async () => {
@@ -164,7 +168,7 @@ describe('request ids, deadlines and metrics', () => {
 
   it('exposes request and stage latency, queue depth, index size and model versions', async () => {
     await api(server.url, 'GET', '/v1/search?q=pizza', undefined, bearer(keys.search!));
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${server.url}/metrics`, { headers: bearer(keys.metrics!) })).text();
     expect(text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/v1\/search",status="200"\} \d+/);
     expect(text).toMatch(/search_stage_duration_seconds_count\{pipeline="search",stage="retrieve"\} \d+/);
     expect(text).toMatch(/queue_jobs\{state="failed"\} \d+/);

@@ -49,7 +49,7 @@ it(`a worker SIGKILL and a Redis restart during a bulk index of ${COUPONS} coupo
   await startRedis();
   const env = testEnv(dir.dir, { REDIS_URL: redisUrl, WORKER_IN_API: 'false', WORKER_CONCURRENCY: '64', WORKER_LOCK_MS: '3000' });
   const startWorker = async () => {
-    const w = spawnTs('indexer/worker.ts', { ...env, EMBED_THREADS: '2', LOG_LEVEL: 'info' });
+    const w = spawnTs('src/bin/worker.ts', { ...env, EMBED_THREADS: '2', LOG_LEVEL: 'info' });
     workers.push(w);
     await waitFor('worker start', () => w.output().includes('worker started'), 60_000);
     return w;

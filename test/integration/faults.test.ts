@@ -54,7 +54,7 @@ describe('graceful shutdown', () => {
   it('SIGTERM lets in-flight requests finish and queued jobs complete; nothing accepted is lost', async () => {
     const t = await tempDir('drain-');
     cleanups.push(t.cleanup);
-    const app = spawnTs('src/main.ts', { DATA_DIR: t.dir, PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE: 'false', RANKER_MODEL_DIR: 'none', EMBED_THREADS: '1', RATE_LIMIT_IP_RPS: '0', SHUTDOWN_DELAY_MS: '3000' });
+    const app = spawnTs('src/bin/api.ts', { DATA_DIR: t.dir, PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE: 'false', RANKER_MODEL_DIR: 'none', EMBED_THREADS: '1', RATE_LIMIT_IP_RPS: '0', SHUTDOWN_DELAY_MS: '3000' });
     cleanups.push(async () => void app.child.kill('SIGKILL'));
     const base = await waitFor('the API to listen', () => /"url":"(http:[^"]+)"/.exec(app.output())?.[1], 60_000);
     const coupons = generateCatalogue({ size: 150, seed: 6 });

@@ -4,7 +4,7 @@
  * answers writes with 503 and Retry-After without losing any write it accepted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { StoreWriter } from '../../indexer/store-writer.ts';
+import { StoreWriter } from '../../src/indexing/store-writer.ts';
 import { createLogger } from '../../src/log.ts';
 import { LanceDbStore } from '../../src/store/lancedb/lancedb-store.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';

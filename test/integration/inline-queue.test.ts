@@ -1,8 +1,8 @@
 /** The embedded default's queue: nothing accepted is lost across a crash; retries; failed jobs kept. */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InlineQueue } from '../../indexer/inline-queue.ts';
-import type { IndexJob } from '../../indexer/jobs.ts';
+import { InlineQueue } from '../../src/indexing/inline-queue.ts';
+import type { IndexJob } from '../../src/indexing/jobs.ts';
 import { createLogger } from '../../src/log.ts';
 import { makeCoupon } from '../support/coupons.ts';
 import { tempDir } from '../support/tmp.ts';

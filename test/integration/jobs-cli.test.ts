@@ -18,15 +18,15 @@ it('lists failed jobs with their errors, counts jobs, and explains its usage', a
     await writeFile(path.join(dir, 'jobs.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const env = { DATA_DIR: dir, LOG_LEVEL: 'silent', SEED_SAMPLE: 'false', EMBED_THREADS: '0' };
 
-    const list = spawnTs('indexer/cli.ts', env, ['failed']);
+    const list = spawnTs('src/bin/jobs.ts', env, ['failed']);
     expect(await list.exited).toBe(0);
     expect(list.output()).toMatch(/upsert-broken-v3\tupsert\tattempts=5\t.*store unavailable: disk full/);
 
-    const counts = spawnTs('indexer/cli.ts', env, ['counts']);
+    const counts = spawnTs('src/bin/jobs.ts', env, ['counts']);
     expect(await counts.exited).toBe(0);
     expect(JSON.parse(counts.output())).toMatchObject({ failed: 1, waiting: 0 });
 
-    const usage = spawnTs('indexer/cli.ts', env, ['frobnicate']);
+    const usage = spawnTs('src/bin/jobs.ts', env, ['frobnicate']);
     expect(await usage.exited).toBe(2);
     expect(usage.output()).toContain('usage: npm run jobs');
   } finally {

@@ -5,7 +5,7 @@
  * must recover the true order better.
  */
 import { expect, it } from 'vitest';
-import { mean, ndcg } from '../../src/eval/metrics.ts';
+import { mean, ndcg } from '../../src/util/ranking-metrics.ts';
 import { estimatePropensities, listsFromClicks, type ClickedList } from '../../src/ranking/position-bias.ts';
 import { LearnedRanker } from '../../src/ranking/ranker.ts';
 import { seededRandom } from '../../src/util/random.ts';

@@ -12,7 +12,7 @@ import { discountPercent, type Coupon } from '../../src/domain/coupon.ts';
 import type { CouponEvent } from '../../src/domain/event.ts';
 import type { ServedOutcome } from '../../src/events/event-store.ts';
 import { FileEventStore } from '../../src/events/file-event-store.ts';
-import { ndcg, mean } from '../../src/eval/metrics.ts';
+import { ndcg, mean } from '../../src/util/ranking-metrics.ts';
 import { loadRanker } from '../../src/ranking/artifacts.ts';
 import { RANKING_FEATURES } from '../../src/ranking/features.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
@@ -61,7 +61,7 @@ describe('ranker trained from served-list logs', () => {
     } finally {
       await server.close(); // flushes the served-list log
     }
-    const cli = spawnTs('src/ranking/train-cli.ts', { ...env, NODE_OPTIONS: '' });
+    const cli = spawnTs('src/bin/train-ranker.ts', { ...env, NODE_OPTIONS: '' });
     expect(await cli.exited, cli.output()).toBe(0);
     report = JSON.parse(cli.output().trim().split('\n').at(-1)!);
     if (process.env.SHOW_REPORT) console.log(cli.output());

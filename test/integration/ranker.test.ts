@@ -1,6 +1,6 @@
 /** The learned ranker learns a known order from graded lists (TF.js, listwise softmax loss). */
 import { expect, it } from 'vitest';
-import { ndcg } from '../../src/eval/metrics.ts';
+import { ndcg } from '../../src/util/ranking-metrics.ts';
 import { LearnedRanker, type RankingList } from '../../src/ranking/ranker.ts';
 import { seededRandom } from '../../src/util/random.ts';
 

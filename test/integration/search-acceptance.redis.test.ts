@@ -4,7 +4,7 @@
  * what people mean. Needs Redis at 127.0.0.1:6379 (or TEST_REDIS_URL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullQueue } from '../../indexer/bullmq-queue.ts';
+import { BullQueue } from '../../src/indexing/bullmq-queue.ts';
 import type { Coupon } from '../../src/domain/coupon.ts';
 import { haversineKm } from '../../src/domain/geo.ts';
 import { generateCatalogue, SAMPLE_CITIES } from '../../src/sample/catalogue.ts';
@@ -25,7 +25,7 @@ describe('coupon search end to end (Redis queue, worker process, real model, Lan
   beforeAll(async () => {
     dir = await tempDir('acceptance-');
     env = testEnv(dir.dir, { REDIS_URL, WORKER_IN_API: 'false', WORKER_CONCURRENCY: '128' });
-    worker = spawnTs('indexer/worker.ts', { ...env, LOG_LEVEL: 'info' });
+    worker = spawnTs('src/bin/worker.ts', { ...env, LOG_LEVEL: 'info' });
     await waitFor('the worker to start', () => worker.output().includes('worker started'), 60_000);
     server = await startServer(env, { runWorker: false });
     for (let i = 0; i < catalogue.length; i += 1000) {

@@ -4,6 +4,7 @@ import { createApp } from '../../src/api/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Engine } from '../../src/engine.ts';
 import { createLogger } from '../../src/log.ts';
+import { startEngine } from '../../src/composition.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,7 +27,7 @@ export function testEnv(dataDir: string, extra: Record<string, string> = {}): Re
 /** A real engine and HTTP server on an ephemeral port. */
 export async function startServer(env: Record<string, string>, options: { runWorker?: boolean } = {}): Promise<TestServer> {
   const config = loadConfig(env);
-  const engine = await Engine.start({
+  const engine = await startEngine({
     config,
     logger: createLogger(config.logLevel),
     runWorker: options.runWorker ?? true,

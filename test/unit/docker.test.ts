@@ -59,9 +59,25 @@ describe('docker/docker-compose.yml', () => {
     expect(s.worker!.container_name).toBeUndefined();
     expect(s.worker!.ports).toBeUndefined();
     for (const [name, service] of Object.entries(s)) {
+      if (name === 'keys-init') continue; // a one-shot init step (below)
       expect(service.healthcheck, name).toBeDefined();
       expect(service.restart, name).toBe('unless-stopped');
     }
     expect(s.api!.depends_on).toMatchObject({ qdrant: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+  });
+
+  it('is secure by default: a one-shot keys-init bootstraps API keys into a volume the API reads', () => {
+    const init = s['keys-init']!;
+    expect(init.image).toBe(s.api!.image);
+    expect(init.command).toEqual(['node', '--import', 'tsx', 'src/bin/keys.ts', 'bootstrap']);
+    expect(init.restart).toBe('no');
+    expect(init.environment!.API_KEYS_FILE).toBe('/keys/keys.json');
+    expect(init.volumes).toEqual(['keys:/keys']);
+    expect(s.api!.environment!.API_KEYS_FILE).toBe('/keys/keys.json');
+    expect(s.api!.volumes).toEqual(['keys:/keys:ro']);
+    expect(s.api!.depends_on).toMatchObject({ 'keys-init': { condition: 'service_completed_successfully' } });
+    expect(compose.volumes).toHaveProperty('keys');
+    // Metrics are not published on a port of their own; /metrics needs the metrics key.
+    expect(s.api!.ports).toEqual(['3000:3000']);
   });
 });

@@ -1,12 +1,15 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import * as lancedb from '@lancedb/lancedb';
 import { matchesFilter } from '../../domain/filter.ts';
 import { UnavailableError } from '../../errors.ts';
 import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
 import { chunks } from '../../util/chunks.ts';
 import { compileFilter, sqlString } from './filter-sql.ts';
-import { couponSchema, fromDoc, toFloat32, toRow, userSchema } from './rows.ts';
+import { guard } from './guard.ts';
+import { pointerMtime, readPointer, writePointer, type Pointer } from './pointer-file.ts';
+import { couponSchema, fromDoc, toFloat32, userSchema } from './rows.ts';
+import { createAnnIndex, createFullTextIndex, createScalarIndexes } from './table-indexes.ts';
+import { LIST_CHUNK, writeVersioned } from './versioned-merge.ts';
 import { RowCache, type CachedRow } from './row-cache.ts';
 import { dot } from '../../embed/embedder.ts';
 
@@ -21,25 +24,7 @@ export interface LanceDbStoreOptions {
   rowCacheSize?: number;
 }
 
-/** Which table is live, and the vector space its vectors were made in. Replaced atomically (rename). */
-interface Pointer {
-  table: string;
-  space: VectorSpace;
-  /** Row count when the ANN index was last (re)built; it is rebuilt when the table doubles. */
-  annBuiltAt?: number;
-}
-
-const POINTER_FILE = 'current.json';
 type RowRef = { id: string; version: number };
-const SCALAR_INDEXES: Array<[string, () => lancedb.Index]> = [
-  ['id', () => lancedb.Index.btree()],
-  ['status', () => lancedb.Index.bitmap()],
-  ['valid_until_ms', () => lancedb.Index.btree()],
-  ['valid_from_ms', () => lancedb.Index.btree()],
-  ['merchant_id', () => lancedb.Index.btree()],
-  ['categories', () => lancedb.Index.labelList()],
-];
-const LIST_CHUNK = 500;
 
 /**
  * The embedded vector store: LanceDB on local disk. Each coupon is one row (see rows.ts); writes
@@ -66,9 +51,12 @@ export class LanceDbStore implements VectorStore {
   async open(space: VectorSpace): Promise<VectorSpace> {
     await mkdir(this.options.dir, { recursive: true });
     this.db = await guard(() => lancedb.connect(this.options.dir, { readConsistencyInterval: this.readConsistencyMs / 1000 }));
-    const existing = await this.readPointer();
+    const existing = await readPointer(this.options.dir);
     if (existing) {
       await this.usePointer(existing);
+      // A store written by an older version may lack an index that searches now rely on.
+      const table = await this.live();
+      if ((await table.countRows()) > 0) await createScalarIndexes(table, await table.listIndices());
       return existing.space;
     }
     // Two processes may open an empty data dir at once (API and worker): both name the same first
@@ -76,7 +64,7 @@ export class LanceDbStore implements VectorStore {
     const table = await this.nextTableName();
     await this.db.createEmptyTable(table, couponSchema(space.dims), { existOk: true });
     const pointer = { table, space };
-    await this.writePointer(pointer);
+    await writePointer(this.options.dir, pointer);
     await this.usePointer(pointer);
     return space;
   }
@@ -209,7 +197,7 @@ export class LanceDbStore implements VectorStore {
         const old = this.pointer?.table;
         const pointer: Pointer = { table: name, space };
         await this.buildIndexes(table, pointer);
-        await this.writePointer(pointer);
+        await writePointer(this.options.dir, pointer);
         await this.usePointer(pointer);
         if (old && old !== name) await db.dropTable(old).catch(() => undefined);
       },
@@ -264,28 +252,15 @@ export class LanceDbStore implements VectorStore {
     const count = await table.countRows();
     if (count === 0) return;
     const indices = await table.listIndices();
-    // Scalar indexes: the merge-insert and version check on `id` stop scanning the table, and the
-    // filters every search carries (status, validity, category, merchant) are answered from them.
-    // `optimize()` folds new rows into every index, so each is created once.
-    for (const [column, config] of SCALAR_INDEXES) {
-      if (indices.some((i) => i.columns.includes(column))) continue;
-      await guard(() => table.createIndex(column, { config: config(), replace: true })).catch((error: unknown) => {
-        if (!/commit conflict|preempted by concurrent|already exists/i.test((error as Error).message)) throw error;
-      });
-    }
+    await createScalarIndexes(table, indices);
     if (count < this.annThreshold) return;
     const hasAnn = indices.some((i) => i.columns.includes('vector'));
     if (hasAnn && pointer.annBuiltAt !== undefined && count < 2 * pointer.annBuiltAt) return;
-    // (Re)train when the table has doubled: partitions trained on a small table go stale. A lighter
-    // graph than LanceDB's default (m 16, efConstruction 100 instead of 20 and 300) builds 3× faster
-    // at the same recall@10 (0.978 against 0.971 on 100k clustered 512-d vectors), which matters
-    // because the build runs while a catalogue is still streaming in.
-    await guard(() =>
-      table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', m: 16, efConstruction: 100 }), replace: true }),
-    );
+    // (Re)train when the table has doubled: partitions trained on a small table go stale.
+    await createAnnIndex(table);
     const updated = { ...pointer, annBuiltAt: count };
     if (pointer.table === this.pointer?.table) {
-      await this.writePointer(updated);
+      await writePointer(this.options.dir, updated);
       this.pointer = updated;
     } else {
       Object.assign(pointer, updated);
@@ -301,25 +276,13 @@ export class LanceDbStore implements VectorStore {
   private ensureFullTextIndex(table: lancedb.Table): Promise<void> {
     let ready = this.fullTextIndexes.get(table);
     if (!ready) {
-      ready = this.createFullTextIndex(table).catch((error: unknown) => {
+      ready = createFullTextIndex(table).catch((error: unknown) => {
         this.fullTextIndexes.delete(table);
         throw error;
       });
       this.fullTextIndexes.set(table, ready);
     }
     return ready;
-  }
-
-  private async createFullTextIndex(table: lancedb.Table): Promise<void> {
-    const exists = async () => (await table.listIndices()).some((i) => i.columns.includes('text'));
-    if (await exists()) return;
-    try {
-      await table.createIndex('text', { config: lancedb.Index.fts({ withPosition: false }), replace: true });
-    } catch (error) {
-      // Another process (a worker) committed the same index first: that is the outcome we wanted.
-      if (/commit conflict|preempted by concurrent/i.test((error as Error).message) && (await exists())) return;
-      await guard(() => Promise.reject(error));
-    }
   }
 
   private users: lancedb.Table | undefined;
@@ -340,9 +303,9 @@ export class LanceDbStore implements VectorStore {
     const now = Date.now();
     if (now - this.pointerCheckedAt >= this.readConsistencyMs) {
       this.pointerCheckedAt = now;
-      const mtime = await stat(this.pointerPath()).then((s) => s.mtimeMs, () => 0);
+      const mtime = await pointerMtime(this.options.dir);
       if (mtime !== this.pointerMtime) {
-        const pointer = await this.readPointer();
+        const pointer = await readPointer(this.options.dir);
         if (pointer && pointer.table !== this.pointer?.table) await this.usePointer(pointer);
         else if (pointer) this.pointer = pointer;
       }
@@ -356,85 +319,13 @@ export class LanceDbStore implements VectorStore {
     if (this.pointer?.table !== pointer.table) this.rows = new RowCache(this.options.rowCacheSize ?? 100_000);
     this.table = table;
     this.pointer = pointer;
-    this.pointerMtime = await stat(this.pointerPath()).then((s) => s.mtimeMs, () => 0);
+    this.pointerMtime = await pointerMtime(this.options.dir);
     this.pointerCheckedAt = Date.now();
-  }
-
-  private pointerPath(): string {
-    return path.join(this.options.dir, POINTER_FILE);
-  }
-
-  private async readPointer(): Promise<Pointer | undefined> {
-    try {
-      return JSON.parse(await readFile(this.pointerPath(), 'utf8')) as Pointer;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  }
-
-  private async writePointer(pointer: Pointer): Promise<void> {
-    const tmp = `${this.pointerPath()}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(pointer, null, 2));
-    await rename(tmp, this.pointerPath());
   }
 
   private async nextTableName(): Promise<string> {
     const names = await this.connection().tableNames();
     const max = Math.max(0, ...names.map((n) => Number(/^coupons_(\d+)$/.exec(n)?.[1] ?? 0)));
     return `coupons_${max + 1}`;
-  }
-}
-
-/**
- * Writes the newest version of each coupon. Versions are compared twice: once here to report which
- * ids were stale, and again inside the merge (`target.version < source.version`) so that a
- * concurrent writer with a newer version still wins.
- */
-async function writeVersioned(table: lancedb.Table, docs: readonly IndexedCoupon[]): Promise<UpsertResult> {
-  const newest = new Map<string, IndexedCoupon>();
-  const stale: string[] = [];
-  for (const d of docs) {
-    const prev = newest.get(d.coupon.id);
-    if (!prev) newest.set(d.coupon.id, d);
-    else if (d.coupon.version > prev.coupon.version) {
-      stale.push(prev.coupon.id);
-      newest.set(d.coupon.id, d);
-    } else stale.push(d.coupon.id);
-  }
-  const stored = new Map<string, number>();
-  for (const chunk of chunks([...newest.keys()], LIST_CHUNK)) {
-    const rows = await guard(() => table.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).select(['id', 'version']).toArray());
-    for (const r of rows) stored.set(r.id, r.version);
-  }
-  const fresh = [...newest.values()].filter((d) => {
-    const v = stored.get(d.coupon.id);
-    if (v !== undefined && v >= d.coupon.version) {
-      stale.push(d.coupon.id);
-      return false;
-    }
-    return true;
-  });
-  if (fresh.length > 0) {
-    await guard(() =>
-      table.mergeInsert('id').whenMatchedUpdateAll({ where: 'target.version < source.version' }).whenNotMatchedInsertAll().execute(fresh.map(toRow)),
-    );
-  }
-  return { written: fresh.map((d) => d.coupon.id), stale };
-}
-
-/** Maps LanceDB's I/O failures to the domain's UnavailableError, once, at the adapter boundary. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof UnavailableError) throw error;
-    const message = (error as Error).message ?? String(error);
-    if (/No such file|not found|IO error|LanceError\(IO\)|Permission denied/i.test(message)) {
-      throw new UnavailableError('store', message.slice(0, 300), { cause: error });
-    }
-    // Concurrent commits (another process indexing or optimizing): the caller may simply retry.
-    if (/Retryable commit conflict/i.test(message)) throw new UnavailableError('store', message.slice(0, 300), { cause: error, retryAfterSeconds: 1 });
-    throw error;
   }
 }

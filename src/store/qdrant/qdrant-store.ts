@@ -1,6 +1,7 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
 import type { Coupon } from '../../domain/coupon.ts';
 import { ReindexRequiredError, UnavailableError } from '../../errors.ts';
+import { newestById, planVersionedWrite } from '../versioned-write.ts';
 import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
 import { chunks } from '../../util/chunks.ts';
 import { toQdrantFilter } from './filter.ts';
@@ -229,29 +230,17 @@ export class QdrantStore implements VectorStore {
    * newer version written meanwhile by another worker still wins.
    */
   private async writeVersioned(collection: string, docs: readonly IndexedCoupon[]): Promise<UpsertResult> {
-    const newest = new Map<string, IndexedCoupon>();
-    const stale: string[] = [];
-    for (const d of docs) {
-      const prev = newest.get(d.coupon.id);
-      if (!prev || d.coupon.version > prev.coupon.version) {
-        if (prev) stale.push(prev.coupon.id);
-        newest.set(d.coupon.id, d);
-      } else stale.push(d.coupon.id);
-    }
-    const ids = [...newest.keys()];
+    const { newest, stale } = newestById(docs);
     const stored = new Map<string, number>();
-    for (const chunk of chunks(ids, 1000)) {
+    for (const chunk of chunks([...newest.keys()], 1000)) {
       const points = await this.call(() => this.client.retrieve(collection, { ids: chunk.map(pointId), with_payload: ['coupon_id', 'version'], with_vector: false }));
       for (const p of points) stored.set((p.payload as { coupon_id: string }).coupon_id, (p.payload as Payload).version ?? -1);
     }
-    const inserts: IndexedCoupon[] = [];
+    const plan = planVersionedWrite(newest, stale, stored);
+    // New ids are plain upserts; replacements only apply over an older stored version.
+    const inserts = plan.fresh.filter((d) => !stored.has(d.coupon.id));
     const updates = new Map<number, IndexedCoupon[]>();
-    for (const d of newest.values()) {
-      const v = stored.get(d.coupon.id);
-      if (v === undefined) inserts.push(d);
-      else if (v >= d.coupon.version) stale.push(d.coupon.id);
-      else updates.set(d.coupon.version, [...(updates.get(d.coupon.version) ?? []), d]);
-    }
+    for (const d of plan.fresh) if (stored.has(d.coupon.id)) updates.set(d.coupon.version, [...(updates.get(d.coupon.version) ?? []), d]);
     const requests: Array<() => Promise<unknown>> = [];
     for (const batch of chunks(inserts, this.batchSize)) requests.push(() => this.upsertPoints(collection, batch));
     for (const [version, group] of updates) {
@@ -260,7 +249,7 @@ export class QdrantStore implements VectorStore {
       }
     }
     await runBounded(requests, this.concurrency);
-    return { written: [...inserts, ...[...updates.values()].flat()].map((d) => d.coupon.id), stale };
+    return { written: plan.fresh.map((d) => d.coupon.id), stale: plan.stale };
   }
 
   private upsertPoints(collection: string, docs: IndexedCoupon[], updateFilter?: object): Promise<unknown> {

@@ -1,4 +1,4 @@
-import { hashString } from '../util/random.ts';
+import { hashString } from './random.ts';
 /**
  * Ranking metrics shared by every evaluation (recommender, ranker, search). Ranks are 0-based.
  */

@@ -11,9 +11,9 @@
  *     latest cold interaction against 99 other cold items → HR@10 (random: 0.10)
  * Output: a markdown table, then one JSON line (the last line of stdout).
  */
-import { cachedEmbeddings } from './embedding-cache.ts';
-import { hitAt, mean, ndcgAtSingle, rankOf } from './metrics.ts';
-import { loadMovieLens } from './movielens.ts';
+import { cachedEmbeddings } from '../eval/embedding-cache.ts';
+import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
+import { loadMovieLens } from '../eval/movielens.ts';
 import { BprMfRecommender, ItemKnnRecommender, PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
 import { leaveOneOut, sampleNegatives, type EvalSplit } from '../recommend/interactions.ts';
 import { randomProjection } from '../recommend/features.ts';

@@ -23,9 +23,9 @@ import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { seededRandom, shuffle } from '../util/random.ts';
-import { cachedEmbeddings } from './embedding-cache.ts';
-import { corpusOf, loadJudgments, type Judgment } from './home-depot.ts';
-import { mean, ndcg, tieHash } from './metrics.ts';
+import { cachedEmbeddings } from '../eval/embedding-cache.ts';
+import { corpusOf, loadJudgments, type Judgment } from '../eval/home-depot.ts';
+import { mean, ndcg, tieHash } from '../util/ranking-metrics.ts';
 
 const K = 100;
 const RRF_K = 60;

@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
 import net from 'node:net';
-import { createApp } from './api/app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { Engine } from './engine.ts';
-import { createLogger, type Logger } from './log.ts';
-import { generateCatalogue } from './sample/catalogue.ts';
-import { simulateShoppers } from './sample/shoppers.ts';
-import { ProgressBar } from './util/progress.ts';
+import { checkListenPolicy } from '../access/listen-policy.ts';
+import { createApp } from '../api/app.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import type { Engine } from '../engine.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { generateCatalogue } from '../sample/catalogue.ts';
+import { simulateShoppers } from '../sample/shoppers.ts';
+import { ProgressBar } from '../util/progress.ts';
+import { startEngine } from '../composition.ts';
 
 /**
  * `npm start`: the API on embedded defaults. On first run (an empty store) it indexes the sample
@@ -15,8 +17,10 @@ import { ProgressBar } from './util/progress.ts';
  */
 async function main(): Promise<void> {
   let config;
+  let warning: string | undefined;
   try {
     config = loadConfig();
+    warning = checkListenPolicy(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -25,7 +29,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const engine = await Engine.start({ config, logger, runWorker: !config.queue.redisUrl || config.queue.workerInApi });
+  if (warning) logger.warn(warning);
+  const engine = await startEngine({ config, logger, runWorker: !config.queue.redisUrl || config.queue.workerInApi });
   const app = createApp(engine);
   const server = app.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -7,10 +7,10 @@
  * Inputs: the same environment as the API (REDIS_URL selects BullMQ; without it the inline queue
  * in DATA_DIR, so stop the API first or use POST /v1/reindex while it runs).
  */
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { Engine } from '../src/engine.ts';
-import { createLogger } from '../src/log.ts';
-import { ProgressBar } from '../src/util/progress.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { ProgressBar } from '../util/progress.ts';
+import { startEngine } from '../composition.ts';
 
 const USAGE = 'usage: npm run jobs -- counts | failed [--limit N] | retry-failed | reindex';
 
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'coupon-search-cli');
   // Only a reindex needs this process to run jobs (inline), or a worker to exist (BullMQ).
-  const engine = await Engine.start({ config, logger, runWorker: command === 'reindex' && !config.queue.redisUrl });
+  const engine = await startEngine({ config, logger, runWorker: command === 'reindex' && !config.queue.redisUrl });
   try {
     switch (command) {
       case 'counts':

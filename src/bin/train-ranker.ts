@@ -15,8 +15,8 @@ import { loadConfig } from '../config.ts';
 import { createEventStore } from '../events/create-event-store.ts';
 import type { ServedOutcome } from '../events/event-store.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
-import { saveRanker, type RankerMetadata } from './artifacts.ts';
-import { trainFromLogs } from './train-from-logs.ts';
+import { saveRanker, type RankerMetadata } from '../ranking/artifacts.ts';
+import { trainFromLogs } from '../ranking/train-from-logs.ts';
 
 async function main(): Promise<void> {
   const args = parseCliArgs();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Coupon } from '../src/domain/coupon.ts';
+import type { Coupon } from '../domain/coupon.ts';
 
 /** The indexing jobs. Each is idempotent: running one twice leaves the store as running it once. */
 export type IndexJob = (

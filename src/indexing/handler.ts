@@ -1,13 +1,13 @@
-import { ReindexRequiredError } from '../src/errors.ts';
-import type { EmbeddingService } from '../src/embed/embedding-service.ts';
-import type { Logger } from '../src/log.ts';
-import { embeddingText } from '../src/text/coupon-text.ts';
-import { describeSpace, type IndexedCoupon, type StoreRebuild, type VectorSpace, type VectorStore } from '../src/store/vector-store.ts';
-import { StoreWriter } from './store-writer.ts';
-import type { EventStore } from '../src/events/event-store.ts';
-import { couponFacts } from '../src/events/coupon-facts.ts';
-import type { RecommenderService } from '../src/recommend/recommender-service.ts';
+import type { EmbeddingService } from '../embed/embedding-service.ts';
+import { couponFacts } from '../events/coupon-facts.ts';
+import type { EventStore } from '../events/event-store.ts';
+import type { Logger } from '../log.ts';
+import type { RecommenderService } from '../recommend/recommender-service.ts';
+import type { VectorSpaceGuard } from '../store/vector-space-guard.ts';
+import type { StoreRebuild, VectorStore } from '../store/vector-store.ts';
+import { embeddingText } from '../text/coupon-text.ts';
 import type { JobHandler } from './queue.ts';
+import { StoreWriter } from './store-writer.ts';
 
 export interface IndexerDeps {
   store: VectorStore;
@@ -15,11 +15,8 @@ export interface IndexerDeps {
   /** When loaded, coupons get behaviour vectors and users get refreshed vectors after events. */
   recommender?: RecommenderService | undefined;
   embeddings: EmbeddingService;
-  /** The running embedder's space. */
-  space: VectorSpace;
-  /** The space of the stored vectors (updated after a reindex). */
-  storedSpace: () => VectorSpace;
-  onReindexed?: (space: VectorSpace) => void;
+  /** Whether stored vectors and the running embedder share a space (a reindex updates it). */
+  spaceGuard: VectorSpaceGuard;
   logger: Logger;
   /** Rows per store commit at most. @defaultValue 1000 */
   writeBatch?: number;
@@ -52,22 +49,16 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     logger,
     maxBatch: deps.writeBatch ?? 1000,
     quietOptimizeMs: deps.optimizeDelayMs ?? 5000,
-    maintenanceShare: 0.1,
+    maintenanceShare: 0.05,
     maxCommitsBetweenMaintenance: deps.maxCommitsBetweenMaintenance ?? 64,
     rebuild: () => rebuild,
   });
 
-  function assertSameSpace(): void {
-    const stored = deps.storedSpace();
-    if (stored.embedderId !== deps.space.embedderId || stored.dims !== deps.space.dims || stored.textVersion !== deps.space.textVersion) {
-      throw new ReindexRequiredError(`stored vectors are ${describeSpace(stored)} but the embedder is ${describeSpace(deps.space)}: run \`npm run reindex\``);
-    }
-  }
-
   async function reindex(progress: (percent: number) => Promise<void>): Promise<{ coupons: number }> {
     if (rebuild) throw new Error('a reindex is already running in this worker');
     const total = (await store.stats()).count;
-    rebuild = await store.beginRebuild(deps.space);
+    const { space } = deps.spaceGuard;
+    rebuild = await store.beginRebuild(space);
     let done = 0;
     try {
       for await (const batch of store.scan(512)) {
@@ -80,8 +71,8 @@ export function createIndexer(deps: IndexerDeps): Indexer {
       }
       await writer.flush();
       await rebuild.commit();
-      deps.onReindexed?.(deps.space);
-      logger.info({ coupons: done, space: deps.space }, 'reindex committed');
+      deps.spaceGuard.markReindexed(space);
+      logger.info({ coupons: done, space }, 'reindex committed');
       return { coupons: done };
     } catch (error) {
       await rebuild.abort();
@@ -106,7 +97,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     async handle(job, context) {
       switch (job.type) {
         case 'upsert': {
-          assertSameSpace();
+          deps.spaceGuard.assertSame();
           const [vector] = await embeddings.embedDocuments([embeddingText(job.coupon)]);
           const [behavior] = deps.recommender ? await deps.recommender.couponVectors([{ coupon: job.coupon, vector: vector! }]) : [undefined];
           const outcome = await writer.upsert({ coupon: job.coupon, vector: vector!, behavior });

@@ -1,8 +1,8 @@
 import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../src/log.ts';
-import { Fifo } from '../src/util/fifo.ts';
-import { readJsonLines } from '../src/util/json-lines.ts';
+import type { Logger } from '../log.ts';
+import { Fifo } from '../util/fifo.ts';
+import { readJsonLines } from '../util/json-lines.ts';
 import { jobIdOf, type IndexJob } from './jobs.ts';
 import { DEFAULT_RETRY, type JobCounts, type JobHandler, type JobInfo, type JobQueue, type RetryPolicy } from './queue.ts';
 

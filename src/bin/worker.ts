@@ -4,15 +4,15 @@
  * Runs upsert/delete/reindex jobs from BullMQ with WORKER_CONCURRENCY jobs at once; SIGTERM or
  * SIGINT finishes the active jobs, flushes batched writes and exits 0. Start as many as you like.
  */
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { Engine } from '../src/engine.ts';
-import { createLogger } from '../src/log.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { startEngine } from '../composition.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.queue.redisUrl) throw new ConfigError('REDIS_URL: required for a separate worker (without Redis, jobs run inside the API process)');
   const logger = createLogger(config.logLevel, 'coupon-search-worker');
-  const engine = await Engine.start({ config, logger, runWorker: true });
+  const engine = await startEngine({ config, logger, runWorker: true });
   logger.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,6 +1,7 @@
-import type { Logger } from '../src/log.ts';
-import type { IndexedCoupon, StoreRebuild, VectorStore } from '../src/store/vector-store.ts';
-import { MicroBatcher } from '../src/util/micro-batcher.ts';
+import type { Logger } from '../log.ts';
+import type { IndexedCoupon, StoreRebuild, VectorStore } from '../store/vector-store.ts';
+import { outcomesOf } from '../store/versioned-write.ts';
+import { MicroBatcher } from '../util/micro-batcher.ts';
 import type { UpsertOutcome } from './jobs.ts';
 
 export type WriteOp = { kind: 'upsert'; doc: IndexedCoupon } | { kind: 'delete'; id: string };
@@ -94,11 +95,7 @@ export class StoreWriter {
     const result = await this.options.store.upsert(docs);
     const rebuild = this.options.rebuild();
     if (rebuild) await rebuild.upsert(docs);
-    const written = new Set(result.written);
-    // Of duplicates in one batch, only the highest version was written.
-    const newest = new Map<string, number>();
-    for (const d of docs) newest.set(d.coupon.id, Math.max(newest.get(d.coupon.id) ?? -1, d.coupon.version));
-    return docs.map((d) => (written.has(d.coupon.id) && newest.get(d.coupon.id) === d.coupon.version ? 'written' : 'stale'));
+    return outcomesOf(docs, result.written);
   }
 
   private maintenanceDue(): boolean {

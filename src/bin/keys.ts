@@ -4,11 +4,12 @@
  *   npm run keys -- create --name widgets --scopes search,events   # prints the key once
  *   npm run keys -- list
  *   npm run keys -- revoke <id>
+ *   npm run keys -- bootstrap      # a fresh deployment: backend, widgets and metrics keys, only if none exist
  *
  * Rotation: create the new key, deploy it to the client, revoke the old one.
  */
 import { parseCliArgs } from '../util/cli-args.ts';
-import { createKey, readKeyFile, revokeKey, SCOPES, type Scope } from './api-keys.ts';
+import { bootstrapKeys, createKey, readKeyFile, revokeKey, SCOPES, type Scope } from '../access/api-keys.ts';
 
 function main(): void {
   const [command, ...rest] = process.argv.slice(2);
@@ -36,8 +37,18 @@ function main(): void {
       console.error(`revoked ${id}`);
       return;
     }
+    case 'bootstrap': {
+      const created = bootstrapKeys(file);
+      if (created.length === 0) {
+        console.error(`${file} already holds keys: nothing created (npm run keys -- list)`);
+        return;
+      }
+      console.log(`API keys created in ${file}. They are shown this once; only their hashes are stored:`);
+      for (const { key, record } of created) console.log(`  ${record.name.padEnd(8)} (${record.scopes.join(',')}): ${key}`);
+      return;
+    }
     default:
-      throw new Error('usage: npm run keys -- create --name <name> --scopes search,events,write | list | revoke <id>');
+      throw new Error('usage: npm run keys -- create --name <name> --scopes search,events,write,metrics | list | revoke <id> | bootstrap');
   }
 }
 

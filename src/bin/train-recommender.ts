@@ -11,16 +11,16 @@
  */
 import { loadConfig } from '../config.ts';
 import { cachedEmbeddings } from '../eval/embedding-cache.ts';
-import { hitAt, mean, ndcgAtSingle, rankOf } from '../eval/metrics.ts';
+import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
 import { embeddingText } from '../text/coupon-text.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
-import { saveRecommender } from './artifacts.ts';
-import { PopularityRecommender, type Recommender } from './baselines.ts';
-import { COUPON_FEATURES_VERSION, couponFeatures, TEXT_PROJECTION, type CouponFeatureSchema } from './coupon-features.ts';
-import { leaveOneOut, sampleNegatives, type Interaction } from './interactions.ts';
-import { TwoTowerRecommender } from './two-tower.ts';
+import { saveRecommender } from '../recommend/artifacts.ts';
+import { PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
+import { COUPON_FEATURES_VERSION, couponFeatures, TEXT_PROJECTION, type CouponFeatureSchema } from '../recommend/coupon-features.ts';
+import { leaveOneOut, sampleNegatives, type Interaction } from '../recommend/interactions.ts';
+import { TwoTowerRecommender } from '../recommend/two-tower.ts';
 
 const options = parseCliArgs();
 const arg = (name: string, fallback: string) => options[name] ?? fallback;

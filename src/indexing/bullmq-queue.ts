@@ -1,7 +1,7 @@
 import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { UnavailableError } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
+import { UnavailableError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { jobIdOf, type IndexJob } from './jobs.ts';
 import { DEFAULT_RETRY, type JobCounts, type JobHandler, type JobInfo, type JobQueue, type JobState, type RetryPolicy } from './queue.ts';
 

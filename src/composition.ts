@@ -1,0 +1,92 @@
+import type { Config } from './config.ts';
+import { createEmbedder } from './embed/create-embedder.ts';
+import { EmbedderPool } from './embed/embedder-pool.ts';
+import { EmbeddingService } from './embed/embedding-service.ts';
+import { Engine } from './engine.ts';
+import { createEventStore } from './events/create-event-store.ts';
+import { BullQueue, startBullWorker } from './indexing/bullmq-queue.ts';
+import { createIndexer } from './indexing/handler.ts';
+import { InlineQueue } from './indexing/inline-queue.ts';
+import type { JobQueue, RetryPolicy } from './indexing/queue.ts';
+import type { Logger } from './log.ts';
+import { loadRanking } from './ranking/load-ranking.ts';
+import { RecommenderService } from './recommend/recommender-service.ts';
+import { createStore } from './store/create-store.ts';
+import { VectorSpaceGuard } from './store/vector-space-guard.ts';
+import type { VectorSpace } from './store/vector-store.ts';
+import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
+
+export interface EngineOptions {
+  config: Config;
+  logger: Logger;
+  /** Run indexing jobs in this process (always true for the inline queue). */
+  runWorker: boolean;
+  /** Override for tests (short backoff). */
+  retry?: RetryPolicy;
+  /** Debounce of index maintenance after writes. */
+  optimizeDelayMs?: number;
+}
+
+/**
+ * The composition root: the one function that turns config into running adapters (embedder,
+ * store, event store, queue, models) and hands them to the engine. Every entry point (API, worker,
+ * CLIs, tests) starts here; nothing else constructs an adapter.
+ */
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const { config, logger } = options;
+  const embedder = createEmbedder(config.embedder);
+  await embedder.ready();
+  const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
+  const store = createStore(config.store);
+  const storedSpace = await store.open(space);
+  const events = createEventStore(config.events);
+  await events.open();
+  const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
+  const ranking = await loadRanking(config.rankerDir, logger);
+  if (config.recommenderDir && !recommender) logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
+  // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
+  // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
+  // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.
+  // An API process whose jobs run in separate workers embeds queries only.
+  const runsJobs = !config.queue.redisUrl || options.runWorker;
+  const threads = config.embedder.kind === 'use-lite' && runsJobs ? config.embedThreads : 0;
+  const pool = threads > 0 ? new EmbedderPool(config.embedder, threads, embedder.id, embedder.dims) : undefined;
+  await pool?.ready();
+  const embeddings = new EmbeddingService(embedder, {
+    queryCacheSize: config.search.queryCacheSize,
+    ...(pool && { documentEmbedder: pool, concurrency: pool.threads }),
+  });
+  const spaceGuard = new VectorSpaceGuard(space, storedSpace, logger);
+  const indexer = createIndexer({
+    store,
+    events,
+    recommender,
+    embeddings,
+    spaceGuard,
+    logger: logger.child({ component: 'indexer' }),
+    writeBatch: config.indexing.writeBatch,
+    maxCommitsBetweenMaintenance: config.indexing.maxCommitsBetweenCompactions,
+    ...(options.optimizeDelayMs !== undefined && { optimizeDelayMs: options.optimizeDelayMs }),
+  });
+  const queue: JobQueue = config.queue.redisUrl
+    ? new BullQueue({ redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, ...(options.retry && { retry: options.retry }) })
+    : await InlineQueue.open({
+        handler: indexer.handle,
+        concurrency: config.queue.concurrency,
+        journalPath: config.queue.journalPath,
+        logger: logger.child({ component: 'queue' }),
+        ...(options.retry && { retry: options.retry }),
+      });
+  const worker =
+    config.queue.redisUrl && options.runWorker
+      ? startBullWorker({
+          redisUrl: config.queue.redisUrl,
+          prefix: config.queue.prefix,
+          concurrency: config.queue.concurrency,
+          handler: indexer.handle,
+          logger: logger.child({ component: 'worker' }),
+          lockDurationMs: config.queue.lockDurationMs,
+        })
+      : undefined;
+  return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker });
+}
