@@ -16,7 +16,7 @@ import { startEngine } from '../composition.ts';
  * have something to show.
  */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   let warning: string | undefined;
   try {
     config = loadConfig();

@@ -104,7 +104,7 @@ export const EXCLUDING: ReadonlySet<EventType> = new Set(['redeem', 'dismiss']);
 
 /** exp decay factor from `from` to `to` with the store's half-life. */
 export function decay(fromMs: number, toMs: number, halfLifeDays = HALF_LIFE_DAYS): number {
-  return Math.pow(0.5, Math.max(0, toMs - fromMs) / (halfLifeDays * 86_400_000));
+  return 0.5 ** (Math.max(0, toMs - fromMs) / (halfLifeDays * 86_400_000));
 }
 
 export function emptyCounts(): DecayedCounts {

@@ -139,7 +139,7 @@ export class InlineQueue implements JobQueue {
     while (!this.closed && this.running < this.options.concurrency && this.pending.length > 0) {
       const id = this.pending.shift()!;
       const entry = this.entries.get(id);
-      if (!entry || entry.info.state !== 'waiting') continue;
+      if (entry?.info.state !== 'waiting') continue;
       this.running++;
       void this.run(entry).finally(() => {
         this.running--;

@@ -87,7 +87,7 @@ pre { white-space: pre-wrap; word-break: break-word; max-height: 14rem; overflow
 .hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 `;
 
-const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function expiryText(until) {
   const days = Math.ceil((Date.parse(until) - Date.now()) / 86_400_000);
@@ -153,7 +153,7 @@ class CouponList extends HTMLElement {
     const text = { idle: '', loading: 'Loading coupons…', empty: 'No coupons match.', error: 'Could not load coupons.' }[state] ?? '';
     this.status.className = `status state ${state === 'error' ? 'error' : ''}`;
     this.status.setAttribute('role', state === 'error' ? 'alert' : 'status');
-    this.status.innerHTML = state === 'error' ? `${text} <span class="hidden">${escape(message)}</span><button type="button">Retry</button>` : text;
+    this.status.innerHTML = state === 'error' ? `${text} <span class="hidden">${escapeHtml(message)}</span><button type="button">Retry</button>` : text;
     this.status.querySelector('button')?.addEventListener('click', () => this.load());
   }
 
@@ -167,11 +167,11 @@ class CouponList extends HTMLElement {
       .map((r, i) => {
         const c = r.coupon;
         const meta = [c.merchant.name, expiryText(c.valid_until), r.distance_km !== undefined ? `${r.distance_km.toFixed(1)} km away` : c.online ? 'online' : '']
-          .filter(Boolean).map(escape).join(' · ');
-        const inner = `<span class="discount">${escape(r.discount_label)}</span><span class="title">${escape(c.title)}</span><span class="meta">${meta}</span>`;
-        const tag = href ? `a href="${escape(href.replace('{id}', encodeURIComponent(r.id)))}"` : 'button type="button"';
-        const explain = r.explain ? `<details><summary>Why this result</summary><pre>${escape(JSON.stringify(r.explain, null, 1))}</pre></details>` : '';
-        return `<li><${tag} class="card" data-i="${i}" data-id="${escape(r.id)}" aria-label="${escape(`${r.discount_label}: ${c.title}, ${c.merchant.name}`)}">${inner}</${tag.split(' ')[0]}>${explain}</li>`;
+          .filter(Boolean).map(escapeHtml).join(' · ');
+        const inner = `<span class="discount">${escapeHtml(r.discount_label)}</span><span class="title">${escapeHtml(c.title)}</span><span class="meta">${meta}</span>`;
+        const tag = href ? `a href="${escapeHtml(href.replace('{id}', encodeURIComponent(r.id)))}"` : 'button type="button"';
+        const explain = r.explain ? `<details><summary>Why this result</summary><pre>${escapeHtml(JSON.stringify(r.explain, null, 1))}</pre></details>` : '';
+        return `<li><${tag} class="card" data-i="${i}" data-id="${escapeHtml(r.id)}" aria-label="${escapeHtml(`${r.discount_label}: ${c.title}, ${c.merchant.name}`)}">${inner}</${tag.split(' ')[0]}>${explain}</li>`;
       })
       .join('');
     const base = { user_id: this.userId, query_id: body.query_id };
@@ -247,7 +247,7 @@ class CouponSearch extends CouponList {
   fillCategories() {
     const select = this.root.querySelector('select[name=category]');
     const names = (this.getAttribute('categories') || '').split(',').map((s) => s.trim()).filter(Boolean);
-    select.innerHTML = `<option value="">Any</option>${names.map((n) => `<option>${escape(n)}</option>`).join('')}`;
+    select.innerHTML = `<option value="">Any</option>${names.map((n) => `<option>${escapeHtml(n)}</option>`).join('')}`;
   }
 
   url() {

@@ -38,7 +38,10 @@ describe('EmbeddingService', () => {
   it('caches query vectors and batches concurrent documents into shared model calls', async () => {
     const inner = new UseLiteEmbedder();
     const calls: number[] = [];
-    const counting = { ...inner, id: inner.id, dims: inner.dims, ready: () => inner.ready(), close: () => inner.close(), embed: (t: readonly string[]) => (calls.push(t.length), inner.embed(t)) };
+    const counting = { ...inner, id: inner.id, dims: inner.dims, ready: () => inner.ready(), close: () => inner.close(), embed: (t: readonly string[]) => {
+      calls.push(t.length);
+      return inner.embed(t);
+    } };
     const service = new EmbeddingService(counting, { batchSize: 64 });
     const a = await service.embedQuery('pizza  tonight');
     const b = await service.embedQuery(' pizza tonight ');

@@ -45,13 +45,13 @@ it('estimates the examination curve from the logs and, weighted by it, learns th
   const { propensities } = estimatePropensities(logs, { positions: N });
   for (let k = 0; k < 5; k++) expect(Math.abs(propensities[k]! - TRUE_THETA(k)), `θ_${k}`).toBeLessThan(0.08);
 
-  const fit = async (weights?: number[]) => {
+  const trainRanker = async (weights?: number[]) => {
     const ranker = new LearnedRanker({ progress: false, maxEpochs: 8, listSize: N, batchLists: 64, seed: 3 });
     await ranker.fit(listsFromClicks(logs, weights), listsFromClicks(validationLogs, weights));
     return ranker;
   };
-  const naive = await fit();
-  const corrected = await fit(propensities);
+  const naive = await trainRanker();
+  const corrected = await trainRanker(propensities);
   const quality = (r: LearnedRanker) =>
     mean(test.map((q) => {
       const s = r.scoreSync(q.docs.map((d) => d.features));

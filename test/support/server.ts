@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/api/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { Engine } from '../../src/engine.ts';
+import type { Engine } from '../../src/engine.ts';
 import { createLogger } from '../../src/log.ts';
 import { startEngine } from '../../src/composition.ts';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { filterSchema, matchesFilter, type Filter } from '../../src/domain/filter.ts';
 import { haversineKm } from '../../src/domain/geo.ts';
 import { parseOrThrow } from '../../src/domain/validation.ts';
-import { ValidationError } from '../../src/errors.ts';
+import type { ValidationError } from '../../src/errors.ts';
 import { compileFilter } from '../../src/store/lancedb/filter-sql.ts';
 import { coverCircle, encodeGeohash, STORED_PRECISIONS } from '../../src/store/lancedb/geohash.ts';
 import { makeCoupon } from '../support/coupons.ts';

@@ -5,7 +5,10 @@ import { MicroBatcher } from '../../src/util/micro-batcher.ts';
 describe('MicroBatcher', () => {
   it('merges concurrent callers into one call and hands each its own results', async () => {
     const calls: number[][] = [];
-    const batcher = new MicroBatcher<number, number>({ maxBatch: 100, maxWaitMs: 5, run: async (xs) => (calls.push(xs), xs.map((x) => x * 10)) });
+    const batcher = new MicroBatcher<number, number>({ maxBatch: 100, maxWaitMs: 5, run: async (xs) => {
+      calls.push(xs);
+      return xs.map((x) => x * 10);
+    } });
     const results = await Promise.all([batcher.submit([1, 2]), batcher.submit([3]), batcher.submit([4, 5, 6])]);
     expect(results).toEqual([[10, 20], [30], [40, 50, 60]]);
     expect(calls).toEqual([[1, 2, 3, 4, 5, 6]]);

@@ -10,13 +10,13 @@ const WIDGETS_DIR = path.resolve(import.meta.dirname, '../../widgets');
 const bundle = readFileSync(path.join(WIDGETS_DIR, 'coupon-widgets.js'), 'utf8');
 const bundleTag = `"${createHash('sha256').update(bundle).digest('base64url').slice(0, 16)}"`;
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The demo page, filled with the sample catalogue's categories, cities and shoppers. */
 function demoPage(): string {
   return readFileSync(path.join(WIDGETS_DIR, 'demo.html'), 'utf8')
-    .replace('<!-- categories -->', escape(SAMPLE_CATEGORIES.join(',')))
-    .replace('<!-- cities -->', SAMPLE_CITIES.map((c) => `<option value="${c.lat},${c.lon}">${escape(c.name)}</option>`).join(''))
+    .replace('<!-- categories -->', escapeHtml(SAMPLE_CATEGORIES.join(',')))
+    .replace('<!-- cities -->', SAMPLE_CITIES.map((c) => `<option value="${c.lat},${c.lon}">${escapeHtml(c.name)}</option>`).join(''))
     .replace('<!-- shoppers -->', Array.from({ length: 8 }, (_, i) => `shopper-${String(i + 1).padStart(4, '0')}`).map((id) => `<option>${id}</option>`).join(''));
 }
 

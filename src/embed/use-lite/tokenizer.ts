@@ -18,7 +18,7 @@ interface TrieNode {
 export class SentencePieceTokenizer {
   private readonly root: TrieNode = { children: new Map() };
 
-  constructor(private readonly vocabulary: Vocabulary) {
+  constructor(vocabulary: Vocabulary) {
     for (let id = RESERVED; id < vocabulary.length; id++) {
       const [piece, score] = vocabulary[id]!;
       const symbols = [...piece];
