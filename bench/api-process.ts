@@ -42,14 +42,20 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
 
 /** The value of an unlabelled gauge in the API's /metrics. */
 export async function metric(url: string, name: string): Promise<number | undefined> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+  const text = await fetch(`${url}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
   const m = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
 
 /** Indexing jobs waiting, delayed or running, from /metrics. */
 export async function queueDepth(url: string): Promise<number> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+  const text = await fetch(`${url}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
   let depth = 0;
   for (const m of text.matchAll(/^queue_jobs\{state="(waiting|active|delayed)"\} ([0-9]+)$/gm)) depth += Number(m[2]);
   return depth;
@@ -60,7 +66,11 @@ export async function postBatches(url: string, batches: Coupon[][], onAccepted: 
   let retries = 0;
   for (const coupons of batches) {
     for (;;) {
-      const res = await fetch(`${url}/v1/coupons/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ coupons }) });
+      const res = await fetch(`${url}/v1/coupons/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ coupons }),
+      });
       const text = await res.text();
       if (res.status === 202) break;
       if (res.status === 503 || res.status === 429) {

@@ -59,9 +59,11 @@ async function embedderFloor(texts: string[]): Promise<number> {
   for (let i = 0; i < texts.length; i += 64) chunks.push(texts.slice(i, i + 64));
   const started = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: THREADS }, async () => {
-    while (next < chunks.length) await pool.embed(chunks[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: THREADS }, async () => {
+      while (next < chunks.length) await pool.embed(chunks[next++]!);
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
   return texts.length / seconds;
@@ -126,10 +128,15 @@ async function main(): Promise<void> {
 
     // Searchable: the last coupons posted that are servable now are found by their own title.
     const now = new Date();
-    const probe = coupons.slice(-400).filter((c) => matchesFilter(c, servableAt(now))).slice(-30);
+    const probe = coupons
+      .slice(-400)
+      .filter((c) => matchesFilter(c, servableAt(now)))
+      .slice(-30);
     let found = 0;
     for (const c of probe) {
-      const res = await fetch(`${url}/v1/search?q=${encodeURIComponent(c.title)}&merchant=${encodeURIComponent(c.merchant.id)}&limit=50`).then((r) => r.json() as Promise<{ results: Array<{ id: string }> }>);
+      const res = await fetch(`${url}/v1/search?q=${encodeURIComponent(c.title)}&merchant=${encodeURIComponent(c.merchant.id)}&limit=50`).then(
+        (r) => r.json() as Promise<{ results: Array<{ id: string }> }>,
+      );
       if (res.results.some((r) => r.id === c.id)) found++;
     }
     const writerText = await fetch(`${url}/metrics`).then((r) => r.text());
@@ -137,7 +144,10 @@ async function main(): Promise<void> {
     const rss = { api: await peakRssMiB(api!.child.pid), worker: await peakRssMiB(worker?.child.pid) };
     await server.stop();
 
-    const journal = await stat(path.join(dir, 'jobs.jsonl')).then((s) => s.size, () => 0);
+    const journal = await stat(path.join(dir, 'jobs.jsonl')).then(
+      (s) => s.size,
+      () => 0,
+    );
     const db = await lancedb.connect(path.join(dir, 'lancedb'));
     const pointer = JSON.parse(await readFile(path.join(dir, 'lancedb', 'current.json'), 'utf8')) as { table: string };
     const table = await db.openTable(pointer.table);
@@ -197,7 +207,10 @@ async function main(): Promise<void> {
     console.log(`| indexed/s per tenth | ${perTenth.map((x) => x.toFixed(0)).join(', ')} (last/first ${result.last_to_first_tenth.toFixed(2)}) |`);
     console.log(`| until every coupon is searchable | ${fmt(totalS)} s (search probe ${result.search_probe}) |`);
     console.log(`| fragments / live versions at the end | ${result.fragments} / ${versions} |`);
-    if (!REDIS_URL) console.log(`| store commits / maintenance runs (time) | ${writer.commits} / ${writer.maintenanceRuns} (${((writer.maintenanceMs ?? 0) / 1000).toFixed(1)} s) |`);
+    if (!REDIS_URL)
+      console.log(
+        `| store commits / maintenance runs (time) | ${writer.commits} / ${writer.maintenanceRuns} (${((writer.maintenanceMs ?? 0) / 1000).toFixed(1)} s) |`,
+      );
     console.log(`| journal | ${(journal / 1024).toFixed(0)} KiB |`);
     console.log(`| peak RSS | API ${rss.api?.toFixed(0)} MiB${rss.worker ? `, worker ${rss.worker.toFixed(0)} MiB` : ''} |`);
     console.log(`| stored / duplicates / missing / wrong version | ${seen.size} / ${duplicates} / ${missing} / ${wrongVersion} |`);

@@ -41,7 +41,28 @@ const START = Number(options.start ?? 4);
 const P99_BUDGET_MS = 100;
 
 const WORDS = ['cheap', 'half price', 'family', 'weekend', 'deal', 'discount', 'near me', 'tonight', 'for two', 'best', 'quick', 'luxury'];
-const THINGS = ['pizza', 'sushi dinner', 'oil change', 'car wash', 'haircut', 'massage', 'yoga classes', 'hotel stay', 'headphones', 'running shoes', 'dental cleaning', 'dog grooming', 'movie tickets', 'bowling', 'piano lessons', 'house cleaning', 'brake repair', 'facial', 'burgers', 'coffee'];
+const THINGS = [
+  'pizza',
+  'sushi dinner',
+  'oil change',
+  'car wash',
+  'haircut',
+  'massage',
+  'yoga classes',
+  'hotel stay',
+  'headphones',
+  'running shoes',
+  'dental cleaning',
+  'dog grooming',
+  'movie tickets',
+  'bowling',
+  'piano lessons',
+  'house cleaning',
+  'brake repair',
+  'facial',
+  'burgers',
+  'coffee',
+];
 
 function searchPaths(n: number): string[] {
   const rand = seededRandom(5);
@@ -73,11 +94,14 @@ async function drive(base: string, rate: number, seconds: number, ids: string[])
   const searches = searchPaths(500);
   // Zipf-like: index ~ floor(n · u²) makes low indexes (popular queries) far more frequent.
   let state = 1;
-  const next = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+  const next = () => (state = (state * 48271) % 2147483647) / 2147483647;
   const zipf = () => searches[Math.floor(searches.length * next() ** 2)]!;
   let events = 0;
   const search: autocannon.Request = { method: 'GET', setupRequest: (req) => ({ ...req, path: zipf() }) };
-  const similar: autocannon.Request = { method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/coupons/${ids[Math.floor(next() * ids.length)]}/similar?limit=6` }) };
+  const similar: autocannon.Request = {
+    method: 'GET',
+    setupRequest: (req) => ({ ...req, path: `/v1/coupons/${ids[Math.floor(next() * ids.length)]}/similar?limit=6` }),
+  };
   const eventBatch: autocannon.Request = {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -85,7 +109,14 @@ async function drive(base: string, rate: number, seconds: number, ids: string[])
       ...req,
       path: '/v1/events',
       body: JSON.stringify({
-        events: Array.from({ length: 5 }, (_, k) => ({ event_id: `load-${rate}-${++events}-${k}`, user_id: `u-${events % 500}`, coupon_id: ids[(events * 7 + k) % ids.length], type: k === 0 ? 'click' : 'impression', ts: new Date().toISOString(), position: k })),
+        events: Array.from({ length: 5 }, (_, k) => ({
+          event_id: `load-${rate}-${++events}-${k}`,
+          user_id: `u-${events % 500}`,
+          coupon_id: ids[(events * 7 + k) % ids.length],
+          type: k === 0 ? 'click' : 'impression',
+          ts: new Date().toISOString(),
+          position: k,
+        })),
       }),
     }),
   };
@@ -94,17 +125,24 @@ async function drive(base: string, rate: number, seconds: number, ids: string[])
   const latencies: number[] = [];
   let non2xx = 0;
   const runs = await Promise.all(
-    Array.from({ length: rate }, (_, k) =>
-      new Promise<autocannon.Result>((resolve, reject) => {
-        setTimeout(() => {
-          const requests = [...cycle.slice(k % 10), ...cycle.slice(0, k % 10)];
-          const instance = autocannon({ url: base, connections: 1, overallRate: 1, duration: seconds, requests, timeout: 10 }, (error, result) => (error ? reject(error) : resolve(result)));
-          instance.on('response', (_client, status, _bytes, ms) => {
-            latencies.push(ms);
-            if (status < 200 || status >= 300) non2xx++;
-          });
-        }, (k / rate) * 1000);
-      }),
+    Array.from(
+      { length: rate },
+      (_, k) =>
+        new Promise<autocannon.Result>((resolve, reject) => {
+          setTimeout(
+            () => {
+              const requests = [...cycle.slice(k % 10), ...cycle.slice(0, k % 10)];
+              const instance = autocannon({ url: base, connections: 1, overallRate: 1, duration: seconds, requests, timeout: 10 }, (error, result) =>
+                error ? reject(error) : resolve(result),
+              );
+              instance.on('response', (_client, status, _bytes, ms) => {
+                latencies.push(ms);
+                if (status < 200 || status >= 300) non2xx++;
+              });
+            },
+            (k / rate) * 1000,
+          );
+        }),
     ),
   );
   const sorted = latencies.sort((a, b) => a - b);
@@ -136,7 +174,13 @@ async function main(): Promise<void> {
   const dataDir = options['data-dir'] ? path.resolve(options['data-dir']) : undefined;
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bench-load-')));
   // The API as its own process, as `npm start` runs it; the load comes from this one.
-  const server = await startApi({ DATA_DIR: dir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: options.ranker ?? 'none' });
+  const server = await startApi({
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_IP_RPS: '0',
+    RATE_LIMIT_KEY_RPS: '0',
+    RANKER_MODEL_DIR: options.ranker ?? 'none',
+  });
   try {
     const base = server.url;
     if (!dataDir) await loadThroughApi(base, generateCatalogue({ size: SIZE, seed: 7, anchor: new Date() }));
@@ -153,12 +197,14 @@ async function main(): Promise<void> {
     const filter = servableAt(new Date());
     let knnDone = 0;
     const until = performance.now() + 10_000;
-    await Promise.all(Array.from({ length: 16 }, async (_, w) => {
-      for (let i = w; performance.now() < until; i += 16) {
-        await store.knn(queryVectors[i % queryVectors.length]!, { k: 10, filter });
-        knnDone++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let i = w; performance.now() < until; i += 16) {
+          await store.knn(queryVectors[i % queryVectors.length]!, { k: 10, filter });
+          knnDone++;
+        }
+      }),
+    );
     await store.close();
     const knnRate = knnDone / 10;
     process.stderr.write(`store kNN floor: ${knnRate.toFixed(1)} queries/s\n`);
@@ -188,17 +234,36 @@ async function main(): Promise<void> {
     let sustained: LoadResult;
     for (;;) {
       sustained = await drive(base, target, DURATION, ids);
-      process.stderr.write(`sustained ${target} req/s for ${DURATION} s: p99 ${sustained.latency.p99.toFixed(1)} ms, errors ${sustained.errors + sustained.non2xx}\n`);
+      process.stderr.write(
+        `sustained ${target} req/s for ${DURATION} s: p99 ${sustained.latency.p99.toFixed(1)} ms, errors ${sustained.errors + sustained.non2xx}\n`,
+      );
       if (holds(sustained) || target <= 1) break;
       target = Math.max(1, Math.floor(target * 0.9));
     }
     const s = sustained;
-    console.log(`\n### Mixed load at ${size.toLocaleString('en')} coupons (80 % search, 10 % similar, 10 % events), ${os.cpus().length} cores, evenly spread arrivals\n`);
+    console.log(
+      `\n### Mixed load at ${size.toLocaleString('en')} coupons (80 % search, 10 % similar, 10 % events), ${os.cpus().length} cores, evenly spread arrivals\n`,
+    );
     console.log('| sustained rate | duration | requests | errors | p50 | p90 | p99 | max (ms) | store kNN floor | rate ÷ floor |');
     console.log('|---|---|---|---|---|---|---|---|---|---|');
-    console.log(`| ${s.rate} req/s | ${s.seconds} s | ${s.requests} | ${s.errors + s.non2xx} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p90)} | ${fmt(s.latency.p99)} | ${fmt(s.latency.max)} | ${knnRate.toFixed(1)} q/s | ${(s.rate / knnRate).toFixed(2)} |`);
-    console.log(`\nprobes (${PROBE} s each): ${probes.map((p) => `${p.rate} req/s → p99 ${fmt(p.latency.p99)} ms${p.errors + p.non2xx ? `, ${p.errors + p.non2xx} errors` : ''}`).join('; ')}`);
-    console.log(JSON.stringify({ benchmark: 'load', size, built: dataDir ? `existing store in ${dataDir}` : 'through the API', p99_budget_ms: P99_BUDGET_MS, sustained: s, knn_floor_qps: knnRate, ratio: s.rate / knnRate, probes }));
+    console.log(
+      `| ${s.rate} req/s | ${s.seconds} s | ${s.requests} | ${s.errors + s.non2xx} | ${fmt(s.latency.p50)} | ${fmt(s.latency.p90)} | ${fmt(s.latency.p99)} | ${fmt(s.latency.max)} | ${knnRate.toFixed(1)} q/s | ${(s.rate / knnRate).toFixed(2)} |`,
+    );
+    console.log(
+      `\nprobes (${PROBE} s each): ${probes.map((p) => `${p.rate} req/s → p99 ${fmt(p.latency.p99)} ms${p.errors + p.non2xx ? `, ${p.errors + p.non2xx} errors` : ''}`).join('; ')}`,
+    );
+    console.log(
+      JSON.stringify({
+        benchmark: 'load',
+        size,
+        built: dataDir ? `existing store in ${dataDir}` : 'through the API',
+        p99_budget_ms: P99_BUDGET_MS,
+        sustained: s,
+        knn_floor_qps: knnRate,
+        ratio: s.rate / knnRate,
+        probes,
+      }),
+    );
   } finally {
     await server.stop();
     if (!dataDir) await rm(dir, { recursive: true, force: true });

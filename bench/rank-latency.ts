@@ -28,19 +28,39 @@ if (existsSync(path.join(dir, 'metadata.json'))) {
 } else {
   // Fit for one step on random lists just to build the network and its normalisation.
   ranker = new LearnedRanker({ progress: false, maxEpochs: 1, listSize: 10 });
-  const list = () => ({ features: Array.from({ length: 10 }, () => Float32Array.from(RANKING_FEATURES, () => Math.random())), gains: Array.from({ length: 10 }, () => Math.random()) });
+  const list = () => ({
+    features: Array.from({ length: 10 }, () => Float32Array.from(RANKING_FEATURES, () => Math.random())),
+    gains: Array.from({ length: 10 }, () => Math.random()),
+  });
   await ranker.fit([list(), list()], [list()]);
 }
 const titles = generateCatalogue({ size: 200, seed: 3 }).map((c) => c.title);
-const queries = ['cheap pizza', 'oil change near me', 'massage for two', 'hotel weekend', 'kids shoes', 'dog grooming', 'yoga pass', 'sushi dinner', 'laptop repair', 'bowling'];
-const candidates = titles.map((title, r) => ({ title, dense: { rank: r + 1, score: 0.5 - r / 1000 }, bm25: r % 3 ? { rank: r + 1, score: 10 - r / 20 } : undefined, fusedRank: r + 1 }));
+const queries = [
+  'cheap pizza',
+  'oil change near me',
+  'massage for two',
+  'hotel weekend',
+  'kids shoes',
+  'dog grooming',
+  'yoga pass',
+  'sushi dinner',
+  'laptop repair',
+  'bowling',
+];
+const candidates = titles.map((title, r) => ({
+  title,
+  dense: { rank: r + 1, score: 0.5 - r / 1000 },
+  bm25: r % 3 ? { rank: r + 1, score: 10 - r / 20 } : undefined,
+  fusedRank: r + 1,
+}));
 
 const features = (q: string) => {
   const pq = prepareQuery(q, { idf, maxBm25: 10 });
   return candidates.map((c) => rankingFeatures(pq, c));
 };
 for (let k = 0; k < 50; k++) ranker.scoreSync(features(queries[k % queries.length]!)); // warm-up
-const full: number[] = [], floor: number[] = [];
+const full: number[] = [],
+  floor: number[] = [];
 for (let k = 0; k < 1000; k++) {
   const q = queries[k % queries.length]!;
   let t = performance.now();
@@ -50,10 +70,13 @@ for (let k = 0; k < 1000; k++) {
   ranker.scoreSync(features(q));
   full.push(performance.now() - t);
 }
-const s = summarize(full), f = summarize(floor);
+const s = summarize(full),
+  f = summarize(floor);
 console.log(`\n### Rescoring 200 candidates (features + one batched model call), 1000 runs, ranker: ${source}\n`);
 console.log('| | p50 | p95 | p99 (ms) |\n|---|---|---|---|');
 console.log(`| features + model | ${fmt(s.p50)} | ${fmt(s.p95)} | ${fmt(s.p99)} |`);
 console.log(`| features only (floor) | ${fmt(f.p50)} | ${fmt(f.p95)} | ${fmt(f.p99)} |`);
 console.log(`\np99 ${s.p99 <= 5 ? '≤' : '>'} 5 ms budget; model share of p50: ${(((s.p50 - f.p50) / s.p50) * 100).toFixed(0)}%`);
-console.log(JSON.stringify({ benchmark: 'rank-latency', candidates: 200, ranker: source, p50: s.p50, p95: s.p95, p99: s.p99, floor_p50: f.p50, floor_p99: f.p99 }));
+console.log(
+  JSON.stringify({ benchmark: 'rank-latency', candidates: 200, ranker: source, p50: s.p50, p95: s.p95, p99: s.p99, floor_p50: f.p50, floor_p99: f.p99 }),
+);

@@ -34,7 +34,28 @@ const QUERIES = Number(arg('queries', '300'));
 const STAGES = ['embed', 'retrieve', 'fuse', 'rank', 'diversify', 'page'] as const;
 
 const WORDS = ['cheap', 'half price', 'family', 'weekend', 'deal', 'discount', 'near me', 'tonight', 'for two', 'best', 'quick', 'luxury'];
-const THINGS = ['pizza', 'sushi dinner', 'oil change', 'car wash', 'haircut', 'massage', 'yoga classes', 'hotel stay', 'headphones', 'running shoes', 'dental cleaning', 'dog grooming', 'movie tickets', 'bowling', 'piano lessons', 'house cleaning', 'brake repair', 'facial', 'burgers', 'coffee'];
+const THINGS = [
+  'pizza',
+  'sushi dinner',
+  'oil change',
+  'car wash',
+  'haircut',
+  'massage',
+  'yoga classes',
+  'hotel stay',
+  'headphones',
+  'running shoes',
+  'dental cleaning',
+  'dog grooming',
+  'movie tickets',
+  'bowling',
+  'piano lessons',
+  'house cleaning',
+  'brake repair',
+  'facial',
+  'burgers',
+  'coffee',
+];
 
 /** Distinct realistic queries; a third carry a category or a radius filter. */
 function makeQueries(n: number): string[] {
@@ -56,7 +77,13 @@ function makeQueries(n: number): string[] {
 /** A store built through the API (queue → indexer), or the one already in `dataDir`. */
 async function benchSize(size: number, dataDir: string | undefined) {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), `bench-search-${size}-`)));
-  const server = await startApi({ DATA_DIR: dir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: options.ranker ?? 'none' });
+  const server = await startApi({
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_IP_RPS: '0',
+    RATE_LIMIT_KEY_RPS: '0',
+    RANKER_MODEL_DIR: options.ranker ?? 'none',
+  });
   try {
     const base = server.url;
     const present = (await metric(base, 'index_coupons')) ?? 0;
@@ -122,7 +149,9 @@ async function main() {
   else for (const size of SIZES) results.push(await benchSize(size, undefined));
 
   console.log(`\n### /v1/search over HTTP, sequential, ${QUERIES} distinct queries (ms), ${os.cpus().length} cores\n`);
-  console.log('| coupons | index | fragments | p50 | p95 | p99 | embed p50 | retrieve p50 | fuse p50 | rank p50 | diversify p50 | store kNN p50 / p99 | HTTP p50 ÷ (embed p50 + kNN p50) |');
+  console.log(
+    '| coupons | index | fragments | p50 | p95 | p99 | embed p50 | retrieve p50 | fuse p50 | rank p50 | diversify p50 | store kNN p50 / p99 | HTTP p50 ÷ (embed p50 + kNN p50) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const s = r.stages;

@@ -43,7 +43,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   await events.open();
   const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
   const ranking = await loadRanking(config.rankerDir, logger);
-  if (config.recommenderDir && !recommender) logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
+  if (config.recommenderDir && !recommender)
+    logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
   // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
   // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
   // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.

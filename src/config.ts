@@ -35,7 +35,12 @@ const envSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((x) => x.trim().replace(/\/$/, '')).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim().replace(/\/$/, ''))
+        .filter(Boolean),
+    )
     .pipe(z.array(z.union([z.literal('*'), z.url({ protocol: /^https?$/, error: 'must be origins like https://shop.example.com, comma-separated' })]))),
   /** Where the embedded store and the inline job journal live. @defaultValue './data' */
   DATA_DIR: z.string().min(1).default('./data'),
@@ -45,19 +50,31 @@ const envSchema = z.object({
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
   /** The alias the engine uses; collections behind it are `<alias>_v<N>`. @defaultValue 'coupons' */
-  QDRANT_COLLECTION: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).default('coupons'),
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/)
+    .default('coupons'),
   /** @defaultValue 10000 */
   QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Rows from which the embedded store builds an ANN index (exact search below: ~13 ms at 5,000 rows, ~250 ms at 100,000). @defaultValue 5000 */
   ANN_INDEX_THRESHOLD: int(1, 1e9).default(5_000),
   /** Interaction events in PostgreSQL when set (shared by every process); an append-only file in DATA_DIR when unset. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   /** Prefix of the event tables. @defaultValue 'cs_' */
-  EVENTS_TABLE_PREFIX: z.string().regex(/^[a-z_][a-z0-9_]{0,30}$/).default('cs_'),
+  EVENTS_TABLE_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,30}$/)
+    .default('cs_'),
   /** BullMQ on this Redis when set; in-process jobs when unset. */
   REDIS_URL: z.string().url().optional(),
   /** Redis key prefix of the queues. @defaultValue 'coupon-search' */
-  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('coupon-search'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default('coupon-search'),
   /** Run an indexing worker inside the API process (set false when workers run separately). @defaultValue true */
   WORKER_IN_API: bool.default(true),
   /**
@@ -116,13 +133,29 @@ export interface Config {
   store:
     | { kind: 'embedded'; dir: string; annThreshold: number }
     | { kind: 'qdrant'; url: string; apiKey: string | undefined; collection: string; timeoutMs: number };
-  queue: { redisUrl: string | undefined; prefix: string; workerInApi: boolean; concurrency: number; lockDurationMs: number; journalPath: string; maxDepth: number };
+  queue: {
+    redisUrl: string | undefined;
+    prefix: string;
+    workerInApi: boolean;
+    concurrency: number;
+    lockDurationMs: number;
+    journalPath: string;
+    maxDepth: number;
+  };
   indexing: { writeBatch: number; maxCommitsBetweenCompactions: number };
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
   recommenderDir: string | undefined;
   rankerDir: string | undefined;
-  search: { candidates: number; rrfK: number; mmrLambda: number; maxPerMerchant: number; nearDuplicateCosine: number; exploration: number; queryCacheSize: number };
+  search: {
+    candidates: number;
+    rrfK: number;
+    mmrLambda: number;
+    maxPerMerchant: number;
+    nearDuplicateCosine: number;
+    exploration: number;
+    queryCacheSize: number;
+  };
   logServedLists: boolean;
   events: { kind: 'postgres'; url: string; tablePrefix: string } | { kind: 'file'; path: string };
   sample: { seed: boolean; size: number };
@@ -145,8 +178,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.VECTOR_STORE === 'qdrant' && !e.QDRANT_URL) throw new ConfigError('invalid configuration:\n  QDRANT_URL: required when VECTOR_STORE=qdrant');
   const dataDir = path.resolve(e.DATA_DIR);
   return {
-    server: { port: e.PORT, host: e.HOST, bodyLimitBytes: e.BODY_LIMIT_BYTES, corsOrigins: e.CORS_ORIGINS, requestTimeoutMs: e.REQUEST_TIMEOUT_MS, trustProxy: e.TRUST_PROXY, shutdownDelayMs: e.SHUTDOWN_DELAY_MS },
-    access: { apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined, allowAnonymous: e.ALLOW_ANONYMOUS, publicReads: e.PUBLIC_READS, ipRps: e.RATE_LIMIT_IP_RPS, keyRps: e.RATE_LIMIT_KEY_RPS },
+    server: {
+      port: e.PORT,
+      host: e.HOST,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      corsOrigins: e.CORS_ORIGINS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      trustProxy: e.TRUST_PROXY,
+      shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    },
+    access: {
+      apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : undefined,
+      allowAnonymous: e.ALLOW_ANONYMOUS,
+      publicReads: e.PUBLIC_READS,
+      ipRps: e.RATE_LIMIT_IP_RPS,
+      keyRps: e.RATE_LIMIT_KEY_RPS,
+    },
     dataDir,
     store:
       e.VECTOR_STORE === 'qdrant'
@@ -162,13 +209,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDepth: e.QUEUE_MAX_DEPTH,
     },
     indexing: { writeBatch: e.INDEX_WRITE_BATCH, maxCommitsBetweenCompactions: e.INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS },
-    embedder: e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
-    search: { candidates: e.SEARCH_CANDIDATES, rrfK: 60, mmrLambda: e.MMR_LAMBDA, maxPerMerchant: e.MAX_PER_MERCHANT, nearDuplicateCosine: 0.95, exploration: e.RANK_EXPLORATION, queryCacheSize: e.QUERY_CACHE_SIZE },
+    embedder:
+      e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
+    search: {
+      candidates: e.SEARCH_CANDIDATES,
+      rrfK: 60,
+      mmrLambda: e.MMR_LAMBDA,
+      maxPerMerchant: e.MAX_PER_MERCHANT,
+      nearDuplicateCosine: 0.95,
+      exploration: e.RANK_EXPLORATION,
+      queryCacheSize: e.QUERY_CACHE_SIZE,
+    },
     logServedLists: e.LOG_SERVED_LISTS,
     embedThreads: e.EMBED_THREADS,
     recommenderDir: e.RECOMMENDER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RECOMMENDER_MODEL_DIR),
     rankerDir: e.RANKER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RANKER_MODEL_DIR),
-    events: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL, tablePrefix: e.EVENTS_TABLE_PREFIX } : { kind: 'file', path: path.join(dataDir, 'events.jsonl') },
+    events: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, tablePrefix: e.EVENTS_TABLE_PREFIX }
+      : { kind: 'file', path: path.join(dataDir, 'events.jsonl') },
     sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
     logLevel: e.LOG_LEVEL,
   };

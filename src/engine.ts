@@ -84,7 +84,15 @@ export class Engine {
   private draining = false;
 
   constructor(parts: EngineParts) {
-    ({ config: this.config, logger: this.logger, store: this.store, events: this.events, embeddings: this.embeddings, indexer: this.indexer, queue: this.queue } = parts);
+    ({
+      config: this.config,
+      logger: this.logger,
+      store: this.store,
+      events: this.events,
+      embeddings: this.embeddings,
+      indexer: this.indexer,
+      queue: this.queue,
+    } = parts);
     ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
     this.servedLog = this.config.logServedLists
       ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
@@ -140,7 +148,8 @@ export class Engine {
     const deps = await this.deps();
     const user = await this.shopper(userId);
     const { affinity } = user;
-    if (!user.vector && this.recommender && affinity.recent.length) user.vector = await this.recommender.userVectorFromRecent(userId, affinity.recent, this.store);
+    if (!user.vector && this.recommender && affinity.recent.length)
+      user.vector = await this.recommender.userVectorFromRecent(userId, affinity.recent, this.store);
     const filter = allOf(input.filter, affinity.excluded.length ? { not: { id: affinity.excluded.slice(0, 200) } } : undefined);
     const known = this.recommender ? user.vector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.

@@ -61,7 +61,10 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly redis: Redis;
   private readonly fallback = new InProcessRateLimiter();
 
-  constructor(url: string, private readonly prefix: string) {
+  constructor(
+    url: string,
+    private readonly prefix: string,
+  ) {
     // Fail fast: a limiter that waits on a dead Redis would stall every request.
     this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 200, lazyConnect: false });
     this.redis.on('error', () => undefined);

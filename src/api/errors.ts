@@ -18,7 +18,8 @@ export function errorHandler(logger: Logger) {
       if (isEngineError(error)) {
         ctx.status = error.status;
         ctx.body = { error: { code: error.code, message: error.message, ...(error.details !== undefined && { details: error.details }) } };
-        if (error instanceof UnavailableError || error instanceof RateLimitedError || error instanceof TimeoutError) ctx.set('Retry-After', String(error.retryAfterSeconds));
+        if (error instanceof UnavailableError || error instanceof RateLimitedError || error instanceof TimeoutError)
+          ctx.set('Retry-After', String(error.retryAfterSeconds));
         // Expected operational errors: one line with the code, no stack.
         if (error.status >= 500) logger.warn({ code: error.code, path: ctx.path }, error.message);
         return;

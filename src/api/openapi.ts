@@ -9,7 +9,8 @@ import { MAX_LIMIT, MAX_OFFSET } from './params.ts';
  * the routes validate with; response bodies are described here, and a test sends real requests
  * to every route and validates every response against this document.
  */
-const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') =>
+  z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
 const strip = (s: Record<string, unknown>) => {
   const { $schema: _, ...rest } = s;
   return rest;
@@ -61,15 +62,23 @@ const readiness = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.
 type Param = { name: string; in: 'query' | 'path'; required?: boolean; schema: Record<string, unknown>; description?: string };
 const q = (name: string, schema: Record<string, unknown>, description?: string): Param => ({ name, in: 'query', schema, ...(description && { description }) });
 const idParam: Param = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.@-]{1,128}$' } };
-const paging = [q('limit', { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 10 }), q('offset', { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 }), q('explain', { type: 'boolean', default: false }), q('api_key', { type: 'string' }, 'an API key, for clients that cannot send headers (widgets, beacons)')];
-const place = [q('lat', { type: 'number', minimum: -90, maximum: 90 }), q('lon', { type: 'number', minimum: -180, maximum: 180 }), q('radius_km', { type: 'number', exclusiveMinimum: 0, maximum: 20000 }, 'a geo filter; needs lat and lon')];
+const paging = [
+  q('limit', { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 10 }),
+  q('offset', { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 }),
+  q('explain', { type: 'boolean', default: false }),
+  q('api_key', { type: 'string' }, 'an API key, for clients that cannot send headers (widgets, beacons)'),
+];
+const place = [
+  q('lat', { type: 'number', minimum: -90, maximum: 90 }),
+  q('lon', { type: 'number', minimum: -180, maximum: 180 }),
+  q('radius_km', { type: 'number', exclusiveMinimum: 0, maximum: 20000 }, 'a geo filter; needs lat and lon'),
+];
 const list = (description: string) => ({ type: 'string', description: `${description} (comma-separated)` });
 const userId = q('user_id', { type: 'string', pattern: '^[A-Za-z0-9_.@-]{1,128}$' }, 'the shopper, for personal ranking signals');
 
 const body = (schema: Record<string, unknown>, type = 'application/json') => ({ content: { [type]: { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? 'error', ...body(ref('Error')) }]));
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? 'error', ...body(ref('Error')) }]));
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid input; `details` names each field',
   401: 'no API key, or an unknown or revoked one',
@@ -87,7 +96,11 @@ export function openApiDocument(): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'coupon-search', version: '1.0.0', description: 'Semantic search, similar coupons and recommendations for coupon marketplaces.' },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, header: { type: 'apiKey', in: 'header', name: 'X-Api-Key' }, query: { type: 'apiKey', in: 'query', name: 'api_key' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        header: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        query: { type: 'apiKey', in: 'query', name: 'api_key' },
+      },
       schemas: {
         Error: strip(json(errorBody)),
         Coupon: coupon,
@@ -103,68 +116,175 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/search': {
         get: {
           summary: 'Search coupons',
-          parameters: [{ ...q('q', { type: 'string', minLength: 1, maxLength: 500 }), required: true }, q('category', list('categories')), q('merchant', list('merchant ids')), q('min_discount', { type: 'number', minimum: 0, maximum: 100 }), ...place, userId, ...paging],
+          parameters: [
+            { ...q('q', { type: 'string', minLength: 1, maxLength: 500 }), required: true },
+            q('category', list('categories')),
+            q('merchant', list('merchant ids')),
+            q('min_discount', { type: 'number', minimum: 0, maximum: 100 }),
+            ...place,
+            userId,
+            ...paging,
+          ],
           responses: { 200: { description: 'results', ...body(ref('SearchResponse')) }, ...errors(400, ...common) },
         },
         post: {
           summary: 'Search coupons with the filter AST',
-          requestBody: { required: true, ...body({ ...strip(json(searchBodyShape(), 'input')), properties: { ...(strip(json(searchBodyShape(), 'input')).properties as object), filter: ref('Filter') } }) },
+          requestBody: {
+            required: true,
+            ...body({
+              ...strip(json(searchBodyShape(), 'input')),
+              properties: { ...(strip(json(searchBodyShape(), 'input')).properties as object), filter: ref('Filter') },
+            }),
+          },
           responses: { 200: { description: 'results', ...body(ref('SearchResponse')) }, ...errors(400, 413, ...common) },
         },
       },
       '/v1/coupons/{id}/similar': {
         get: {
           summary: 'Coupons similar to one coupon',
-          parameters: [idParam, q('mode', { enum: ['content', 'behavior', 'blend'], default: 'content' }), q('category', list('categories')), ...place, userId, ...paging],
+          parameters: [
+            idParam,
+            q('mode', { enum: ['content', 'behavior', 'blend'], default: 'content' }),
+            q('category', list('categories')),
+            ...place,
+            userId,
+            ...paging,
+          ],
           responses: { 200: { description: 'results', ...body(ref('SearchResponse')) }, ...errors(400, 404, ...common) },
         },
       },
       '/v1/users/{id}/recommendations': {
         get: {
           summary: 'A user\'s "for you" feed',
-          parameters: [idParam, q('category', list('categories')), q('min_discount', { type: 'number', minimum: 0, maximum: 100 }), q('q', { type: 'string', maxLength: 500 }, 'the latest search, for users the recommender cannot place'), ...place, ...paging],
+          parameters: [
+            idParam,
+            q('category', list('categories')),
+            q('min_discount', { type: 'number', minimum: 0, maximum: 100 }),
+            q('q', { type: 'string', maxLength: 500 }, 'the latest search, for users the recommender cannot place'),
+            ...place,
+            ...paging,
+          ],
           responses: { 200: { description: 'results', ...body(ref('SearchResponse')) }, ...errors(400, ...common) },
         },
       },
       '/v1/coupons/{id}': {
-        get: { summary: 'One coupon', parameters: [idParam], responses: { 200: { description: 'the coupon', ...body({ type: 'object' }) }, ...errors(400, 404, ...common) } },
+        get: {
+          summary: 'One coupon',
+          parameters: [idParam],
+          responses: { 200: { description: 'the coupon', ...body({ type: 'object' }) }, ...errors(400, 404, ...common) },
+        },
         put: {
           summary: 'Create or replace a coupon (queued)',
           parameters: [idParam, q('wait', { type: 'boolean', default: false }, 'wait up to 30 s for the job')],
           requestBody: { required: true, ...body(ref('Coupon')) },
-          responses: { 200: { description: 'done (wait=true)', ...body(ref('Accepted')) }, 202: { description: 'queued', ...body(ref('Accepted')) }, ...errors(400, 413, ...common) },
+          responses: {
+            200: { description: 'done (wait=true)', ...body(ref('Accepted')) },
+            202: { description: 'queued', ...body(ref('Accepted')) },
+            ...errors(400, 413, ...common),
+          },
         },
         delete: {
           summary: 'Delete a coupon (queued)',
           parameters: [idParam, q('wait', { type: 'boolean', default: false })],
-          responses: { 200: { description: 'done (wait=true)', ...body(ref('Accepted')) }, 202: { description: 'queued', ...body(ref('Accepted')) }, ...errors(400, ...common) },
+          responses: {
+            200: { description: 'done (wait=true)', ...body(ref('Accepted')) },
+            202: { description: 'queued', ...body(ref('Accepted')) },
+            ...errors(400, ...common),
+          },
         },
       },
       '/v1/coupons/batch': {
         post: {
           summary: 'Create or replace up to 1,000 coupons (queued)',
-          requestBody: { required: true, ...body({ type: 'object', required: ['coupons'], properties: { coupons: { type: 'array', minItems: 1, maxItems: 1000, items: ref('Coupon') } } }) },
-          responses: { 202: { description: 'queued', ...body({ type: 'object', required: ['job_ids', 'count'], properties: { job_ids: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } } }) }, ...errors(400, 413, ...common) },
-        },
-      },
-      '/v1/jobs/{id}': { get: { summary: 'An indexing job', parameters: [{ ...idParam, schema: { type: 'string' } }], responses: { 200: { description: 'the job', ...body(ref('Job')) }, ...errors(400, 404, ...common) } } },
-      '/v1/reindex': { post: { summary: 'Rebuild every vector (queued)', responses: { 202: { description: 'queued', ...body(ref('Accepted')) }, ...errors(...common) } } },
-      '/v1/events': {
-        post: {
-          summary: 'Record interaction events (idempotent on event_id)',
-          requestBody: { required: true, content: { 'application/json': { schema: strip(json(eventBatchSchema, 'input')) }, 'text/plain': { schema: { type: 'string', description: 'the same JSON (navigator.sendBeacon)' } } } },
+          requestBody: {
+            required: true,
+            ...body({ type: 'object', required: ['coupons'], properties: { coupons: { type: 'array', minItems: 1, maxItems: 1000, items: ref('Coupon') } } }),
+          },
           responses: {
-            202: { description: 'stored', ...body({ type: 'object', required: ['accepted', 'duplicates'], properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, job_id: { type: 'string' } } }) },
+            202: {
+              description: 'queued',
+              ...body({
+                type: 'object',
+                required: ['job_ids', 'count'],
+                properties: { job_ids: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } },
+              }),
+            },
             ...errors(400, 413, ...common),
           },
         },
       },
-      '/healthz': { get: { summary: 'Liveness', security: [{}], responses: { 200: { description: 'alive', ...body({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } } } },
-      '/readyz': { get: { summary: 'Readiness of every dependency', security: [{}], responses: { 200: { description: 'ready', ...body(ref('Readiness')) }, 503: { description: 'not ready', ...body(ref('Readiness')) } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [{}], responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/v1/jobs/{id}': {
+        get: {
+          summary: 'An indexing job',
+          parameters: [{ ...idParam, schema: { type: 'string' } }],
+          responses: { 200: { description: 'the job', ...body(ref('Job')) }, ...errors(400, 404, ...common) },
+        },
+      },
+      '/v1/reindex': {
+        post: { summary: 'Rebuild every vector (queued)', responses: { 202: { description: 'queued', ...body(ref('Accepted')) }, ...errors(...common) } },
+      },
+      '/v1/events': {
+        post: {
+          summary: 'Record interaction events (idempotent on event_id)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: strip(json(eventBatchSchema, 'input')) },
+              'text/plain': { schema: { type: 'string', description: 'the same JSON (navigator.sendBeacon)' } },
+            },
+          },
+          responses: {
+            202: {
+              description: 'stored',
+              ...body({
+                type: 'object',
+                required: ['accepted', 'duplicates'],
+                properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, job_id: { type: 'string' } },
+              }),
+            },
+            ...errors(400, 413, ...common),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'Liveness',
+          security: [{}],
+          responses: { 200: { description: 'alive', ...body({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness of every dependency',
+          security: [{}],
+          responses: { 200: { description: 'ready', ...body(ref('Readiness')) }, 503: { description: 'not ready', ...body(ref('Readiness')) } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [{}],
+          responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
       '/openapi.json': { get: { summary: 'This document', security: [{}], responses: { 200: { description: 'OpenAPI 3.1', ...body({ type: 'object' }) } } } },
-      '/widgets/v1.js': { get: { summary: 'The web components bundle', security: [{}], responses: { 200: { description: 'ES module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 304: { description: 'not modified' } } } },
-      '/demo': { get: { summary: 'The demo page', security: [{}], responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+      '/widgets/v1.js': {
+        get: {
+          summary: 'The web components bundle',
+          security: [{}],
+          responses: {
+            200: { description: 'ES module', content: { 'text/javascript': { schema: { type: 'string' } } } },
+            304: { description: 'not modified' },
+          },
+        },
+      },
+      '/demo': {
+        get: {
+          summary: 'The demo page',
+          security: [{}],
+          responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+        },
+      },
     },
   };
 }
@@ -172,10 +292,19 @@ export function openApiDocument(): Record<string, unknown> {
 /** The filter AST: each node an object with exactly one key; and/or/not nest. */
 function filterDocument(): Record<string, unknown> {
   const nested = (key: string) =>
-    key === 'not' ? ref('Filter') : key === 'and' || key === 'or' ? { type: 'array', minItems: 1, maxItems: 50, items: ref('Filter') } : strip(json(FILTER_NODE_SCHEMAS[key]!, 'input'));
+    key === 'not'
+      ? ref('Filter')
+      : key === 'and' || key === 'or'
+        ? { type: 'array', minItems: 1, maxItems: 50, items: ref('Filter') }
+        : strip(json(FILTER_NODE_SCHEMAS[key]!, 'input'));
   return {
     description: 'A filter node: an object with exactly one key',
-    oneOf: Object.keys(FILTER_NODE_SCHEMAS).map((key) => ({ type: 'object', required: [key], additionalProperties: false, properties: { [key]: nested(key) } })),
+    oneOf: Object.keys(FILTER_NODE_SCHEMAS).map((key) => ({
+      type: 'object',
+      required: [key],
+      additionalProperties: false,
+      properties: { [key]: nested(key) },
+    })),
   };
 }
 

@@ -21,7 +21,12 @@ export function parseId(value: string | undefined, field = 'id'): string {
 const csv = z
   .string()
   .max(2000)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(1).max(128)).min(1, 'needs at least one value').max(50));
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const lat = z.coerce.number().min(-90).max(90);
@@ -47,7 +52,8 @@ const place = {
 };
 
 function checkPlace(p: { lat?: number | undefined; lon?: number | undefined; radius_km?: number | undefined }, ctx: z.RefinementCtx): void {
-  if ((p.lat === undefined) !== (p.lon === undefined)) ctx.addIssue({ code: 'custom', path: [p.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon go together' });
+  if ((p.lat === undefined) !== (p.lon === undefined))
+    ctx.addIssue({ code: 'custom', path: [p.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon go together' });
   if (p.radius_km !== undefined && p.lat === undefined) ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'needs lat and lon' });
 }
 

@@ -43,9 +43,7 @@ async function main(): Promise<void> {
   if (config.sample.seed && (await engine.store.stats()).count === 0) await seedSample(engine, config.sample.size);
   const stats = await engine.store.stats();
   process.stderr.write(
-    `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` +
-      `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n` +
-      `Demo: ${url}/demo\n\n`,
+    `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` + `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n` + `Demo: ${url}/demo\n\n`,
   );
 }
 
@@ -63,7 +61,7 @@ async function seedSample(engine: Engine, size: number): Promise<void> {
   await engine.indexer.flush();
   // Shoppers' history: feeds for shopper-0001… and popularity for everyone else.
   const { events } = simulateShoppers(coupons, { shoppers: 200, sessions: 6, end: new Date() });
-  const recording = new ProgressBar('recording sample shoppers\' events', events.length);
+  const recording = new ProgressBar("recording sample shoppers' events", events.length);
   for (let i = 0; i < events.length; i += 1000) {
     await engine.recordEvents(events.slice(i, i + 1000));
     recording.update(Math.min(events.length, i + 1000));

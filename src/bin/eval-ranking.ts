@@ -65,7 +65,11 @@ function fuse(dense: Array<{ id: string; score: number }>, bm25: Array<{ id: str
 }
 
 function order(c: Candidate[], score: (c: Candidate) => number, keep: (c: Candidate) => boolean = () => true): string[] {
-  return c.filter(keep).map((x) => ({ id: x.id, s: score(x) })).sort((a, b) => b.s - a.s || tieHash(b.id) - tieHash(a.id)).map((x) => x.id);
+  return c
+    .filter(keep)
+    .map((x) => ({ id: x.id, s: score(x) }))
+    .sort((a, b) => b.s - a.s || tieHash(b.id) - tieHash(a.id))
+    .map((x) => x.id);
 }
 
 async function main(): Promise<void> {
@@ -99,7 +103,8 @@ async function main(): Promise<void> {
       for (const j of js) (m.get(j.query) ?? m.set(j.query, new Map()).get(j.query)!).set(j.productId, gainOf(j.relevance));
       return m;
     };
-    const trainQ = group(train), testQ = group(test);
+    const trainQ = group(train),
+      testQ = group(test);
     let queryTexts = [...new Set([...trainQ.keys(), ...testQ.keys()])];
     if (a.queries) queryTexts = shuffle(seededRandom(1), queryTexts).slice(0, Number(a.queries));
     const queryVectors = await cachedEmbeddings(queryTexts);
@@ -142,11 +147,19 @@ async function main(): Promise<void> {
     const squaredErrors: number[] = [];
     for (let f = 0; f < rounds; f++) {
       const testQueries = queries.filter((q) => foldOf.get(q) === f);
-      const trainQueries = shuffle(seededRandom(f + 7), queries.filter((q) => foldOf.get(q) !== f));
+      const trainQueries = shuffle(
+        seededRandom(f + 7),
+        queries.filter((q) => foldOf.get(q) !== f),
+      );
       const cut = Math.floor(trainQueries.length * 0.9);
       const ranker = new LearnedRanker({ progress: true });
-      process.stderr.write(`fold ${f + 1}/${rounds}: training on ${cut} queries, validating on ${trainQueries.length - cut}, testing on ${testQueries.length}\n`);
-      await ranker.fit(trainQueries.slice(0, cut).map((q) => listOf(data.get(q)!)), trainQueries.slice(cut).map((q) => listOf(data.get(q)!)));
+      process.stderr.write(
+        `fold ${f + 1}/${rounds}: training on ${cut} queries, validating on ${trainQueries.length - cut}, testing on ${testQueries.length}\n`,
+      );
+      await ranker.fit(
+        trainQueries.slice(0, cut).map((q) => listOf(data.get(q)!)),
+        trainQueries.slice(cut).map((q) => listOf(data.get(q)!)),
+      );
 
       // Calibration: relevance ≈ α + β · score, fitted on the training queries' judged products.
       const pairs: Array<[number, number]> = [];
@@ -155,8 +168,14 @@ async function main(): Promise<void> {
         const s = ranker.scoreSync(features(d, d.judgedPool));
         d.judgedPool.forEach((c, i) => pairs.push([s[i]!, 1 + 2 * d.judged.get(c.id)!]));
       }
-      const mx = mean(pairs.map((p) => p[0])), my = mean(pairs.map((p) => p[1]));
-      const beta = pairs.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / Math.max(1e-9, pairs.reduce((s, [x]) => s + (x - mx) ** 2, 0));
+      const mx = mean(pairs.map((p) => p[0])),
+        my = mean(pairs.map((p) => p[1]));
+      const beta =
+        pairs.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) /
+        Math.max(
+          1e-9,
+          pairs.reduce((s, [x]) => s + (x - mx) ** 2, 0),
+        );
       const alpha = my - beta * mx;
 
       for (const q of testQueries) {
@@ -166,8 +185,16 @@ async function main(): Promise<void> {
         const s = ranker.scoreSync(features(d, d.pool));
         const ltrScores = new Map(d.pool.map((c, i) => [c.id, s[i]!]));
         const rankings: Record<System, string[]> = {
-          bm25: order(d.pool, (c) => c.bm25?.score ?? -Infinity, (c) => !!c.bm25),
-          dense: order(d.pool, (c) => c.dense?.score ?? -Infinity, (c) => !!c.dense),
+          bm25: order(
+            d.pool,
+            (c) => c.bm25?.score ?? -Infinity,
+            (c) => !!c.bm25,
+          ),
+          dense: order(
+            d.pool,
+            (c) => c.dense?.score ?? -Infinity,
+            (c) => !!c.dense,
+          ),
           rrf: order(d.pool, (c) => c.fused),
           ltr: order(d.pool, (c) => ltrScores.get(c.id)!),
         };
@@ -195,29 +222,43 @@ async function main(): Promise<void> {
     }
 
     const systems = Object.fromEntries(
-      SYSTEMS.map((s) => [s, {
-        ndcg10: round(mean(perQuery[s].ndcg10)),
-        ndcg10_condensed: round(mean(perQuery[s].condensed)),
-        recall100: round(mean(perQuery[s].recall100)),
-        rerank_ndcg5: round(mean(perQuery[s].rerank5)),
-        rerank_ndcg10: round(mean(perQuery[s].rerank10)),
-      }]),
+      SYSTEMS.map((s) => [
+        s,
+        {
+          ndcg10: round(mean(perQuery[s].ndcg10)),
+          ndcg10_condensed: round(mean(perQuery[s].condensed)),
+          recall100: round(mean(perQuery[s].recall100)),
+          rerank_ndcg5: round(mean(perQuery[s].rerank5)),
+          rerank_ndcg10: round(mean(perQuery[s].rerank10)),
+        },
+      ]),
     ) as unknown as Record<System, Record<string, number>>;
     const rmse = round(Math.sqrt(mean(squaredErrors)));
-    console.log(`\n### ${test.length ? 'train → test' : `${folds}-fold by query`}: ${queries.length} queries, corpus ${corpus.length} products, features v${RANKING_FEATURES_VERSION} (${RANKING_FEATURES.length}; the coupon-side ones are constant in judgment data, so not learned); ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    console.log(
+      `\n### ${test.length ? 'train → test' : `${folds}-fold by query`}: ${queries.length} queries, corpus ${corpus.length} products, features v${RANKING_FEATURES_VERSION} (${RANKING_FEATURES.length}; the coupon-side ones are constant in judgment data, so not learned); ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
     console.log('| system | NDCG@10 (whole corpus) | NDCG@10 (condensed) | Recall@100 (≥ 2.33) | rerank NDCG@5 | rerank NDCG@10 |');
     console.log('|---|---|---|---|---|---|');
     for (const s of SYSTEMS) {
       const r = systems[s];
-      console.log(`| ${s} | ${r.ndcg10!.toFixed(4)} | ${r.ndcg10_condensed!.toFixed(4)} | ${r.recall100!.toFixed(4)} | ${r.rerank_ndcg5!.toFixed(4)} | ${r.rerank_ndcg10!.toFixed(4)} |`);
+      console.log(
+        `| ${s} | ${r.ndcg10!.toFixed(4)} | ${r.ndcg10_condensed!.toFixed(4)} | ${r.recall100!.toFixed(4)} | ${r.rerank_ndcg5!.toFixed(4)} | ${r.rerank_ndcg10!.toFixed(4)} |`,
+      );
     }
     console.log(`\nLTR calibrated score vs relevance: RMSE ${rmse.toFixed(4)} (predicting the mean: 0.534 on this data)\n`);
     if (a.save) {
       const everything = shuffle(seededRandom(99), [...queries]);
       const cut = Math.floor(everything.length * 0.9);
       const final = new LearnedRanker({ progress: true });
-      await final.fit(everything.slice(0, cut).map((q) => listOf(data.get(q)!)), everything.slice(cut).map((q) => listOf(data.get(q)!)));
-      await saveRanker(a.save, final, { training: { data: a.train, queries: queries.length, corpus: corpus.length }, metrics: { ...systems.ltr, rmse }, idf: idfs });
+      await final.fit(
+        everything.slice(0, cut).map((q) => listOf(data.get(q)!)),
+        everything.slice(cut).map((q) => listOf(data.get(q)!)),
+      );
+      await saveRanker(a.save, final, {
+        training: { data: a.train, queries: queries.length, corpus: corpus.length },
+        metrics: { ...systems.ltr, rmse },
+        idf: idfs,
+      });
       process.stderr.write(`saved the ranker to ${a.save}\n`);
     }
     console.log(JSON.stringify({ systems, ltr_rmse: rmse, queries: queries.length, corpus: corpus.length }));

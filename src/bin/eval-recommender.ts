@@ -68,9 +68,13 @@ async function main(): Promise<void> {
   const itemContent = ml.genres.map((g, i) => Float32Array.from([...g, ...titles64[i]!]));
   const userFeatures = ml.userFeatures.map((f) => Float32Array.from(f));
 
-  const hybrid = new TwoTowerRecommender({ itemContent, userFeatures }, { heldOut: split.validation, negatives: valNeg }, {
-    ...(a.epochs && { maxEpochs: Number(a.epochs) }),
-  });
+  const hybrid = new TwoTowerRecommender(
+    { itemContent, userFeatures },
+    { heldOut: split.validation, negatives: valNeg },
+    {
+      ...(a.epochs && { maxEpochs: Number(a.epochs) }),
+    },
+  );
   const systems: Recommender[] = [hybrid, new BprMfRecommender(), new ItemKnnRecommender(), new PopularityRecommender()];
   const results: Record<string, Scores> = {};
   for (const system of systems) {
@@ -86,22 +90,33 @@ async function main(): Promise<void> {
       dataset,
       interactions: ml.interactions,
       metrics: results.hybrid!,
-      features: { item_content: ['genres[19]', 'use-lite@1 title[512] → seeded random projection[64] (seed 7)'], user_features: ['age_band[7]', 'gender[2]', 'occupation[21]'], user_history: 'mean item_content of the history' },
+      features: {
+        item_content: ['genres[19]', 'use-lite@1 title[512] → seeded random projection[64] (seed 7)'],
+        user_features: ['age_band[7]', 'gender[2]', 'occupation[21]'],
+        user_history: 'mean item_content of the history',
+      },
     });
     process.stderr.write(`saved the hybrid model to ${a.save}\n`);
   }
 
   const f = (x: number) => x.toFixed(4);
-  console.log(`\n### ${dataset}: ${split.test.length} test users, ${ml.numItems} items, ${split.coldItems.size} cold items (${coldUsable.length} cold test users); ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  console.log(
+    `\n### ${dataset}: ${split.test.length} test users, ${ml.numItems} items, ${split.coldItems.size} cold items (${coldUsable.length} cold test users); ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+  );
   console.log('| system | HR@10 | NDCG@10 | Recall@20 (full ranking) | cold-item HR@10 |');
   console.log('|---|---|---|---|---|');
   for (const [name, s] of Object.entries(results)) console.log(`| ${name} | ${f(s.hr10)} | ${f(s.ndcg10)} | ${f(s.recall20)} | ${f(s.cold_hr10)} |`);
   const round = (s: Scores) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v.toFixed(4))]));
-  console.log(JSON.stringify({ dataset, protocol: 'leave-one-out, 99 sampled negatives (seeded, shared); full-ranking Recall@20; cold items 10 %', systems: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])) }));
+  console.log(
+    JSON.stringify({
+      dataset,
+      protocol: 'leave-one-out, 99 sampled negatives (seeded, shared); full-ranking Recall@20; cold items 10 %',
+      systems: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])),
+    }),
+  );
 }
 
 main().catch((error) => {
   console.error((error as Error).message ?? error);
   process.exit(1);
 });
-

@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
         if (!Number.isInteger(limit) || limit < 1) throw new ConfigError('--limit: must be a whole number ≥ 1');
         const failed = await engine.queue.failed(limit);
         if (failed.length === 0) console.log('no failed jobs');
-        for (const j of failed) console.log(`${j.id}\t${j.type}\tattempts=${j.attempts}\t${new Date(j.finishedAt ?? j.createdAt).toISOString()}\t${j.error ?? ''}`);
+        for (const j of failed)
+          console.log(`${j.id}\t${j.type}\tattempts=${j.attempts}\t${new Date(j.finishedAt ?? j.createdAt).toISOString()}\t${j.error ?? ''}`);
         return 0;
       }
       case 'retry-failed':

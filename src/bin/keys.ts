@@ -19,16 +19,21 @@ function main(): void {
   if (!file) throw new Error('set API_KEYS_FILE (or pass --file <path>)');
   switch (command) {
     case 'create': {
-      const scopes = (args.scopes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const scopes = (args.scopes ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-      if (scopes.length === 0 || unknown.length) throw new Error(`--scopes: a comma list of ${SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+      if (scopes.length === 0 || unknown.length)
+        throw new Error(`--scopes: a comma list of ${SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
       const { key, record } = createKey(file, args.name ?? 'unnamed', scopes as Scope[]);
       console.error(`created key ${record.id} (${record.name}) with scopes ${record.scopes.join(', ')}; it is shown once:`);
       console.log(key);
       return;
     }
     case 'list':
-      for (const k of readKeyFile(file).keys) console.log(`${k.id}  ${k.name.padEnd(20)} ${k.scopes.join(',').padEnd(20)} created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`);
+      for (const k of readKeyFile(file).keys)
+        console.log(`${k.id}  ${k.name.padEnd(20)} ${k.scopes.join(',').padEnd(20)} created ${k.created_at}${k.revoked_at ? `  REVOKED ${k.revoked_at}` : ''}`);
       return;
     case 'revoke': {
       const id = positional[0];

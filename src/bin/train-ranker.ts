@@ -36,8 +36,15 @@ async function main(): Promise<void> {
   const { ranker, report } = await trainFromLogs(served, { validationShare: Number(args.validation ?? 0.2) });
   // The IDF features must be computed at serving time as they were in the logs.
   const idf = report.idf === 'uniform' ? { '': 1 } : await idfOf(report.idf, args['idf-from'] ?? config.rankerDir);
-  await saveRanker(out, ranker, { training: { source: 'served-list logs', since: since?.toISOString() ?? null, ...report }, metrics: report.validation, idf, queryless: report.queryless });
-  console.log(`\n| | lists | model NDCG@10 (IPW) | served order NDCG@10 (IPW) | propensities |\n|---|---|---|---|---|\n| validation | ${report.validation_lists} | ${report.validation.model_ndcg10.toFixed(4)} | ${report.validation.served_ndcg10.toFixed(4)} | ${report.propensities.method}: ${report.propensities.values.slice(0, 5).join(', ')}… |\n`);
+  await saveRanker(out, ranker, {
+    training: { source: 'served-list logs', since: since?.toISOString() ?? null, ...report },
+    metrics: report.validation,
+    idf,
+    queryless: report.queryless,
+  });
+  console.log(
+    `\n| | lists | model NDCG@10 (IPW) | served order NDCG@10 (IPW) | propensities |\n|---|---|---|---|---|\n| validation | ${report.validation_lists} | ${report.validation.model_ndcg10.toFixed(4)} | ${report.validation.served_ndcg10.toFixed(4)} | ${report.propensities.method}: ${report.propensities.values.slice(0, 5).join(', ')}… |\n`,
+  );
   console.log(JSON.stringify({ out, ...report }));
 }
 
@@ -45,7 +52,8 @@ async function main(): Promise<void> {
 async function idfOf(source: string, dir: string | undefined): Promise<Record<string, number>> {
   if (!dir) throw new Error(`the logs were served with IDF from '${source}': pass --idf-from <that ranker's directory>`);
   const metadata = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8')) as RankerMetadata;
-  if (`ranker ${metadata.version}` !== source) throw new Error(`the logs were served with IDF from '${source}' but ${dir} holds ranker ${metadata.version}: pass --idf-from <the right directory>`);
+  if (`ranker ${metadata.version}` !== source)
+    throw new Error(`the logs were served with IDF from '${source}' but ${dir} holds ranker ${metadata.version}: pass --idf-from <the right directory>`);
   return JSON.parse(await readFile(path.join(dir, 'idf.json'), 'utf8')) as Record<string, number>;
 }
 

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
     .filter((e) => e.type === 'click' || e.type === 'save' || e.type === 'redeem')
     .map((e) => ({ user: userIndex.get(e.user_id)!, item: itemIndex.get(e.coupon_id)!, ts: Date.parse(e.ts) }));
 
-  const schema: CouponFeatureSchema = { version: COUPON_FEATURES_VERSION, categories: [...new Set(catalogue.flatMap((c) => c.categories))].sort(), textDims: 512 };
+  const schema: CouponFeatureSchema = {
+    version: COUPON_FEATURES_VERSION,
+    categories: [...new Set(catalogue.flatMap((c) => c.categories))].sort(),
+    textDims: 512,
+  };
   const text = await cachedEmbeddings(catalogue.map(embeddingText));
   const itemContent = catalogue.map((c, i) => couponFeatures(schema, c, text[i]!));
   const userFeatures = users.map(() => Float32Array.of(1));
@@ -50,7 +54,11 @@ async function main(): Promise<void> {
   const pool = Array.from({ length: items.length }, (_, i) => i);
   const valNeg = sampleNegatives(split.validation, split.seen, pool, 99, 5);
   const testNeg = sampleNegatives(split.test, split.seen, pool, 99, 6);
-  const model = new TwoTowerRecommender({ itemContent, userFeatures, itemGroup, itemGroups: merchants.length }, { heldOut: split.validation, negatives: valNeg }, { maxEpochs: Number(arg('epochs', '20')) });
+  const model = new TwoTowerRecommender(
+    { itemContent, userFeatures, itemGroup, itemGroups: merchants.length },
+    { heldOut: split.validation, negatives: valNeg },
+    { maxEpochs: Number(arg('epochs', '20')) },
+  );
   await model.fit(split.train, users.length, items.length);
   const popularity = new PopularityRecommender();
   await popularity.fit(split.train, users.length, items.length);
@@ -66,7 +74,12 @@ async function main(): Promise<void> {
     dataset: `sample catalogue (${catalogue.length} coupons) + ${users.length} simulated shoppers (seeded)`,
     interactions,
     metrics,
-    features: { item_content: { schema, text_projection: TEXT_PROJECTION }, item_group: 'merchant id (vocab.json merchants) → 8-d embedding', user_features: ['bias[1]'], user_history: 'mean item_content of the user\'s recent clicks, saves and redemptions' },
+    features: {
+      item_content: { schema, text_projection: TEXT_PROJECTION },
+      item_group: 'merchant id (vocab.json merchants) → 8-d embedding',
+      user_features: ['bias[1]'],
+      user_history: "mean item_content of the user's recent clicks, saves and redemptions",
+    },
     vocab: { users, items, merchants },
   });
   console.log(JSON.stringify({ out, metrics }));

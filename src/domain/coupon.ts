@@ -45,11 +45,18 @@ export const couponSchema = z
     original_price: z.number().min(0).max(1e9).optional(),
     final_price: z.number().min(0).max(1e9).optional(),
     /** ISO 4217. @defaultValue 'USD' */
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+      .default('USD'),
     valid_from: isoDate,
     valid_until: isoDate,
     /** @defaultValue every day */
-    usable_weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7).default([...WEEKDAYS]),
+    usable_weekdays: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .max(7)
+      .default([...WEEKDAYS]),
     /** Physical places where the coupon can be redeemed. @defaultValue [] */
     locations: z.array(geoPointSchema).max(50).default([]),
     /** Redeemable online. @defaultValue false */

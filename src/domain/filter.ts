@@ -64,8 +64,14 @@ export const geoRadiusSchema = z.strictObject({
  * field (`filter.and.1.geo.radius_km`) instead of a vague "no union member matched".
  */
 export const FILTER_NODE_SCHEMAS: Record<string, z.ZodType> = {
-  and: z.array(z.lazy(() => filterSchema)).min(1).max(50),
-  or: z.array(z.lazy(() => filterSchema)).min(1).max(50),
+  and: z
+    .array(z.lazy(() => filterSchema))
+    .min(1)
+    .max(50),
+  or: z
+    .array(z.lazy(() => filterSchema))
+    .min(1)
+    .max(50),
   not: z.lazy(() => filterSchema),
   id: list(idSchema),
   category: list(value),

@@ -13,7 +13,10 @@ parentPort!.on('message', async ({ id, texts }: { id: number; texts: string[] })
   try {
     await ready;
     const vectors = await embedder.embed(texts);
-    parentPort!.postMessage({ id, vectors }, vectors.map((v) => v.buffer as ArrayBuffer));
+    parentPort!.postMessage(
+      { id, vectors },
+      vectors.map((v) => v.buffer as ArrayBuffer),
+    );
   } catch (error) {
     parentPort!.postMessage({ id, error: (error as Error).message });
   }

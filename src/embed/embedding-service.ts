@@ -22,7 +22,10 @@ export class EmbeddingService {
   private readonly batcher: MicroBatcher<string, Float32Array>;
   private readonly documents: Embedder;
 
-  constructor(readonly embedder: Embedder, options: EmbeddingServiceOptions = {}) {
+  constructor(
+    readonly embedder: Embedder,
+    options: EmbeddingServiceOptions = {},
+  ) {
     this.cache = new LruCache(options.queryCacheSize ?? 10_000);
     const documents = (this.documents = options.documentEmbedder ?? embedder);
     const size = options.batchSize ?? 64;
@@ -35,7 +38,7 @@ export class EmbeddingService {
   }
 
   async embedQuery(text: string): Promise<Float32Array> {
-    const key = text.trim().replace(/\s+/g, " ");
+    const key = text.trim().replace(/\s+/g, ' ');
     const hit = this.cache.get(key);
     if (hit) return hit;
     const [vector] = await this.embedder.embed([key]);

@@ -34,7 +34,10 @@ function registerMissingWasmKernels(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
       const { numSegments } = attrs as unknown as { numSegments: number };
-      const b = backend as unknown as { readSync(id: object): ArrayLike<number>; makeOutput(shape: number[], dtype: string, memoryOffset?: number, values?: unknown): tf.TensorInfo };
+      const b = backend as unknown as {
+        readSync(id: object): ArrayLike<number>;
+        makeOutput(shape: number[], dtype: string, memoryOffset?: number, values?: unknown): tf.TensorInfo;
+      };
       const values = b.readSync(x.dataId);
       const ids = b.readSync(segmentIds.dataId);
       const inner = x.shape.slice(1).reduce((p, d) => p * d, 1);
@@ -42,7 +45,8 @@ function registerMissingWasmKernels(): void {
       for (let i = 0; i < ids.length; i++) {
         const seg = ids[i]!;
         if (seg < 0 || seg >= numSegments) continue;
-        const o = seg * inner, v = i * inner;
+        const o = seg * inner,
+          v = i * inner;
         for (let k = 0; k < inner; k++) out[o + k] = out[o + k]! + values[v + k]!;
       }
       return b.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype, undefined, out);

@@ -12,7 +12,10 @@ export interface TransformersEmbedderOptions {
   pooling?: 'mean' | 'cls';
 }
 
-type FeatureExtractor = (texts: string[], options: { pooling: 'mean' | 'cls'; normalize: boolean }) => Promise<{
+type FeatureExtractor = (
+  texts: string[],
+  options: { pooling: 'mean' | 'cls'; normalize: boolean },
+) => Promise<{
   data: Float32Array;
   dims: number[];
   dispose?: () => void;

@@ -44,4 +44,3 @@ export async function cachedEmbeddings(texts: readonly string[], modelId = 'use-
   await writeFile(file, Buffer.from(flat.buffer));
   return out;
 }
-

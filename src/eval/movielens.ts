@@ -17,24 +17,37 @@ export interface MovieLens {
 const AGE_BANDS = [18, 25, 35, 45, 50, 56];
 
 export async function loadMovieLens(dir: string): Promise<MovieLens> {
-  const read = (f: string) => readFile(path.join(dir, f), 'latin1').catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read ${path.join(dir, f)} (${error.code}): pass --data <folder of MovieLens 100K>`);
-  });
+  const read = (f: string) =>
+    readFile(path.join(dir, f), 'latin1').catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read ${path.join(dir, f)} (${error.code}): pass --data <folder of MovieLens 100K>`);
+    });
   const [data, items, users, occupations] = await Promise.all([read('u.data'), read('u.item'), read('u.user'), read('u.occupation')]);
-  const interactions = data.trim().split('\n').map((line) => {
-    const [u, i, , ts] = line.split('\t').map(Number);
-    return { user: u! - 1, item: i! - 1, ts: ts! };
-  });
-  const itemRows = items.trim().split('\n').map((l) => l.split('|'));
-  const occ = occupations.trim().split('\n').map((s) => s.trim());
-  const userFeatures = users.trim().split('\n').map((l) => {
-    const [, age, gender, job] = l.split('|');
-    const f = new Array(AGE_BANDS.length + 1 + 2 + occ.length).fill(0);
-    f[AGE_BANDS.filter((b) => Number(age) >= b).length] = 1;
-    f[AGE_BANDS.length + 1 + (gender === 'F' ? 1 : 0)] = 1;
-    f[AGE_BANDS.length + 3 + Math.max(0, occ.indexOf(job!))] = 1;
-    return f;
-  });
+  const interactions = data
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [u, i, , ts] = line.split('\t').map(Number);
+      return { user: u! - 1, item: i! - 1, ts: ts! };
+    });
+  const itemRows = items
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
+  const occ = occupations
+    .trim()
+    .split('\n')
+    .map((s) => s.trim());
+  const userFeatures = users
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [, age, gender, job] = l.split('|');
+      const f = new Array(AGE_BANDS.length + 1 + 2 + occ.length).fill(0);
+      f[AGE_BANDS.filter((b) => Number(age) >= b).length] = 1;
+      f[AGE_BANDS.length + 1 + (gender === 'F' ? 1 : 0)] = 1;
+      f[AGE_BANDS.length + 3 + Math.max(0, occ.indexOf(job!))] = 1;
+      return f;
+    });
   return {
     interactions,
     numUsers: userFeatures.length,

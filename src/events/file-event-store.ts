@@ -2,7 +2,21 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent } from '../domain/event.ts';
 import { iterateJsonLines, readJsonLines } from '../util/json-lines.ts';
-import { decay, emptyCounts, EXCLUDING, popularityOf, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type ServedList, type ServedOutcome, type UserAffinity } from './event-store.ts';
+import {
+  decay,
+  emptyCounts,
+  EXCLUDING,
+  popularityOf,
+  POSITIVE,
+  type AppendResult,
+  type CountResult,
+  type CouponFacts,
+  type CouponStats,
+  type EventStore,
+  type ServedList,
+  type ServedOutcome,
+  type UserAffinity,
+} from './event-store.ts';
 
 type Line = { op: 'event'; e: CouponEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
 
@@ -90,7 +104,7 @@ export class FileEventStore implements EventStore {
       return { op: 'counted', id, ...(f && { facts: f }) };
     });
     await this.write(lines);
-    for (const l of lines) if (l.op === "counted") this.fold(l.id, l.facts);
+    for (const l of lines) if (l.op === 'counted') this.fold(l.id, l.facts);
     return { counted: todo.length, users: [...new Set(todo.map((id) => this.events.get(id)!.user_id))] };
   }
 
@@ -119,7 +133,13 @@ export class FileEventStore implements EventStore {
     const a = this.affinity.get(userId);
     const decayed = (m: Map<string, Decayed> | undefined) => Object.fromEntries([...(m ?? [])].map(([k, d]) => [k, d.value * decay(d.at, at.getTime())]));
     const recent = [...(this.positives.get(userId) ?? [])].sort((x, y) => y.ts - x.ts).map((p) => p.coupon);
-    return { userId, categories: decayed(a?.categories), merchants: decayed(a?.merchants), excluded: [...(this.excluded.get(userId) ?? [])], recent: [...new Set(recent)].slice(0, 20) };
+    return {
+      userId,
+      categories: decayed(a?.categories),
+      merchants: decayed(a?.merchants),
+      excluded: [...(this.excluded.get(userId) ?? [])],
+      recent: [...new Set(recent)].slice(0, 20),
+    };
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,21 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
 import { UnavailableError } from '../errors.ts';
-import { decay, emptyCounts, EXCLUDING, HALF_LIFE_DAYS, POSITIVE, type AppendResult, type CountResult, type CouponFacts, type CouponStats, type EventStore, type ServedList, type ServedOutcome, type UserAffinity } from './event-store.ts';
+import {
+  decay,
+  emptyCounts,
+  EXCLUDING,
+  HALF_LIFE_DAYS,
+  POSITIVE,
+  type AppendResult,
+  type CountResult,
+  type CouponFacts,
+  type CouponStats,
+  type EventStore,
+  type ServedList,
+  type ServedOutcome,
+  type UserAffinity,
+} from './event-store.ts';
 
 export interface PostgresEventStoreOptions {
   url: string;
@@ -24,7 +38,13 @@ export class PostgresEventStore implements EventStore {
     this.pool.on('error', () => undefined); // surfaced on the next query
     const p = options.tablePrefix ?? 'cs_';
     if (!/^[a-z_][a-z0-9_]{0,30}$/.test(p)) throw new Error(`tablePrefix: must be a lower-case SQL identifier prefix, got '${p}'`);
-    this.t = { events: `${p}events`, counters: `${p}coupon_counters`, affinity: `${p}user_affinity`, exclusions: `${p}user_exclusions`, served: `${p}served_lists` };
+    this.t = {
+      events: `${p}events`,
+      counters: `${p}coupon_counters`,
+      affinity: `${p}user_affinity`,
+      exclusions: `${p}user_exclusions`,
+      served: `${p}served_lists`,
+    };
   }
 
   async open(): Promise<void> {
@@ -54,7 +74,10 @@ export class PostgresEventStore implements EventStore {
       values.push(e.event_id, e.user_id, e.coupon_id, e.type, e.ts, e.query_id ?? null, e.position ?? null, e.context ? JSON.stringify(e.context) : null);
       return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
     });
-    const res = await this.query(`INSERT INTO ${this.t.events} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (event_id) DO NOTHING RETURNING event_id`, values);
+    const res = await this.query(
+      `INSERT INTO ${this.t.events} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      values,
+    );
     const inserted = new Set(res.rows.map((r) => r.event_id as string));
     return { inserted: [...inserted], duplicates: events.map((e) => e.event_id).filter((id) => !inserted.has(id)) };
   }
@@ -65,7 +88,10 @@ export class PostgresEventStore implements EventStore {
     try {
       await client.query('BEGIN');
       // Claiming the rows and updating the counters commit together: each event counts once.
-      const claimed = await client.query(`UPDATE ${this.t.events} SET counted = true WHERE event_id = ANY($1) AND NOT counted RETURNING user_id, coupon_id, type, ts`, [eventIds]);
+      const claimed = await client.query(
+        `UPDATE ${this.t.events} SET counted = true WHERE event_id = ANY($1) AND NOT counted RETURNING user_id, coupon_id, type, ts`,
+        [eventIds],
+      );
       const known = await facts([...new Set(claimed.rows.map((r) => r.coupon_id as string))]);
       const halfLife = HALF_LIFE_DAYS * 86_400;
       const bump = (table: string, keyCols: string[]) => `
@@ -77,7 +103,8 @@ export class PostgresEventStore implements EventStore {
           at = GREATEST(${table}.at, EXCLUDED.at)`;
       for (const e of claimed.rows as Array<{ user_id: string; coupon_id: string; type: string; ts: Date }>) {
         await client.query(bump(this.t.counters, ['coupon_id', 'type']), [e.coupon_id, e.type, e.ts, 1]);
-        if (EXCLUDING.has(e.type as never)) await client.query(`INSERT INTO ${this.t.exclusions} VALUES ($1, $2) ON CONFLICT DO NOTHING`, [e.user_id, e.coupon_id]);
+        if (EXCLUDING.has(e.type as never))
+          await client.query(`INSERT INTO ${this.t.exclusions} VALUES ($1, $2) ON CONFLICT DO NOTHING`, [e.user_id, e.coupon_id]);
         const f = known.get(e.coupon_id);
         if (f && POSITIVE.has(e.type as never)) {
           for (const c of f.categories) await client.query(bump(this.t.affinity, ['user_id', 'kind', 'key']), [e.user_id, 'category', c, e.ts, 1]);
@@ -110,9 +137,18 @@ export class PostgresEventStore implements EventStore {
     const [aff, excl, recent] = await Promise.all([
       this.query(`SELECT kind, key, value, at FROM ${this.t.affinity} WHERE user_id = $1`, [userId]),
       this.query(`SELECT coupon_id FROM ${this.t.exclusions} WHERE user_id = $1`, [userId]),
-      this.query(`SELECT coupon_id, max(ts) AS last FROM ${this.t.events} WHERE user_id = $1 AND type = ANY($2) GROUP BY coupon_id ORDER BY last DESC LIMIT 20`, [userId, [...POSITIVE]]),
+      this.query(
+        `SELECT coupon_id, max(ts) AS last FROM ${this.t.events} WHERE user_id = $1 AND type = ANY($2) GROUP BY coupon_id ORDER BY last DESC LIMIT 20`,
+        [userId, [...POSITIVE]],
+      ),
     ]);
-    const result: UserAffinity = { userId, categories: {}, merchants: {}, excluded: excl.rows.map((r) => r.coupon_id), recent: recent.rows.map((r) => r.coupon_id) };
+    const result: UserAffinity = {
+      userId,
+      categories: {},
+      merchants: {},
+      excluded: excl.rows.map((r) => r.coupon_id),
+      recent: recent.rows.map((r) => r.coupon_id),
+    };
     for (const r of aff.rows as Array<{ kind: string; key: string; value: number; at: Date }>) {
       (r.kind === 'category' ? result.categories : result.merchants)[r.key] = r.value * decay(r.at.getTime(), at.getTime());
     }
@@ -153,10 +189,19 @@ export class PostgresEventStore implements EventStore {
       );
       for (const r of res.rows) {
         const outcomes: ServedOutcome['outcomes'] = {};
-        for (const o of (r.outcomes ?? []) as Array<{ coupon_id: string; type: ServedOutcome['outcomes'][string][number] }>) (outcomes[o.coupon_id] ??= []).push(o.type);
+        for (const o of (r.outcomes ?? []) as Array<{ coupon_id: string; type: ServedOutcome['outcomes'][string][number] }>)
+          (outcomes[o.coupon_id] ??= []).push(o.type);
         yield {
-          queryId: r.query_id, ts: (r.ts as Date).toISOString(), surface: r.surface, query: r.query, ...(r.user_id && { userId: r.user_id }),
-          scorer: r.scorer, idf: r.idf, featuresVersion: r.features_version, items: r.items, outcomes,
+          queryId: r.query_id,
+          ts: (r.ts as Date).toISOString(),
+          surface: r.surface,
+          query: r.query,
+          ...(r.user_id && { userId: r.user_id }),
+          scorer: r.scorer,
+          idf: r.idf,
+          featuresVersion: r.features_version,
+          items: r.items,
+          outcomes,
         };
       }
       if (res.rows.length < 500) return;

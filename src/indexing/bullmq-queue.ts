@@ -170,20 +170,18 @@ export function startBullWorker(options: BullWorkerOptions): { close(): Promise<
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (error) => options.logger.warn({ err: error }, 'worker Redis connection error'));
   const lockDuration = options.lockDurationMs ?? 30_000;
-  const worker = new Worker(
-    QUEUE_NAME,
-    async (job: Job) => options.handler(job.data as IndexJob, { progress: (p) => job.updateProgress(p) }),
-    {
-      connection,
-      prefix: options.prefix,
-      concurrency: options.concurrency,
-      lockDuration,
-      stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
-      // A job whose worker died is retried, not failed: the handler is idempotent.
-      maxStalledCount: 10,
-    },
+  const worker = new Worker(QUEUE_NAME, async (job: Job) => options.handler(job.data as IndexJob, { progress: (p) => job.updateProgress(p) }), {
+    connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    lockDuration,
+    stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+    // A job whose worker died is retried, not failed: the handler is idempotent.
+    maxStalledCount: 10,
+  });
+  worker.on('failed', (job, error) =>
+    options.logger.warn({ jobId: job?.id, request_id: job?.data.requestId, attempts: job?.attemptsMade, err: error }, 'job failed'),
   );
-  worker.on('failed', (job, error) => options.logger.warn({ jobId: job?.id, request_id: job?.data.requestId, attempts: job?.attemptsMade, err: error }, 'job failed'));
   worker.on('error', (error) => options.logger.warn({ err: error }, 'worker error'));
   return {
     worker,

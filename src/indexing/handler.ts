@@ -108,8 +108,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
           return { id: job.id, deleted: true };
         case 'reindex':
           return reindex((p) => context.progress(p));
-        case 'counters':
-        {
+        case 'counters': {
           const { counted, users } = await deps.events.applyCounters(job.eventIds, (ids) => couponFacts(store, ids));
           if (deps.recommender && users.length) await refreshUserVectors(users);
           return { counted, users: users.length };

@@ -120,7 +120,8 @@ export class StoreWriter {
       }
       this.lastMaintenanceEnd = Date.now();
       this.lastMaintenanceMs = this.lastMaintenanceEnd - started;
-      if (this.lastMaintenanceMs > 2000) this.options.logger.info({ ms: this.lastMaintenanceMs, commits }, 'store maintenance (compaction, index upkeep) took a while');
+      if (this.lastMaintenanceMs > 2000)
+        this.options.logger.info({ ms: this.lastMaintenanceMs, commits }, 'store maintenance (compaction, index upkeep) took a while');
       this.stats.maintenanceRuns++;
       this.stats.maintenanceMs += this.lastMaintenanceMs;
     });

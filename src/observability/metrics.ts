@@ -17,39 +17,69 @@ export class Metrics {
   constructor(engine: Engine) {
     const registry = this.registry;
     const ms = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-    this.requests = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request latency by route template', labelNames: ['method', 'route', 'status'], buckets: ms, registers: [registry] });
-    this.stages = new Histogram({ name: 'search_stage_duration_seconds', help: 'Search pipeline stage latency', labelNames: ['pipeline', 'stage'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
-    this.rateLimited = new Counter({ name: 'rate_limited_requests_total', help: 'Requests refused by a rate limit', labelNames: ['bucket'], registers: [registry] });
+    this.requests = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route template',
+      labelNames: ['method', 'route', 'status'],
+      buckets: ms,
+      registers: [registry],
+    });
+    this.stages = new Histogram({
+      name: 'search_stage_duration_seconds',
+      help: 'Search pipeline stage latency',
+      labelNames: ['pipeline', 'stage'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    this.rateLimited = new Counter({
+      name: 'rate_limited_requests_total',
+      help: 'Requests refused by a rate limit',
+      labelNames: ['bucket'],
+      registers: [registry],
+    });
     this.eventsAccepted = new Counter({ name: 'events_accepted_total', help: 'Interaction events stored (replays excluded)', registers: [registry] });
     new Gauge({
-      name: 'queue_jobs', help: 'Indexing jobs by state (failed: jobs that exhausted their retries)', labelNames: ['state'], registers: [registry],
+      name: 'queue_jobs',
+      help: 'Indexing jobs by state (failed: jobs that exhausted their retries)',
+      labelNames: ['state'],
+      registers: [registry],
       async collect() {
         const counts = await engine.queue.counts().catch(() => undefined);
         if (counts) for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
     new Gauge({
-      name: 'index_coupons', help: 'Coupons in the vector store', registers: [registry],
+      name: 'index_coupons',
+      help: 'Coupons in the vector store',
+      registers: [registry],
       async collect() {
         const stats = await engine.store.stats().catch(() => undefined);
         if (stats) this.set(stats.count);
       },
     });
     new Gauge({
-      name: 'index_fragments', help: 'Data fragments of the embedded store (compaction keeps them bounded under a steady stream of writes)', registers: [registry],
+      name: 'index_fragments',
+      help: 'Data fragments of the embedded store (compaction keeps them bounded under a steady stream of writes)',
+      registers: [registry],
       async collect() {
         const stats = await engine.store.stats().catch(() => undefined);
         if (stats?.fragments !== undefined) this.set(stats.fragments);
       },
     });
     new Gauge({
-      name: 'index_writer', help: "This process's store writer: commits, rows written, maintenance runs and the milliseconds they took", labelNames: ['counter'], registers: [registry],
+      name: 'index_writer',
+      help: "This process's store writer: commits, rows written, maintenance runs and the milliseconds they took",
+      labelNames: ['counter'],
+      registers: [registry],
       collect() {
         for (const [counter, n] of Object.entries(engine.indexer.writer.stats)) this.set({ counter }, n);
       },
     });
     new Gauge({
-      name: 'model_info', help: 'Loaded models (value 1), by kind and version', labelNames: ['kind', 'version'], registers: [registry],
+      name: 'model_info',
+      help: 'Loaded models (value 1), by kind and version',
+      labelNames: ['kind', 'version'],
+      registers: [registry],
       collect() {
         this.reset();
         this.set({ kind: 'embedder', version: engine.space.embedderId }, 1);

@@ -23,7 +23,11 @@ export interface RankerMetadata {
   metrics: Record<string, unknown>;
 }
 
-export async function saveRanker(dir: string, ranker: LearnedRanker, info: { training: unknown; metrics: Record<string, unknown>; idf: Record<string, number>; queryless?: boolean }): Promise<void> {
+export async function saveRanker(
+  dir: string,
+  ranker: LearnedRanker,
+  info: { training: unknown; metrics: Record<string, unknown>; idf: Record<string, number>; queryless?: boolean },
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await saveLayersModel(ranker.model!, dir);
   const metadata: RankerMetadata = {
@@ -44,7 +48,9 @@ export async function saveRanker(dir: string, ranker: LearnedRanker, info: { tra
 export async function loadRanker(dir: string): Promise<{ ranker: LearnedRanker; metadata: RankerMetadata; idf: Map<string, number> }> {
   const metadata = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8')) as RankerMetadata;
   if (metadata.features.version !== RANKING_FEATURES_VERSION || metadata.features.names.join() !== RANKING_FEATURES.join()) {
-    throw new Error(`${dir}: trained on ranking features v${metadata.features.version}, the engine computes v${RANKING_FEATURES_VERSION}: retrain with npm run eval:ranking -- --save or npm run train:ranker`);
+    throw new Error(
+      `${dir}: trained on ranking features v${metadata.features.version}, the engine computes v${RANKING_FEATURES_VERSION}: retrain with npm run eval:ranking -- --save or npm run train:ranker`,
+    );
   }
   const ranker = new LearnedRanker();
   ranker.model = await loadLayersModel(dir);

@@ -260,7 +260,10 @@ function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): 
 }
 
 function normalise(s: string): string {
-  return s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  return s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 }
 
 /** Per-feature mean and standard deviation, fitted on training rows and stored with the model. */
@@ -276,7 +279,8 @@ export interface Normalisation {
  */
 export function fitNormalisation(rows: readonly Float32Array[]): Normalisation {
   const d = rows[0]!.length;
-  const mean = new Array(d).fill(0), sq = new Array(d).fill(0);
+  const mean = new Array(d).fill(0),
+    sq = new Array(d).fill(0);
   for (const r of rows) for (let k = 0; k < d; k++) mean[k] += r[k]! / rows.length;
   for (const r of rows) for (let k = 0; k < d; k++) sq[k] += (r[k]! - mean[k]) ** 2 / rows.length;
   return { mean, std: sq.map((v) => (v < 1e-12 ? 0 : Math.max(Math.sqrt(v), 1e-6))) };

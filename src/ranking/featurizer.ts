@@ -20,7 +20,10 @@ export class RankingFeaturizer implements Featurizer {
    *   without a ranker every term weighs 1.
    * @param idfSource what `idf` is, recorded with every served list.
    */
-  constructor(private readonly idf: IdfLookup, readonly idfSource: string) {}
+  constructor(
+    private readonly idf: IdfLookup,
+    readonly idfSource: string,
+  ) {}
 
   static uniform(): RankingFeaturizer {
     return new RankingFeaturizer(() => 1, 'uniform');
@@ -76,7 +79,8 @@ async function gatherSignals(ctx: SearchContext, { store, events }: Pick<SearchD
     return {
       ...couponSignals(c.coupon, request.now, request.origin),
       cfScore: cf ? dot(userVector, cf) : undefined,
-      categoryAffinity: categoryTotal > 0 ? Math.min(1, c.coupon.categories.reduce((sum, cat) => sum + (affinity!.categories[cat] ?? 0), 0) / categoryTotal) : undefined,
+      categoryAffinity:
+        categoryTotal > 0 ? Math.min(1, c.coupon.categories.reduce((sum, cat) => sum + (affinity!.categories[cat] ?? 0), 0) / categoryTotal) : undefined,
       merchantAffinity: merchantTotal > 0 ? (affinity!.merchants[c.coupon.merchant.id] ?? 0) / merchantTotal : undefined,
       engagement: s ? { popularity: popularityOf(s.counts), clicks: s.counts.click, impressions: s.counts.impression } : undefined,
     };

@@ -19,7 +19,8 @@ export interface Ranking {
 export async function loadRanking(dir: string | undefined, logger: Logger): Promise<Ranking> {
   const fused = (detail: string): Ranking => ({ scorer: fusedScorer, features: RankingFeaturizer.uniform(), detail });
   if (!dir) return fused('ranking turned off: fused order');
-  if (!existsSync(path.join(dir, 'metadata.json'))) return fused(`no ranker model in ${dir}: fused order (npm run eval:ranking -- --save ${dir}, or npm run train:ranker)`);
+  if (!existsSync(path.join(dir, 'metadata.json')))
+    return fused(`no ranker model in ${dir}: fused order (npm run eval:ranking -- --save ${dir}, or npm run train:ranker)`);
   try {
     const { ranker, metadata, idf } = await loadRanker(dir);
     return {
@@ -32,4 +33,3 @@ export async function loadRanking(dir: string | undefined, logger: Logger): Prom
     return fused(`ranker in ${dir} failed to load (${(error as Error).message}): fused order`);
   }
 }
-

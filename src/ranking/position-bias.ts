@@ -28,13 +28,16 @@ export function estimatePropensities(logs: readonly ClickedList[], options: { po
   for (const l of logs) for (const it of l.items) gamma.set(key(l.query, it.id), 0.5);
   const iterations = options.iterations ?? 50;
   for (let iter = 0; iter < iterations; iter++) {
-    const thetaNum = new Array(K).fill(0), thetaDen = new Array(K).fill(0);
-    const gammaNum = new Map<string, number>(), gammaDen = new Map<string, number>();
+    const thetaNum = new Array(K).fill(0),
+      thetaDen = new Array(K).fill(0);
+    const gammaNum = new Map<string, number>(),
+      gammaDen = new Map<string, number>();
     for (const l of logs) {
       l.items.forEach((it, k) => {
         if (k >= K) return;
         const kk = key(l.query, it.id);
-        const t = theta[k]!, g = gamma.get(kk)!;
+        const t = theta[k]!,
+          g = gamma.get(kk)!;
         // Posterior of "examined" and of "relevant" given the observation.
         const examined = it.clicked ? 1 : (t * (1 - g)) / Math.max(1e-12, 1 - t * g);
         const relevant = it.clicked ? 1 : ((1 - t) * g) / Math.max(1e-12, 1 - t * g);

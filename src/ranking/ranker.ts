@@ -37,7 +37,16 @@ export interface RankerOptions {
   progress?: boolean;
 }
 
-const DEFAULTS: Required<RankerOptions> = { hidden: [64, 32], listSize: 100, batchLists: 32, maxEpochs: 30, patience: 3, learningRate: 0.003, seed: 13, progress: true };
+const DEFAULTS: Required<RankerOptions> = {
+  hidden: [64, 32],
+  listSize: 100,
+  batchLists: 32,
+  maxEpochs: 30,
+  patience: 3,
+  learningRate: 0.003,
+  seed: 13,
+  progress: true,
+};
 
 export class LearnedRanker {
   readonly options: Required<RankerOptions>;
@@ -59,9 +68,13 @@ export class LearnedRanker {
     const input = tf.input({ shape: [dims] });
     let x: TF.SymbolicTensor = input;
     o.hidden.forEach((units, i) => {
-      x = tf.layers.dense({ units, activation: 'relu', name: `hidden_${i}`, kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + i }) }).apply(x) as TF.SymbolicTensor;
+      x = tf.layers
+        .dense({ units, activation: 'relu', name: `hidden_${i}`, kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + i }) })
+        .apply(x) as TF.SymbolicTensor;
     });
-    const out = tf.layers.dense({ units: 1, name: 'score', kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + 99 }) }).apply(x) as TF.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 1, name: 'score', kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + 99 }) })
+      .apply(x) as TF.SymbolicTensor;
     const model = (this.model = tf.model({ inputs: input, outputs: out, name: 'ranker' }));
     const optimizer = tf.train.adam(o.learningRate);
     const usable = train.filter((l) => l.gains.some((g) => g > 0));
@@ -156,5 +169,9 @@ export class LearnedRanker {
 
 function ndcgAt10(scores: Float32Array, gains: readonly number[]): number {
   const order = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!);
-  return ndcg(order.map((i) => gains[i]!), 10, gains);
+  return ndcg(
+    order.map((i) => gains[i]!),
+    10,
+    gains,
+  );
 }

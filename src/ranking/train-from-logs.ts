@@ -72,23 +72,31 @@ function requestKey(l: ServedOutcome): string {
   return `${l.surface}\u0000${l.query.toLowerCase().trim()}${l.surface === 'feed' ? `\u0000${l.userId ?? ''}` : ''}`;
 }
 
-export function estimateLogPropensities(lists: readonly ServedOutcome[], options: { positions?: number; minVaryingShare?: number } = {}): LogTrainingReport['propensities'] {
+export function estimateLogPropensities(
+  lists: readonly ServedOutcome[],
+  options: { positions?: number; minVaryingShare?: number } = {},
+): LogTrainingReport['propensities'] {
   const K = options.positions ?? 20;
   const seen = new Map<string, Set<number>>();
-  for (const l of lists) for (const it of l.items) {
-    const key = `${requestKey(l)}\u0000${it.couponId}`;
-    seen.set(key, (seen.get(key) ?? new Set()).add(Math.min(it.position, K - 1)));
-  }
+  for (const l of lists)
+    for (const it of l.items) {
+      const key = `${requestKey(l)}\u0000${it.couponId}`;
+      seen.set(key, (seen.get(key) ?? new Set()).add(Math.min(it.position, K - 1)));
+    }
   const varying = seen.size ? [...seen.values()].filter((s) => s.size > 1).length / seen.size : 0;
   const prior = Array.from({ length: K }, (_, k) => 1 / (k + 1));
   if (varying < (options.minVaryingShare ?? 0.02)) return { method: 'prior', values: prior, varying_pair_share: varying };
   const clicked: ClickedList[] = lists.map((l) => {
     const items: ClickedList['items'] = new Array(K);
-    for (const it of l.items) if (it.position < K) items[it.position] = { id: it.couponId, features: new Float32Array(), clicked: gainOf(l.outcomes[it.couponId]) > 0 };
+    for (const it of l.items)
+      if (it.position < K) items[it.position] = { id: it.couponId, features: new Float32Array(), clicked: gainOf(l.outcomes[it.couponId]) > 0 };
     // Positions before the page (offset > 0) are not observations of this list.
     return { query: requestKey(l), items: items.filter(Boolean) as ClickedList['items'] };
   });
-  const { propensities } = estimatePropensities(clicked.filter((l) => l.items.length), { positions: K });
+  const { propensities } = estimatePropensities(
+    clicked.filter((l) => l.items.length),
+    { positions: K },
+  );
   return { method: 'em', values: propensities.map((p, k) => Math.max(p, 1e-3) || prior[k]!), varying_pair_share: varying };
 }
 
@@ -110,11 +118,16 @@ function inValidation(queryId: string, share: number): boolean {
   return hashString(queryId) / 2 ** 32 < share;
 }
 
-export async function trainFromLogs(served: readonly ServedOutcome[], options: LogTrainingOptions = {}): Promise<{ ranker: LearnedRanker; report: LogTrainingReport }> {
+export async function trainFromLogs(
+  served: readonly ServedOutcome[],
+  options: LogTrainingOptions = {},
+): Promise<{ ranker: LearnedRanker; report: LogTrainingReport }> {
   const { lists, idf, skipped } = usableLists(served);
   const withOutcomes = lists.filter((l) => l.items.some((it) => gainOf(l.outcomes[it.couponId]) > 0));
   if (withOutcomes.length < 10) {
-    throw new Error(`only ${withOutcomes.length} served lists with a click, save or redemption (of ${served.length} read): need at least 10; send events with the query_id and position of the list they came from`);
+    throw new Error(
+      `only ${withOutcomes.length} served lists with a click, save or redemption (of ${served.length} read): need at least 10; send events with the query_id and position of the list they came from`,
+    );
   }
   const propensities = estimateLogPropensities(lists, options);
   const share = options.validationShare ?? 0.2;
@@ -127,7 +140,11 @@ export async function trainFromLogs(served: readonly ServedOutcome[], options: L
   const servedOrder = (l: RankingList) => ndcg(l.gains, 10);
   const modelOrder = (l: RankingList) => {
     const scores = ranker.scoreSync(l.features);
-    return ndcg([...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).map((i) => l.gains[i]!), 10, l.gains);
+    return ndcg(
+      [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).map((i) => l.gains[i]!),
+      10,
+      l.gains,
+    );
   };
   return {
     ranker,

@@ -111,12 +111,17 @@ export interface Vocab {
   merchants?: string[];
 }
 
-export async function loadRecommender(dir: string): Promise<{ user: TF.LayersModel; item: TF.LayersModel; metadata: RecommenderMetadata; vocab: Vocab | undefined }> {
+export async function loadRecommender(
+  dir: string,
+): Promise<{ user: TF.LayersModel; item: TF.LayersModel; metadata: RecommenderMetadata; vocab: Vocab | undefined }> {
   const [user, item, metadata, vocab] = await Promise.all([
     loadLayersModel(path.join(dir, 'user_tower')),
     loadLayersModel(path.join(dir, 'item_tower')),
     readFile(path.join(dir, 'metadata.json'), 'utf8').then((t) => JSON.parse(t) as RecommenderMetadata),
-    readFile(path.join(dir, 'vocab.json'), 'utf8').then((t) => JSON.parse(t) as Vocab, () => undefined),
+    readFile(path.join(dir, 'vocab.json'), 'utf8').then(
+      (t) => JSON.parse(t) as Vocab,
+      () => undefined,
+    ),
   ]);
   return { user, item, metadata, vocab };
 }

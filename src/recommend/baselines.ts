@@ -110,20 +110,26 @@ export class BprMfRecommender implements Recommender {
     this.bias = new Float32Array(numItems);
     const seen = Array.from({ length: numUsers }, () => new Set<number>());
     for (const x of train) seen[x.user]!.add(x.item);
-    const u = this.users, v = this.items, b = this.bias;
+    const u = this.users,
+      v = this.items,
+      b = this.bias;
     for (let epoch = 0; epoch < (this.options.epochs ?? 40); epoch++) {
       for (let n = 0; n < train.length; n++) {
         const x = train[Math.floor(rand() * train.length)]!;
         let j = Math.floor(rand() * numItems);
         while (seen[x.user]!.has(j)) j = Math.floor(rand() * numItems);
-        const uo = x.user * d, io = x.item * d, jo = j * d;
+        const uo = x.user * d,
+          io = x.item * d,
+          jo = j * d;
         let diff = b[x.item]! - b[j]!;
         for (let k = 0; k < d; k++) diff += u[uo + k]! * (v[io + k]! - v[jo + k]!);
         const g = 1 / (1 + Math.exp(diff)); // d/dx of ln σ(x)
         b[x.item] = b[x.item]! + lr * (g - reg * b[x.item]!);
         b[j] = b[j]! + lr * (-g - reg * b[j]!);
         for (let k = 0; k < d; k++) {
-          const uk = u[uo + k]!, ik = v[io + k]!, jk = v[jo + k]!;
+          const uk = u[uo + k]!,
+            ik = v[io + k]!,
+            jk = v[jo + k]!;
           u[uo + k] = uk + lr * (g * (ik - jk) - reg * uk);
           v[io + k] = ik + lr * (g * uk - reg * ik);
           v[jo + k] = jk + lr * (-g * uk - reg * jk);
@@ -133,7 +139,8 @@ export class BprMfRecommender implements Recommender {
   }
 
   score(user: number, items: readonly number[]): Float32Array {
-    const d = this.d, uo = user * d;
+    const d = this.d,
+      uo = user * d;
     return Float32Array.from(items, (i) => {
       let s = this.bias[i]!;
       for (let k = 0; k < d; k++) s += this.users[uo + k]! * this.items[i * d + k]!;

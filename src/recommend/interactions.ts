@@ -33,13 +33,19 @@ export function leaveOneOut(all: readonly Interaction[], numUsers: number, numIt
   const rand = seededRandom(options.seed ?? 2017);
   const coldItems = new Set<number>();
   const coldCount = Math.round(numItems * (options.coldShare ?? 0.1));
-  const order = shuffle(rand, Array.from({ length: numItems }, (_, i) => i));
+  const order = shuffle(
+    rand,
+    Array.from({ length: numItems }, (_, i) => i),
+  );
   for (const i of order.slice(0, coldCount)) coldItems.add(i);
 
   const byUser: Interaction[][] = Array.from({ length: numUsers }, () => []);
   for (const x of all) byUser[x.user]!.push(x);
   const seen = byUser.map((xs) => new Set(xs.map((x) => x.item)));
-  const train: Interaction[] = [], validation: Interaction[] = [], test: Interaction[] = [], coldTest: Interaction[] = [];
+  const train: Interaction[] = [],
+    validation: Interaction[] = [],
+    test: Interaction[] = [],
+    coldTest: Interaction[] = [];
   for (const xs of byUser) {
     // Latest last; ties by item id so the split never depends on file order.
     xs.sort((a, b) => a.ts - b.ts || a.item - b.item);

@@ -68,8 +68,13 @@ export class RecommenderService {
       const f = couponFeatures(this.schema, d.coupon, d.vector);
       for (let k = 0; k < dims; k++) history[k] = history[k]! + f[k]! / recent.length;
     }
-    const out = tf.tidy(() =>
-      this.user.predict([tf.tensor2d([[this.userIndex.get(userId) ?? 0]], [1, 1], 'int32'), tf.tensor2d([[1]]), tf.tensor2d([Array.from(history)])]) as TF.Tensor,
+    const out = tf.tidy(
+      () =>
+        this.user.predict([
+          tf.tensor2d([[this.userIndex.get(userId) ?? 0]], [1, 1], 'int32'),
+          tf.tensor2d([[1]]),
+          tf.tensor2d([Array.from(history)]),
+        ]) as TF.Tensor,
     );
     const v = (await out.data()) as Float32Array;
     out.dispose();
@@ -79,7 +84,10 @@ export class RecommenderService {
   /** The user's vector from their most recent positive coupons (at most 10) as stored; undefined when none is stored. */
   async userVectorFromRecent(userId: string, recentCouponIds: readonly string[], store: VectorStore): Promise<Float32Array | undefined> {
     const found = await store.get(recentCouponIds.slice(0, 10), { withVectors: true });
-    const history = recentCouponIds.map((id) => found.get(id)).filter((d) => d?.vector).map((d) => ({ coupon: d!.coupon, vector: d!.vector! }));
+    const history = recentCouponIds
+      .map((id) => found.get(id))
+      .filter((d) => d?.vector)
+      .map((d) => ({ coupon: d!.coupon, vector: d!.vector! }));
     return history.length ? this.userVector(userId, history) : undefined;
   }
 
@@ -90,7 +98,14 @@ export class RecommenderService {
     const merchants = this.merchantIndex;
     const out = tf.tidy(() => {
       const inputs = [tf.tensor2d(ids, [docs.length, 1], 'int32'), tf.tensor2d(content)];
-      if (merchants) inputs.push(tf.tensor2d(Int32Array.from(docs, (d) => merchants.get(d.coupon.merchant.id) ?? 0), [docs.length, 1], 'int32'));
+      if (merchants)
+        inputs.push(
+          tf.tensor2d(
+            Int32Array.from(docs, (d) => merchants.get(d.coupon.merchant.id) ?? 0),
+            [docs.length, 1],
+            'int32',
+          ),
+        );
       return this.item.predict(inputs) as TF.Tensor;
     });
     const flat = (await out.data()) as Float32Array;

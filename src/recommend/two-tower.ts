@@ -66,7 +66,11 @@ export interface Towers {
 }
 
 /** Builds the two towers (separate models, so each can be exported and loaded on its own). */
-export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: number; userFeatureDims: number; itemContentDims: number; itemGroups?: number }, o: Required<TwoTowerOptions>): Towers {
+export function buildTowers(
+  tf: typeof TF,
+  spec: { numUsers: number; numItems: number; userFeatureDims: number; itemContentDims: number; itemGroups?: number },
+  o: Required<TwoTowerOptions>,
+): Towers {
   const dense = (units: number, name: string, activation: 'relu' | 'linear' = 'relu') =>
     tf.layers.dense({ units, activation, name, kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed }) });
 
@@ -74,16 +78,36 @@ export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: n
   const userFeatures = tf.input({ shape: [spec.userFeatureDims], name: 'user_features' });
   const userHistory = tf.input({ shape: [spec.itemContentDims], name: 'user_history' });
   const uEmb = tf.layers.flatten().apply(
-    tf.layers.embedding({ inputDim: spec.numUsers + 1, outputDim: o.idDims, name: 'user_embedding', embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed }) }).apply(userId),
+    tf.layers
+      .embedding({
+        inputDim: spec.numUsers + 1,
+        outputDim: o.idDims,
+        name: 'user_embedding',
+        embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed }),
+      })
+      .apply(userId),
   ) as TF.SymbolicTensor;
-  const uConcat = tf.layers.concatenate().apply([uEmb, dense(32, 'user_features_dense').apply(userFeatures) as TF.SymbolicTensor, dense(64, 'user_history_dense').apply(userHistory) as TF.SymbolicTensor]);
+  const uConcat = tf.layers
+    .concatenate()
+    .apply([
+      uEmb,
+      dense(32, 'user_features_dense').apply(userFeatures) as TF.SymbolicTensor,
+      dense(64, 'user_history_dense').apply(userHistory) as TF.SymbolicTensor,
+    ]);
   const uOut = dense(o.dims, 'user_vector', 'linear').apply(dense(o.hidden, 'user_hidden').apply(uConcat)) as TF.SymbolicTensor;
   const user = tf.model({ inputs: [userId, userFeatures, userHistory], outputs: uOut, name: 'user_tower' });
 
   const itemId = tf.input({ shape: [1], dtype: 'int32', name: 'item_id' });
   const itemContent = tf.input({ shape: [spec.itemContentDims], name: 'item_content' });
   const iEmb = tf.layers.flatten().apply(
-    tf.layers.embedding({ inputDim: spec.numItems + 1, outputDim: o.idDims, name: 'item_embedding', embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed + 1 }) }).apply(itemId),
+    tf.layers
+      .embedding({
+        inputDim: spec.numItems + 1,
+        outputDim: o.idDims,
+        name: 'item_embedding',
+        embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed + 1 }),
+      })
+      .apply(itemId),
   ) as TF.SymbolicTensor;
   const itemInputs = [itemId, itemContent];
   const itemParts = [iEmb, dense(64, 'item_content_dense').apply(itemContent) as TF.SymbolicTensor];
@@ -92,7 +116,14 @@ export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: n
     itemInputs.push(itemGroup);
     itemParts.push(
       tf.layers.flatten().apply(
-        tf.layers.embedding({ inputDim: spec.itemGroups + 1, outputDim: 8, name: 'item_group_embedding', embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed + 2 }) }).apply(itemGroup),
+        tf.layers
+          .embedding({
+            inputDim: spec.itemGroups + 1,
+            outputDim: 8,
+            name: 'item_group_embedding',
+            embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: o.seed + 2 }),
+          })
+          .apply(itemGroup),
       ) as TF.SymbolicTensor,
     );
   }
@@ -103,8 +134,19 @@ export function buildTowers(tf: typeof TF, spec: { numUsers: number; numItems: n
 }
 
 const DEFAULTS: Required<TwoTowerOptions> = {
-  dims: 64, idDims: 32, hidden: 64, negatives: 3, itemIdDropout: 0.25, userIdDropout: 0.1, maxEpochs: 20, patience: 3,
-  batchSize: 1024, learningRate: 0.002, l2: 1e-4, seed: 42, progress: true,
+  dims: 64,
+  idDims: 32,
+  hidden: 64,
+  negatives: 3,
+  itemIdDropout: 0.25,
+  userIdDropout: 0.1,
+  maxEpochs: 20,
+  patience: 3,
+  batchSize: 1024,
+  learningRate: 0.002,
+  l2: 1e-4,
+  seed: 42,
+  progress: true,
 };
 
 /**
@@ -135,7 +177,11 @@ export class TwoTowerRecommender implements Recommender {
     const rand = seededRandom(o.seed);
     const contentDims = this.features.itemContent[0]!.length;
     const groups = this.features.itemGroups ?? 0;
-    const towers = (this.towers = buildTowers(tf, { numUsers, numItems, userFeatureDims: this.features.userFeatures[0]!.length, itemContentDims: contentDims, itemGroups: groups }, o));
+    const towers = (this.towers = buildTowers(
+      tf,
+      { numUsers, numItems, userFeatureDims: this.features.userFeatures[0]!.length, itemContentDims: contentDims, itemGroups: groups },
+      o,
+    ));
     const groupOf = this.features.itemGroup;
     const optimizer = tf.train.adam(o.learningRate);
     const content = tf.tensor2d(concatRows(this.features.itemContent));
@@ -154,14 +200,20 @@ export class TwoTowerRecommender implements Recommender {
     const rowsPerEpoch = train.length * (1 + o.negatives);
     for (let epoch = 0; epoch < o.maxEpochs; epoch++) {
       // Rows: (user, item, label); negatives are items the user has not interacted with.
-      const users = new Int32Array(rowsPerEpoch), items = new Int32Array(rowsPerEpoch), labels = new Float32Array(rowsPerEpoch);
+      const users = new Int32Array(rowsPerEpoch),
+        items = new Int32Array(rowsPerEpoch),
+        labels = new Float32Array(rowsPerEpoch);
       let r = 0;
       for (const x of train) {
-        users[r] = x.user; items[r] = x.item; labels[r++] = 1;
+        users[r] = x.user;
+        items[r] = x.item;
+        labels[r++] = 1;
         for (let n = 0; n < o.negatives; n++) {
           let j = trained[Math.floor(rand() * trained.length)]!;
           while (seen[x.user]!.has(j)) j = trained[Math.floor(rand() * trained.length)]!;
-          users[r] = x.user; items[r] = j; labels[r++] = 0;
+          users[r] = x.user;
+          items[r] = j;
+          labels[r++] = 0;
         }
       }
       const order = Array.from({ length: rowsPerEpoch }, (_, i) => i);
@@ -173,16 +225,25 @@ export class TwoTowerRecommender implements Recommender {
       const losses: number[] = [];
       for (let start = 0; start < rowsPerEpoch; start += o.batchSize) {
         const idx = order.slice(start, start + o.batchSize);
-        const u = Int32Array.from(idx, (k) => users[k]!), it = Int32Array.from(idx, (k) => items[k]!);
+        const u = Int32Array.from(idx, (k) => users[k]!),
+          it = Int32Array.from(idx, (k) => items[k]!);
         // Id dropout: index 0 is "unknown", so the content features must carry the score.
         const uid = Int32Array.from(u, (x) => (rand() < o.userIdDropout ? 0 : x + 1));
         const iid = Int32Array.from(it, (x) => (rand() < o.itemIdDropout ? 0 : x + 1));
         const y = Float32Array.from(idx, (k) => labels[k]!);
         const loss = tf.tidy(() => {
-          const uIdx = tf.tensor1d(u, 'int32'), iIdx = tf.tensor1d(it, 'int32');
+          const uIdx = tf.tensor1d(u, 'int32'),
+            iIdx = tf.tensor1d(it, 'int32');
           const userIn = [tf.tensor2d(uid, [uid.length, 1], 'int32'), tf.gather(userFeat, uIdx), tf.gather(history, uIdx)];
           const itemIn = [tf.tensor2d(iid, [iid.length, 1], 'int32'), tf.gather(content, iIdx)];
-          if (groups) itemIn.push(tf.tensor2d(Int32Array.from(it, (x) => groupOf![x]!), [it.length, 1], 'int32'));
+          if (groups)
+            itemIn.push(
+              tf.tensor2d(
+                Int32Array.from(it, (x) => groupOf![x]!),
+                [it.length, 1],
+                'int32',
+              ),
+            );
           const target = tf.tensor1d(y);
           return optimizer.minimize(() => {
             const uv = towers.user.apply(userIn, { training: true }) as TF.Tensor2D;
@@ -202,10 +263,12 @@ export class TwoTowerRecommender implements Recommender {
       report.epochs = epoch + 1;
       await this.refreshVectors(numUsers, numItems, history, userFeat, content);
       if (!this.validation) continue;
-      const hr = mean(this.validation.heldOut.map((x, k) => {
-        const cands = [x.item, ...this.validation!.negatives[k]!];
-        return hitAt(rankOf(x.item, cands, this.score(x.user, cands)), 10);
-      }));
+      const hr = mean(
+        this.validation.heldOut.map((x, k) => {
+          const cands = [x.item, ...this.validation!.negatives[k]!];
+          return hitAt(rankOf(x.item, cands, this.score(x.user, cands)), 10);
+        }),
+      );
       report.validationHr10.push(hr);
       if (o.progress) process.stderr.write(`  epoch ${epoch + 1}: loss ${report.loss.at(-1)!.toFixed(4)}, validation HR@10 ${hr.toFixed(4)}\n`);
       if (hr > best) {
@@ -251,8 +314,8 @@ export class TwoTowerRecommender implements Recommender {
       return towers.item.predict(itemIn, { batchSize: 4096 }) as TF.Tensor2D;
     });
     const uv = tf.tidy(() => towers.user.predict([tf.tensor2d(userIds, [numUsers, 1], 'int32'), userFeat, history], { batchSize: 4096 }) as TF.Tensor2D);
-    this.itemVectors = rows(await iv.data() as Float32Array, this.options.dims);
-    this.userVectors = rows(await uv.data() as Float32Array, this.options.dims);
+    this.itemVectors = rows((await iv.data()) as Float32Array, this.options.dims);
+    this.userVectors = rows((await uv.data()) as Float32Array, this.options.dims);
     iv.dispose();
     uv.dispose();
   }
@@ -264,7 +327,8 @@ export function historyMeans(train: readonly Interaction[], numUsers: number, it
   const sums = Array.from({ length: numUsers }, () => new Float32Array(dims));
   const counts = new Int32Array(numUsers);
   for (const x of train) {
-    const s = sums[x.user]!, c = itemContent[x.item]!;
+    const s = sums[x.user]!,
+      c = itemContent[x.item]!;
     for (let k = 0; k < dims; k++) s[k] = s[k]! + c[k]!;
     counts[x.user]!++;
   }
@@ -278,4 +342,3 @@ function concatRows(rowsIn: readonly Float32Array[]): number[][] {
 function rows(flat: Float32Array, dims: number): Float32Array[] {
   return Array.from({ length: flat.length / dims }, (_, i) => flat.slice(i * dims, (i + 1) * dims));
 }
-

@@ -16,7 +16,10 @@ export interface Shopper {
   likes: string[];
 }
 
-export function simulateShoppers(catalogue: readonly Coupon[], options: { shoppers?: number; sessions?: number; seed?: number; end?: Date } = {}): { shoppers: Shopper[]; events: CouponEvent[] } {
+export function simulateShoppers(
+  catalogue: readonly Coupon[],
+  options: { shoppers?: number; sessions?: number; seed?: number; end?: Date } = {},
+): { shoppers: Shopper[]; events: CouponEvent[] } {
   const rand = seededRandom(options.seed ?? 11);
   const categories = [...new Set(catalogue.flatMap((c) => c.categories))].sort();
   const end = (options.end ?? new Date()).getTime();
@@ -37,7 +40,8 @@ export function simulateShoppers(catalogue: readonly Coupon[], options: { shoppe
         // 80 % of what a shopper is shown and acts on matches their taste.
         const c = rand() < 0.8 && liked.length ? pick(rand, liked) : pick(rand, catalogue);
         const matches = c.categories.some((x) => s.likes.includes(x));
-        const add = (type: EventType, offset: number) => events.push({ event_id: `sim-${++n}`, user_id: s.id, coupon_id: c.id, type, ts: new Date(ts + offset).toISOString(), position: k });
+        const add = (type: EventType, offset: number) =>
+          events.push({ event_id: `sim-${++n}`, user_id: s.id, coupon_id: c.id, type, ts: new Date(ts + offset).toISOString(), position: k });
         add('impression', k);
         if (rand() < (matches ? 0.5 : 0.05)) {
           add('click', 1000 + k);

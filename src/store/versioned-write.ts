@@ -27,7 +27,11 @@ export function newestById(docs: readonly IndexedCoupon[]): { newest: Map<string
  * holds (`stored`, id → version). Adapters still guard the write itself with the same comparison,
  * so that a concurrent writer with a newer version wins.
  */
-export function planVersionedWrite(newest: ReadonlyMap<string, IndexedCoupon>, stale: readonly string[], stored: ReadonlyMap<string, number>): VersionedWritePlan {
+export function planVersionedWrite(
+  newest: ReadonlyMap<string, IndexedCoupon>,
+  stale: readonly string[],
+  stored: ReadonlyMap<string, number>,
+): VersionedWritePlan {
   const out: VersionedWritePlan = { fresh: [], stale: [...stale] };
   for (const d of newest.values()) {
     const v = stored.get(d.coupon.id);

@@ -3,13 +3,14 @@
  * dropped, a light plural stemmer. Used for BM25 sparse vectors, query-term features and tests, so
  * that every store and the ranker agree on what a "term" is.
  */
-const STOP_WORDS = new Set(
-  'a an and are as at be by for from has have in is it its of on or that the this to was were will with your you our off'.split(' '),
-);
+const STOP_WORDS = new Set('a an and are as at be by for from has have in is it its of on or that the this to was were will with your you our off'.split(' '));
 
 export function tokenize(text: string): string[] {
   const out: string[] = [];
-  for (const raw of text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+(?:[.'][\p{L}\p{N}]+)*/gu) ?? []) {
+  for (const raw of text
+    .toLowerCase()
+    .normalize('NFKC')
+    .match(/[\p{L}\p{N}]+(?:[.'][\p{L}\p{N}]+)*/gu) ?? []) {
     const token = raw.replace(/'/g, '');
     if (token.length === 0 || STOP_WORDS.has(token)) continue;
     out.push(stem(token));

@@ -8,7 +8,11 @@ export class ProgressBar {
   private readonly started = Date.now();
   private readonly tty = Boolean(process.stderr.isTTY);
 
-  constructor(private readonly label: string, private readonly total: number, private readonly minIntervalMs = 3000) {}
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly minIntervalMs = 3000,
+  ) {}
 
   tick(n = 1): void {
     this.update(this.done + n);

@@ -22,7 +22,10 @@ export function dcg(gains: readonly number[], k: number): number {
 
 /** NDCG@k of a ranked list of gains, against the ideal order of `allGains` (defaults to the same list). */
 export function ndcg(rankedGains: readonly number[], k: number, allGains: readonly number[] = rankedGains): number {
-  const ideal = dcg([...allGains].sort((a, b) => b - a), k);
+  const ideal = dcg(
+    [...allGains].sort((a, b) => b - a),
+    k,
+  );
   return ideal > 0 ? dcg(rankedGains, k) / ideal : 0;
 }
 

@@ -110,18 +110,34 @@ class CouponList extends HTMLElement {
     this.requestNo = 0;
   }
 
-  get api() { return (this.getAttribute('api') || DEFAULT_API).replace(/\/$/, ''); }
-  get eventsTarget() { return this.getAttribute('api-key') ? `${this.api}#key=${this.getAttribute('api-key')}` : this.api; }
-  get userId() { return this.getAttribute('user-id') || anonymousId(); }
-  get limit() { return Math.min(100, Math.max(1, Number(this.getAttribute('limit')) || 6)); }
+  get api() {
+    return (this.getAttribute('api') || DEFAULT_API).replace(/\/$/, '');
+  }
+  get eventsTarget() {
+    return this.getAttribute('api-key') ? `${this.api}#key=${this.getAttribute('api-key')}` : this.api;
+  }
+  get userId() {
+    return this.getAttribute('user-id') || anonymousId();
+  }
+  get limit() {
+    return Math.min(100, Math.max(1, Number(this.getAttribute('limit')) || 6));
+  }
 
-  controls() { return ''; }
+  controls() {
+    return '';
+  }
 
-  connectedCallback() { this.load(); }
-  attributeChangedCallback() { if (this.isConnected) this.load(); }
+  connectedCallback() {
+    this.load();
+  }
+  attributeChangedCallback() {
+    if (this.isConnected) this.load();
+  }
 
   /** The request URL for the current attributes, or undefined when there is nothing to ask. */
-  url() { return undefined; }
+  url() {
+    return undefined;
+  }
 
   params(extra = {}) {
     const p = new URLSearchParams({ limit: String(this.limit), ...extra });
@@ -166,8 +182,14 @@ class CouponList extends HTMLElement {
     this.list.innerHTML = body.results
       .map((r, i) => {
         const c = r.coupon;
-        const meta = [c.merchant.name, expiryText(c.valid_until), r.distance_km !== undefined ? `${r.distance_km.toFixed(1)} km away` : c.online ? 'online' : '']
-          .filter(Boolean).map(escapeHtml).join(' · ');
+        const meta = [
+          c.merchant.name,
+          expiryText(c.valid_until),
+          r.distance_km !== undefined ? `${r.distance_km.toFixed(1)} km away` : c.online ? 'online' : '',
+        ]
+          .filter(Boolean)
+          .map(escapeHtml)
+          .join(' · ');
         const inner = `<span class="discount">${escapeHtml(r.discount_label)}</span><span class="title">${escapeHtml(c.title)}</span><span class="meta">${meta}</span>`;
         const tag = href ? `a href="${escapeHtml(href.replace('{id}', encodeURIComponent(r.id)))}"` : 'button type="button"';
         const explain = r.explain ? `<details><summary>Why this result</summary><pre>${escapeHtml(JSON.stringify(r.explain, null, 1))}</pre></details>` : '';
@@ -191,7 +213,9 @@ class CouponSimilar extends CouponList {
   static observedAttributes = [...CouponList.observedAttributes, 'coupon-id', 'mode'];
   url() {
     const id = this.getAttribute('coupon-id');
-    return id && `${this.api}/v1/coupons/${encodeURIComponent(id)}/similar?${this.params({ mode: this.getAttribute('mode') || 'content', user_id: this.userId })}`;
+    return (
+      id && `${this.api}/v1/coupons/${encodeURIComponent(id)}/similar?${this.params({ mode: this.getAttribute('mode') || 'content', user_id: this.userId })}`
+    );
   }
 }
 
@@ -246,7 +270,10 @@ class CouponSearch extends CouponList {
 
   fillCategories() {
     const select = this.root.querySelector('select[name=category]');
-    const names = (this.getAttribute('categories') || '').split(',').map((s) => s.trim()).filter(Boolean);
+    const names = (this.getAttribute('categories') || '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     select.innerHTML = `<option value="">Any</option>${names.map((n) => `<option>${escapeHtml(n)}</option>`).join('')}`;
   }
 
@@ -262,7 +289,11 @@ class CouponSearch extends CouponList {
   }
 }
 
-for (const [name, cls] of [['coupon-search', CouponSearch], ['coupon-similar', CouponSimilar], ['coupon-for-you', CouponForYou]]) {
+for (const [name, cls] of [
+  ['coupon-search', CouponSearch],
+  ['coupon-similar', CouponSimilar],
+  ['coupon-for-you', CouponForYou],
+]) {
   if (!customElements.get(name)) customElements.define(name, cls);
 }
 

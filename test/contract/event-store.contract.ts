@@ -12,7 +12,13 @@ export interface EventStoreHandle {
 const facts: CouponFacts = async (ids) => new Map(ids.map((id) => [id, { categories: [id.startsWith('pz') ? 'food' : 'spa'], merchantId: `m-${id}` }]));
 const DAY = 86_400_000;
 const at = (daysAgo: number) => new Date(Date.UTC(2026, 5, 1) - daysAgo * DAY).toISOString();
-const ev = (id: string, user: string, coupon: string, type: CouponEvent['type'], daysAgo = 0): CouponEvent => ({ event_id: id, user_id: user, coupon_id: coupon, type, ts: at(daysAgo) });
+const ev = (id: string, user: string, coupon: string, type: CouponEvent['type'], daysAgo = 0): CouponEvent => ({
+  event_id: id,
+  user_id: user,
+  coupon_id: coupon,
+  type,
+  ts: at(daysAgo),
+});
 const NOW = new Date(Date.UTC(2026, 5, 1));
 
 /** What every event store must do. */
@@ -50,7 +56,12 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
 
     it('keeps user affinity by category and merchant, recent positives, and exclusions', async () => {
       const store = await open();
-      await store.append([ev('1', 'u1', 'pz1', 'click', 2), ev('2', 'u1', 'pz2', 'redeem', 1), ev('3', 'u1', 'sp1', 'dismiss', 0), ev('4', 'u1', 'sp2', 'impression', 0)]);
+      await store.append([
+        ev('1', 'u1', 'pz1', 'click', 2),
+        ev('2', 'u1', 'pz2', 'redeem', 1),
+        ev('3', 'u1', 'sp1', 'dismiss', 0),
+        ev('4', 'u1', 'sp2', 'impression', 0),
+      ]);
       await store.applyCounters(['1', '2', '3', '4'], facts);
       const a = await store.userAffinity('u1', NOW);
       expect(a.categories.food).toBeGreaterThan(1.8);
@@ -63,7 +74,13 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
 
     it('ranks popular coupons by decayed clicks, saves and redemptions', async () => {
       const store = await open();
-      await store.append([ev('p1', 'u1', 'pzA', 'click'), ev('p2', 'u2', 'pzA', 'click'), ev('p3', 'u1', 'pzB', 'redeem'), ev('p4', 'u3', 'pzB', 'click', 28), ev('p5', 'u1', 'pzC', 'impression')]);
+      await store.append([
+        ev('p1', 'u1', 'pzA', 'click'),
+        ev('p2', 'u2', 'pzA', 'click'),
+        ev('p3', 'u1', 'pzB', 'redeem'),
+        ev('p4', 'u3', 'pzB', 'click', 28),
+        ev('p5', 'u1', 'pzC', 'impression'),
+      ]);
       await store.applyCounters(['p1', 'p2', 'p3', 'p4', 'p5'], facts);
       const top = await store.popular(10, NOW);
       expect(top.map((p) => p.couponId)).toEqual(['pzB', 'pzA']); // 2 + 0.25 beats 2; impressions alone are not popularity
@@ -73,7 +90,14 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
     it('logs served lists and joins the clicks, saves and redemptions that name their query id', async () => {
       const store = await open();
       const served = (queryId: string, daysAgo: number, ids: string[]): ServedList => ({
-        queryId, ts: at(daysAgo), surface: 'search', query: 'pizza', userId: 'u1', scorer: 'fused', idf: 'uniform', featuresVersion: 2,
+        queryId,
+        ts: at(daysAgo),
+        surface: 'search',
+        query: 'pizza',
+        userId: 'u1',
+        scorer: 'fused',
+        idf: 'uniform',
+        featuresVersion: 2,
         items: ids.map((couponId, position) => ({ couponId, position, features: [position, 0.5] })),
       });
       await store.logServed([served('q-old', 10, ['pz1', 'pz2']), served('q-new', 1, ['pz2', 'pz3', 'pz4'])]);

@@ -122,7 +122,10 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
       for (const [label, filter] of [['none', undefined] as const, ...FILTERS]) {
         const expected = exactKnn(docs, query!, 25, filter);
         const got = await store.knn(query!, { k: 25, filter });
-        expect(got.map((h) => h.id), label).toEqual(expected.map((h) => h.id));
+        expect(
+          got.map((h) => h.id),
+          label,
+        ).toEqual(expected.map((h) => h.id));
         got.forEach((h, i) => expect(h.score, label).toBeCloseTo(expected[i]!.score, 4));
       }
     });
@@ -133,7 +136,9 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
       await store.upsert(docs);
       const [query] = randomUnitVectors(1, DIMS, 5);
       for (const [label, filter] of FILTERS) {
-        const expected = exactKnn(docs, query!, 1000, filter).map((h) => h.id).sort();
+        const expected = exactKnn(docs, query!, 1000, filter)
+          .map((h) => h.id)
+          .sort();
         const got = (await store.knn(query!, { k: 1000, filter })).map((h) => h.id).sort();
         expect(got, label).toEqual(expected);
       }
@@ -144,7 +149,10 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
       const docs = seededCorpus(100);
       await store.upsert(docs);
       const hits = await store.lexical('pizza', { k: 50 });
-      const pizzaIds = docs.filter((d) => d.coupon.title.startsWith('Pizza')).map((d) => d.coupon.id).sort();
+      const pizzaIds = docs
+        .filter((d) => d.coupon.title.startsWith('Pizza'))
+        .map((d) => d.coupon.id)
+        .sort();
       expect(hits.map((h) => h.id).sort()).toEqual(pizzaIds);
       expect(hits.every((h) => h.score > 0)).toBe(true);
       const filtered = await store.lexical('pizza', { k: 50, filter: { merchant: ['m0'] } });
@@ -179,7 +187,9 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
 
     it('finds coupons by behaviour vector (dot product), only those that have one, under the filter', async () => {
       const store = await open();
-      const docs = seededCorpus(120).map((d, i) => (i % 2 ? { ...d, behavior: randomUnitVectors(1, BEHAVIOR_DIMS, 1000 + i)[0]!.map((x) => x * (1 + (i % 5))) } : d));
+      const docs = seededCorpus(120).map((d, i) =>
+        i % 2 ? { ...d, behavior: randomUnitVectors(1, BEHAVIOR_DIMS, 1000 + i)[0]!.map((x) => x * (1 + (i % 5))) } : d,
+      );
       await store.upsert(docs);
       const [q] = randomUnitVectors(1, BEHAVIOR_DIMS, 4242);
       const filters: Array<Filter | undefined> = [undefined, { category: ['food'] }, { geo: { lat: 40.7128, lon: -74.006, radius_km: 20 } }];
@@ -190,7 +200,10 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
           .sort((a, b) => b.score - a.score)
           .slice(0, 10);
         const got = await store.knnBehavior(q!, { k: 10, filter });
-        expect(got.map((h) => h.id), JSON.stringify(filter)).toEqual(expected.map((h) => h.id));
+        expect(
+          got.map((h) => h.id),
+          JSON.stringify(filter),
+        ).toEqual(expected.map((h) => h.id));
         got.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 4));
       }
       const back = await store.get(['c1', 'c2'], { withVectors: true });
@@ -201,7 +214,12 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
     it('stores user vectors and replaces them', async () => {
       const store = await open();
       const [a, b] = randomUnitVectors(2, BEHAVIOR_DIMS, 77);
-      await store.upsertUsers(new Map([['u1', a!], ["o'brien", b!]]));
+      await store.upsertUsers(
+        new Map([
+          ['u1', a!],
+          ["o'brien", b!],
+        ]),
+      );
       await store.upsertUsers(new Map([['u1', b!]]));
       const got = await store.getUsers(['u1', "o'brien", 'nobody']);
       expect([...got.keys()].sort()).toEqual(["o'brien", 'u1']);

@@ -51,7 +51,12 @@ describe('API keys and scopes', () => {
     expect(wrongScope.json.error.message).toContain("'write'");
     const forged = await api(server.url, 'PUT', `/v1/coupons/${c.id}`, c, bearer(keys.write!.slice(0, -2) + 'xx'));
     expect(forged.status).toBe(401);
-    for (const [method, route] of [['DELETE', `/v1/coupons/${c.id}`], ['POST', '/v1/reindex'], ['POST', '/v1/coupons/batch'], ['GET', '/v1/jobs/x']] as const) {
+    for (const [method, route] of [
+      ['DELETE', `/v1/coupons/${c.id}`],
+      ['POST', '/v1/reindex'],
+      ['POST', '/v1/coupons/batch'],
+      ['GET', '/v1/jobs/x'],
+    ] as const) {
       expect((await api(server.url, method, route, method === 'POST' ? {} : undefined, bearer(keys.search!))).status, `${method} ${route}`).toBe(403);
     }
     const ok = await api(server.url, 'PUT', `/v1/coupons/${c.id}`, { ...c, version: c.version + 1 }, { 'x-api-key': keys.write! });
@@ -130,7 +135,7 @@ describe('rate limits', () => {
 });
 
 describe('request ids, deadlines and metrics', () => {
-  it('echoes a caller\'s X-Request-Id, or makes one', async () => {
+  it("echoes a caller's X-Request-Id, or makes one", async () => {
     const given = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
     const made = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
@@ -190,9 +195,23 @@ describe('OpenAPI 3.1 document', () => {
     // Every route the router serves is in the document.
     const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`)));
     const served = [
-      'GET /v1/search', 'POST /v1/search', 'GET /v1/coupons/{id}/similar', 'GET /v1/users/{id}/recommendations', 'GET /v1/coupons/{id}', 'PUT /v1/coupons/{id}',
-      'DELETE /v1/coupons/{id}', 'POST /v1/coupons/batch', 'GET /v1/jobs/{id}', 'POST /v1/reindex', 'POST /v1/events', 'GET /healthz', 'GET /readyz', 'GET /metrics',
-      'GET /openapi.json', 'GET /widgets/v1.js', 'GET /demo',
+      'GET /v1/search',
+      'POST /v1/search',
+      'GET /v1/coupons/{id}/similar',
+      'GET /v1/users/{id}/recommendations',
+      'GET /v1/coupons/{id}',
+      'PUT /v1/coupons/{id}',
+      'DELETE /v1/coupons/{id}',
+      'POST /v1/coupons/batch',
+      'GET /v1/jobs/{id}',
+      'POST /v1/reindex',
+      'POST /v1/events',
+      'GET /healthz',
+      'GET /readyz',
+      'GET /metrics',
+      'GET /openapi.json',
+      'GET /widgets/v1.js',
+      'GET /demo',
     ];
     expect(served.filter((r) => !documented.has(r))).toEqual([]);
 
@@ -215,7 +234,13 @@ describe('OpenAPI 3.1 document', () => {
       ['POST /v1/coupons/batch', 'POST', '/v1/coupons/batch', { coupons: [coupons[3]] }, all],
       ['DELETE /v1/coupons/{id}', 'DELETE', '/v1/coupons/gone-already', undefined, all],
       ['GET /v1/jobs/{id}', 'GET', '/v1/jobs/none', undefined, all],
-      ['POST /v1/events', 'POST', '/v1/events', { events: [{ event_id: 'oa-1', user_id: 'u1', coupon_id: c.id, type: 'save', ts: new Date().toISOString() }] }, all],
+      [
+        'POST /v1/events',
+        'POST',
+        '/v1/events',
+        { events: [{ event_id: 'oa-1', user_id: 'u1', coupon_id: c.id, type: 'save', ts: new Date().toISOString() }] },
+        all,
+      ],
       ['POST /v1/events', 'POST', '/v1/events', { events: [] }, all],
       ['GET /healthz', 'GET', '/healthz'],
       ['GET /readyz', 'GET', '/readyz'],
@@ -231,7 +256,9 @@ describe('OpenAPI 3.1 document', () => {
       }
       const schema = response.content?.['application/json']?.schema;
       if (!schema) continue;
-      const validate = ajv.compile({ $ref: `openapi#/paths/${p!.replace(/~/g, '~0').replace(/\//g, '~1')}/${m!.toLowerCase()}/responses/${res.status}/content/application~1json/schema` });
+      const validate = ajv.compile({
+        $ref: `openapi#/paths/${p!.replace(/~/g, '~0').replace(/\//g, '~1')}/${m!.toLowerCase()}/responses/${res.status}/content/application~1json/schema`,
+      });
       if (!validate(res.json)) failures.push(`${method} ${url} → ${res.status}: ${ajv.errorsText(validate.errors)}`);
     }
     expect(failures).toEqual([]);

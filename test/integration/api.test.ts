@@ -108,7 +108,12 @@ describe('HTTP API (embedded default)', () => {
     ['POST', '/v1/events', { events: [{ event_id: 'e1', coupon_id: 'c1', type: 'click', ts: '2026-01-01T00:00:00Z' }] }, 'events.0.user_id'],
     ['POST', '/v1/events', { events: [{ event_id: 'e1', user_id: 'u1', coupon_id: 'c1', type: 'click', ts: '2999-01-01T00:00:00Z' }] }, 'events.0.ts'],
     ['POST', '/v1/events', { events: [{ event_id: 'e1', user_id: 'u1', coupon_id: 'c1', type: 'click', ts: 'yesterday' }] }, 'events.0.ts'],
-    ['POST', '/v1/events', { events: Array.from({ length: 1001 }, (_, i) => ({ event_id: `e${i}`, user_id: 'u', coupon_id: 'c', type: 'click', ts: '2026-01-01T00:00:00Z' })) }, 'events'],
+    [
+      'POST',
+      '/v1/events',
+      { events: Array.from({ length: 1001 }, (_, i) => ({ event_id: `e${i}`, user_id: 'u', coupon_id: 'c', type: 'click', ts: '2026-01-01T00:00:00Z' })) },
+      'events',
+    ],
     ['POST', '/v1/events', { events: [] }, 'events'],
   ])('%s %s answers 400 naming %s', async (method, path, body, field) => {
     const res = await api(server.url, method, path, body);
@@ -154,7 +159,7 @@ describe('HTTP API (embedded default)', () => {
       expect(res.status, value).toBe(200);
       expect(res.json.results, value).toEqual([]);
     }
-    const res = await api(server.url, 'POST', '/v1/search', { q: "pizza' OR 1=1 -- \\ \" `", filter: { tags_any: ["pizza') OR TRUE --"] } });
+    const res = await api(server.url, 'POST', '/v1/search', { q: 'pizza\' OR 1=1 -- \\ " `', filter: { tags_any: ["pizza') OR TRUE --"] } });
     expect(res.status).toBe(200);
     expect(res.json.results).toEqual([]);
     const plain = await api(server.url, 'GET', `/v1/search?q=${encodeURIComponent("pizza' OR 1=1 --")}&category=food`);
@@ -166,7 +171,14 @@ describe('HTTP API (embedded default)', () => {
   it('stores events once and counts them once: a replayed batch changes no counter', async () => {
     const coupon = catalogue[0]!;
     const now = Date.now();
-    const events = ['impression', 'click', 'redeem'].map((type, i) => ({ event_id: `ev-${i}`, user_id: 'shopper-1', coupon_id: coupon.id, type, ts: new Date(now - i * 1000).toISOString(), position: 0 }));
+    const events = ['impression', 'click', 'redeem'].map((type, i) => ({
+      event_id: `ev-${i}`,
+      user_id: 'shopper-1',
+      coupon_id: coupon.id,
+      type,
+      ts: new Date(now - i * 1000).toISOString(),
+      position: 0,
+    }));
     const first = await api(server.url, 'POST', '/v1/events', { events });
     expect(first.status).toBe(202);
     expect(first.json).toMatchObject({ accepted: 3, duplicates: 0 });

@@ -17,7 +17,16 @@ import { trainToy } from '../support/recommender.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 function serve(root: string, tfBundle: string): Promise<Server> {
   const server = createServer((req, res) => {
@@ -27,11 +36,13 @@ function serve(root: string, tfBundle: string): Promise<Server> {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>parity</title><script src="/tf.min.js"></script>');
       return;
     }
-    if (!file || !file.startsWith(root) && file !== tfBundle || !existsSync(file)) {
+    if (!file || (!file.startsWith(root) && file !== tfBundle) || !existsSync(file)) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' }).end(readFileSync(file));
+    res
+      .writeHead(200, { 'content-type': file.endsWith('.json') ? 'application/json' : file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' })
+      .end(readFileSync(file));
   });
   server.listen(0, '127.0.0.1');
   return new Promise((r) => server.once('listening', () => r(server)));
@@ -47,7 +58,8 @@ it.skipIf(!existsSync(CHROMIUM))(`browser scores equal Node's to 1e-4 (needs ${C
   try {
     await saveRecommender(dir, model, { dataset: 'toy', interactions: world.interactions, metrics: {}, features: {} });
     const history = historyMeans(world.interactions, world.numUsers, world.itemContent);
-    const users = [0, 5, 17], items = [0, 9, 33, 79];
+    const users = [0, 5, 17],
+      items = [0, 9, 33, 79];
     const inputs = {
       userIds: users.map((u) => u + 1),
       userFeatures: users.map((u) => Array.from(world.userFeatures[u]!)),
@@ -56,8 +68,12 @@ it.skipIf(!existsSync(CHROMIUM))(`browser scores equal Node's to 1e-4 (needs ${C
       itemContent: items.map((i) => Array.from(world.itemContent[i]!)),
     };
     // Node: user × item scores.
-    const uv = (await (model.towers!.user.predict([tf.tensor2d(inputs.userIds, [3, 1], 'int32'), tf.tensor2d(inputs.userFeatures), tf.tensor2d(inputs.userHistory)]) as Tensor).array()) as number[][];
-    const iv = (await (model.towers!.item.predict([tf.tensor2d(inputs.itemIds, [4, 1], 'int32'), tf.tensor2d(inputs.itemContent)]) as Tensor).array()) as number[][];
+    const uv = (await (
+      model.towers!.user.predict([tf.tensor2d(inputs.userIds, [3, 1], 'int32'), tf.tensor2d(inputs.userFeatures), tf.tensor2d(inputs.userHistory)]) as Tensor
+    ).array()) as number[][];
+    const iv = (await (
+      model.towers!.item.predict([tf.tensor2d(inputs.itemIds, [4, 1], 'int32'), tf.tensor2d(inputs.itemContent)]) as Tensor
+    ).array()) as number[][];
     const nodeScores = uv.map((u) => iv.map((v) => 1 / (1 + Math.exp(-u.reduce((s, x, k) => s + x * v[k]!, 0)))));
 
     const page = await browser.newPage();
@@ -67,8 +83,12 @@ it.skipIf(!existsSync(CHROMIUM))(`browser scores equal Node's to 1e-4 (needs ${C
       const tfb = (globalThis as unknown as { tf: typeof import('@tensorflow/tfjs') }).tf;
       const user = await tfb.loadLayersModel('/user_tower/model.json');
       const item = await tfb.loadLayersModel('/item_tower/model.json');
-      const u = (await (user.predict([tfb.tensor2d(inp.userIds, [inp.userIds.length, 1], 'int32'), tfb.tensor2d(inp.userFeatures), tfb.tensor2d(inp.userHistory)]) as Tensor).array()) as number[][];
-      const v = (await (item.predict([tfb.tensor2d(inp.itemIds, [inp.itemIds.length, 1], 'int32'), tfb.tensor2d(inp.itemContent)]) as Tensor).array()) as number[][];
+      const u = (await (
+        user.predict([tfb.tensor2d(inp.userIds, [inp.userIds.length, 1], 'int32'), tfb.tensor2d(inp.userFeatures), tfb.tensor2d(inp.userHistory)]) as Tensor
+      ).array()) as number[][];
+      const v = (await (
+        item.predict([tfb.tensor2d(inp.itemIds, [inp.itemIds.length, 1], 'int32'), tfb.tensor2d(inp.itemContent)]) as Tensor
+      ).array()) as number[][];
       return { backend: tfb.getBackend(), scores: u.map((a) => v.map((b) => 1 / (1 + Math.exp(-a.reduce((s, x, k) => s + x * b[k]!, 0))))) };
     }, inputs);
     expect(browserScores.scores).toHaveLength(3);

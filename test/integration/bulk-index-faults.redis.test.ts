@@ -23,10 +23,22 @@ let redis: ChildProcess | undefined;
 const workers: Spawned[] = [];
 
 async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(port), '--dir', dir!.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--dir', dir!.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction'],
+    { stdio: 'ignore' },
+  );
   const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
   probe.on('error', () => undefined);
-  await waitFor('redis-server to answer', () => probe.ping().then(() => true, () => false), 20_000);
+  await waitFor(
+    'redis-server to answer',
+    () =>
+      probe.ping().then(
+        () => true,
+        () => false,
+      ),
+    20_000,
+  );
   probe.disconnect();
 }
 
@@ -80,7 +92,15 @@ it(`a worker SIGKILL and a Redis restart during a bulk index of ${COUPONS} coupo
   await new Promise((r) => setTimeout(r, 1500));
   await startRedis();
   // The API answers 503 for queue operations until its connection is back (by itself).
-  await waitFor('the API to reconnect to Redis', () => engine.queue.ping().then(() => true, () => false), 30_000);
+  await waitFor(
+    'the API to reconnect to Redis',
+    () =>
+      engine.queue.ping().then(
+        () => true,
+        () => false,
+      ),
+    30_000,
+  );
 
   await engine.queue.drained(900_000);
   expect(await engine.queue.failed()).toEqual([]);

@@ -14,14 +14,23 @@ const tinyMissing = existsSync(path.join(TINY, 'tiny-word-vectors/onnx/model.onn
 
 describeEmbedder('Universal Sentence Encoder Lite (offline default)', () => new UseLiteEmbedder());
 describeEmbedder('USE-lite in a pool of two worker threads', () => new EmbedderPool({ kind: 'use-lite' }, 2, 'use-lite@1', 512));
-describeEmbedder('transformers.js on ../shared/models/tiny-word-vectors', () => new TransformersEmbedder({ model: 'tiny-word-vectors', localModelPath: TINY }), {
-  ...(tinyMissing && { skip: tinyMissing }),
-});
+describeEmbedder(
+  'transformers.js on ../shared/models/tiny-word-vectors',
+  () => new TransformersEmbedder({ model: 'tiny-word-vectors', localModelPath: TINY }),
+  {
+    ...(tinyMissing && { skip: tinyMissing }),
+  },
+);
 
 describe('USE-lite understands paraphrase that shares no words', () => {
   it('matches a query to the offer that means the same', async () => {
     const e = new UseLiteEmbedder();
-    const [query, oil, pizza, haircut] = await e.embed(['car service', 'Full synthetic oil change, $20 off', 'Large pepperoni pizza, 50% off', "Men's haircut and beard trim"]);
+    const [query, oil, pizza, haircut] = await e.embed([
+      'car service',
+      'Full synthetic oil change, $20 off',
+      'Large pepperoni pizza, 50% off',
+      "Men's haircut and beard trim",
+    ]);
     expect(dot(query!, oil!)).toBeGreaterThan(dot(query!, pizza!));
     expect(dot(query!, oil!)).toBeGreaterThan(dot(query!, haircut!));
   });
@@ -38,10 +47,17 @@ describe('EmbeddingService', () => {
   it('caches query vectors and batches concurrent documents into shared model calls', async () => {
     const inner = new UseLiteEmbedder();
     const calls: number[] = [];
-    const counting = { ...inner, id: inner.id, dims: inner.dims, ready: () => inner.ready(), close: () => inner.close(), embed: (t: readonly string[]) => {
-      calls.push(t.length);
-      return inner.embed(t);
-    } };
+    const counting = {
+      ...inner,
+      id: inner.id,
+      dims: inner.dims,
+      ready: () => inner.ready(),
+      close: () => inner.close(),
+      embed: (t: readonly string[]) => {
+        calls.push(t.length);
+        return inner.embed(t);
+      },
+    };
     const service = new EmbeddingService(counting, { batchSize: 64 });
     const a = await service.embedQuery('pizza  tonight');
     const b = await service.embedQuery(' pizza tonight ');

@@ -6,7 +6,6 @@ import { describeEventStore } from '../contract/event-store.contract.ts';
 import { POSTGRES_URL } from '../support/server.ts';
 import { tempDir } from '../support/tmp.ts';
 
-
 describeEventStore('append-only file (embedded)', async () => {
   const { dir, cleanup } = await tempDir('events-');
   const file = path.join(dir, 'events.jsonl');

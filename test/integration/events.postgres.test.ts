@@ -14,7 +14,13 @@ it('counts events through the queue job once, however often a batch is replayed'
     const [coupon] = generateCatalogue({ size: 1, seed: 4 });
     await server.engine.upsertCoupons([coupon!]);
     await server.engine.queue.drained();
-    const events = Array.from({ length: 5 }, (_, i) => ({ event_id: `pg-${i}`, user_id: `u${i % 2}`, coupon_id: coupon!.id, type: 'click', ts: new Date().toISOString() }));
+    const events = Array.from({ length: 5 }, (_, i) => ({
+      event_id: `pg-${i}`,
+      user_id: `u${i % 2}`,
+      coupon_id: coupon!.id,
+      type: 'click',
+      ts: new Date().toISOString(),
+    }));
     const first = await api(server.url, 'POST', '/v1/events', { events });
     expect(first.json).toMatchObject({ accepted: 5, duplicates: 0 });
     expect(first.json.job_id).toMatch(/^counters-/);

@@ -28,7 +28,10 @@ describe.skipIf(!existsSync(SPEC))(`the vector store goes away and comes back (n
     const url = await emulator.start();
     const port = Number(new URL(url).port);
     const server = await startServer(testEnv(t.dir, { VECTOR_STORE: 'qdrant', QDRANT_URL: url, QDRANT_TIMEOUT_MS: '1000' }));
-    cleanups.push(() => server.close(), () => emulator.stop());
+    cleanups.push(
+      () => server.close(),
+      () => emulator.stop(),
+    );
     await server.engine.upsertCoupons(generateCatalogue({ size: 40, seed: 4 }));
     await server.engine.queue.drained();
     expect((await api(server.url, 'GET', '/v1/search?q=pizza')).status).toBe(200);
@@ -54,7 +57,16 @@ describe('graceful shutdown', () => {
   it('SIGTERM lets in-flight requests finish and queued jobs complete; nothing accepted is lost', async () => {
     const t = await tempDir('drain-');
     cleanups.push(t.cleanup);
-    const app = spawnTs('src/bin/api.ts', { DATA_DIR: t.dir, PORT: '0', LOG_LEVEL: 'info', SEED_SAMPLE: 'false', RANKER_MODEL_DIR: 'none', EMBED_THREADS: '1', RATE_LIMIT_IP_RPS: '0', SHUTDOWN_DELAY_MS: '3000' });
+    const app = spawnTs('src/bin/api.ts', {
+      DATA_DIR: t.dir,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      SEED_SAMPLE: 'false',
+      RANKER_MODEL_DIR: 'none',
+      EMBED_THREADS: '1',
+      RATE_LIMIT_IP_RPS: '0',
+      SHUTDOWN_DELAY_MS: '3000',
+    });
     cleanups.push(async () => void app.child.kill('SIGKILL'));
     const base = await waitFor('the API to listen', () => /"url":"(http:[^"]+)"/.exec(app.output())?.[1], 60_000);
     const coupons = generateCatalogue({ size: 150, seed: 6 });
@@ -67,10 +79,15 @@ describe('graceful shutdown', () => {
     await new Promise((r) => setTimeout(r, 20));
     app.child.kill('SIGTERM');
     // While it drains it reports not-ready (load balancers stop routing) but still answers.
-    const ready = await waitFor('not-ready while draining', async () => {
-      const r = await api(base, 'GET', '/readyz');
-      return r.status === 503 && r;
-    }, 2500, 50);
+    const ready = await waitFor(
+      'not-ready while draining',
+      async () => {
+        const r = await api(base, 'GET', '/readyz');
+        return r.status === 503 && r;
+      },
+      2500,
+      50,
+    );
     expect(ready.json.checks.shutdown.ok).toBe(false);
     const answers = await Promise.all(inflight);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);

@@ -35,7 +35,10 @@ it('LanceDB selects exactly what the reference evaluator selects (500 random fil
   let nonTrivial = 0;
   await fc.assert(
     fc.asyncProperty(filterArb, async (filter) => {
-      const expected = coupons.filter((c) => matchesFilter(c, filter)).map((c) => c.id).sort();
+      const expected = coupons
+        .filter((c) => matchesFilter(c, filter))
+        .map((c) => c.id)
+        .sort();
       if (expected.length > 0 && expected.length < N) nonTrivial++;
       const got = (await store.knn(query!, { k: N, filter })).map((h) => h.id).sort();
       expect(got).toEqual(expected);

@@ -37,7 +37,25 @@ const nasty = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.integer().map(String),
   fc.double().map(String),
-  fc.constantFrom('', ' ', 'NaN', 'Infinity', '-1', '1e309', '0x10', 'true', 'null', '[]', '{}', "' OR 1=1 --", '%00', '\u0000', '../../etc/passwd', 'a'.repeat(3000), '\ud800'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'NaN',
+    'Infinity',
+    '-1',
+    '1e309',
+    '0x10',
+    'true',
+    'null',
+    '[]',
+    '{}',
+    "' OR 1=1 --",
+    '%00',
+    '\u0000',
+    '../../etc/passwd',
+    'a'.repeat(3000),
+    '\ud800',
+  ),
 );
 const value = fc.oneof(nasty, fc.anything({ maxDepth: 2 }));
 /**
@@ -46,19 +64,39 @@ const value = fc.oneof(nasty, fc.anything({ maxDepth: 2 }));
  */
 const mutated = (valid: Array<Record<string, string>>, keys: string[]) =>
   fc.oneof(
-    fc.tuple(fc.constantFrom(...valid), fc.option(fc.tuple(fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 8 })), nasty), { freq: 2 })).map(([base, m]) => new URLSearchParams({ ...base, ...(m && { [m[0]]: m[1] }) }).toString()),
+    fc
+      .tuple(fc.constantFrom(...valid), fc.option(fc.tuple(fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 8 })), nasty), { freq: 2 }))
+      .map(([base, m]) => new URLSearchParams({ ...base, ...(m && { [m[0]]: m[1] }) }).toString()),
     fc.dictionary(fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 8 })), nasty, { maxKeys: 5 }).map((d) => new URLSearchParams(d).toString()),
   );
 /** A valid body with at most one field replaced by something random. */
 const mutatedBody = (valid: fc.Arbitrary<Record<string, unknown>>, fields: string[]) =>
   fc.oneof(
-    { weight: 3, arbitrary: fc.tuple(valid, fc.option(fc.tuple(fc.constantFrom(...fields), value), { freq: 2 })).map(([base, m]) => (m ? { ...base, [m[0]]: m[1] } : base)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(valid, fc.option(fc.tuple(fc.constantFrom(...fields), value), { freq: 2 }))
+        .map(([base, m]) => (m ? { ...base, [m[0]]: m[1] } : base)),
+    },
     { weight: 1, arbitrary: value.map((v) => (v === undefined ? 'null' : v)) },
   );
 const SEARCH_KEYS = ['q', 'category', 'merchant', 'min_discount', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain', 'user_id', 'api_key'];
-const searches: Array<Record<string, string>> = [{ q: 'pizza' }, { q: 'half price sushi', category: 'food', limit: '5', explain: 'true' }, { q: 'car service', lat: '40.71', lon: '-74.0', radius_km: '20', user_id: 'u-1' }, { q: 'spa day', min_discount: '30', offset: '2' }];
-const PLACES: Array<Record<string, string>> = [{}, { lat: '40.71', lon: '-74.0' }, { lat: '40.71', lon: '-74.0', radius_km: '50', category: 'food' }, { limit: '3', explain: 'true' }];
-const idArb = fc.oneof(fc.constantFrom('cpn-000001', 'cpn-000002', 'u-1'), nasty.filter((s) => s.length > 0));
+const searches: Array<Record<string, string>> = [
+  { q: 'pizza' },
+  { q: 'half price sushi', category: 'food', limit: '5', explain: 'true' },
+  { q: 'car service', lat: '40.71', lon: '-74.0', radius_km: '20', user_id: 'u-1' },
+  { q: 'spa day', min_discount: '30', offset: '2' },
+];
+const PLACES: Array<Record<string, string>> = [
+  {},
+  { lat: '40.71', lon: '-74.0' },
+  { lat: '40.71', lon: '-74.0', radius_km: '50', category: 'food' },
+  { limit: '3', explain: 'true' },
+];
+const idArb = fc.oneof(
+  fc.constantFrom('cpn-000001', 'cpn-000002', 'u-1'),
+  nasty.filter((s) => s.length > 0),
+);
 const encodeId = (s: string) => {
   try {
     return encodeURIComponent(s);
@@ -106,7 +144,21 @@ async function check(name: string, r: Request): Promise<void> {
 }
 
 const validCoupon = fc.integer({ min: 1, max: 1e9 }).map((version) => ({ ...(makeCoupon('fz-1') as unknown as Record<string, unknown>), version }));
-const COUPON_FIELDS = ['title', 'merchant', 'categories', 'discount', 'valid_from', 'valid_until', 'locations', 'original_price', 'final_price', 'status', 'version', 'sponsored_boost', 'extra'];
+const COUPON_FIELDS = [
+  'title',
+  'merchant',
+  'categories',
+  'discount',
+  'valid_from',
+  'valid_until',
+  'locations',
+  'original_price',
+  'final_price',
+  'status',
+  'version',
+  'sponsored_boost',
+  'extra',
+];
 const couponBody = mutatedBody(validCoupon, COUPON_FIELDS);
 const validEvent = fc.record({
   event_id: fc.uuid(),
@@ -120,18 +172,58 @@ const validEvent = fc.record({
 
 const endpoints: Record<string, fc.Arbitrary<Request>> = {
   'GET /v1/search': mutated(searches, SEARCH_KEYS).map((q) => ({ method: 'GET', url: `/v1/search?${q}` })),
-  'POST /v1/search': mutatedBody(fc.record({ q: fc.constantFrom('pizza', 'spa day', 'oil change'), filter: filterArb as fc.Arbitrary<unknown>, limit: fc.integer({ min: 1, max: 100 }), explain: fc.boolean() }, { requiredKeys: ['q'] }), ['q', 'filter', 'limit', 'offset', 'lat', 'lon', 'explain', 'user_id', 'zz']).map((body) => ({ method: 'POST', url: '/v1/search', body })),
-  'GET /v1/coupons/:id/similar': fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('cpn-000001', 'cpn-000005') }, { weight: 1, arbitrary: idArb }), mutated([...PLACES, { mode: 'blend' }, { mode: 'behavior', user_id: 'u-1' }], ['mode', 'category', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain', 'user_id'])).map(([id, q]) => ({ method: 'GET', url: `/v1/coupons/${encodeId(id)}/similar?${q}` })),
-  'GET /v1/users/:id/recommendations': fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('u-1', 'shopper-0001') }, { weight: 1, arbitrary: idArb }), mutated([...PLACES, { q: 'sushi', min_discount: '20' }], ['q', 'category', 'min_discount', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain'])).map(([id, q]) => ({ method: 'GET', url: `/v1/users/${encodeId(id)}/recommendations?${q}` })),
+  'POST /v1/search': mutatedBody(
+    fc.record(
+      {
+        q: fc.constantFrom('pizza', 'spa day', 'oil change'),
+        filter: filterArb as fc.Arbitrary<unknown>,
+        limit: fc.integer({ min: 1, max: 100 }),
+        explain: fc.boolean(),
+      },
+      { requiredKeys: ['q'] },
+    ),
+    ['q', 'filter', 'limit', 'offset', 'lat', 'lon', 'explain', 'user_id', 'zz'],
+  ).map((body) => ({ method: 'POST', url: '/v1/search', body })),
+  'GET /v1/coupons/:id/similar': fc
+    .tuple(
+      fc.oneof({ weight: 4, arbitrary: fc.constantFrom('cpn-000001', 'cpn-000005') }, { weight: 1, arbitrary: idArb }),
+      mutated(
+        [...PLACES, { mode: 'blend' }, { mode: 'behavior', user_id: 'u-1' }],
+        ['mode', 'category', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain', 'user_id'],
+      ),
+    )
+    .map(([id, q]) => ({ method: 'GET', url: `/v1/coupons/${encodeId(id)}/similar?${q}` })),
+  'GET /v1/users/:id/recommendations': fc
+    .tuple(
+      fc.oneof({ weight: 4, arbitrary: fc.constantFrom('u-1', 'shopper-0001') }, { weight: 1, arbitrary: idArb }),
+      mutated([...PLACES, { q: 'sushi', min_discount: '20' }], ['q', 'category', 'min_discount', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain']),
+    )
+    .map(([id, q]) => ({ method: 'GET', url: `/v1/users/${encodeId(id)}/recommendations?${q}` })),
   'GET /v1/coupons/:id': fc.oneof(fc.constantFrom('cpn-000001', 'cpn-000010'), idArb).map((id) => ({ method: 'GET', url: `/v1/coupons/${encodeId(id)}` })),
-  'PUT /v1/coupons/:id': fc.tuple(fc.oneof({ weight: 6, arbitrary: fc.constant('fz-1') }, { weight: 1, arbitrary: idArb }), fc.oneof({ weight: 4, arbitrary: fc.constantFrom('', 'wait=false') }, { weight: 1, arbitrary: mutated([{}], ['wait']) }), couponBody).map(([id, q, body]) => ({ method: 'PUT', url: `/v1/coupons/${encodeId(id)}?${q}`, body })),
-  'DELETE /v1/coupons/:id': fc.tuple(idArb, mutated([{}, { wait: 'false' }], ['wait'])).map(([id, q]) => ({ method: 'DELETE', url: `/v1/coupons/${encodeId(id)}?${q}` })),
-  'POST /v1/coupons/batch': mutatedBody(fc.array(validCoupon, { minLength: 1, maxLength: 3 }).map((coupons) => ({ coupons: coupons.map((c, i) => ({ ...c, id: `fz-b${i}` })) })), ['coupons']).map((body) => ({ method: 'POST', url: '/v1/coupons/batch', body })),
+  'PUT /v1/coupons/:id': fc
+    .tuple(
+      fc.oneof({ weight: 6, arbitrary: fc.constant('fz-1') }, { weight: 1, arbitrary: idArb }),
+      fc.oneof({ weight: 4, arbitrary: fc.constantFrom('', 'wait=false') }, { weight: 1, arbitrary: mutated([{}], ['wait']) }),
+      couponBody,
+    )
+    .map(([id, q, body]) => ({ method: 'PUT', url: `/v1/coupons/${encodeId(id)}?${q}`, body })),
+  'DELETE /v1/coupons/:id': fc
+    .tuple(idArb, mutated([{}, { wait: 'false' }], ['wait']))
+    .map(([id, q]) => ({ method: 'DELETE', url: `/v1/coupons/${encodeId(id)}?${q}` })),
+  'POST /v1/coupons/batch': mutatedBody(
+    fc.array(validCoupon, { minLength: 1, maxLength: 3 }).map((coupons) => ({ coupons: coupons.map((c, i) => ({ ...c, id: `fz-b${i}` })) })),
+    ['coupons'],
+  ).map((body) => ({ method: 'POST', url: '/v1/coupons/batch', body })),
   'GET /v1/jobs/:id': idArb.map((id) => ({ method: 'GET', url: `/v1/jobs/${encodeId(id)}` })),
   'POST /v1/events': mutatedBody(
-    fc.tuple(fc.array(validEvent, { minLength: 1, maxLength: 3 }), fc.option(fc.tuple(fc.constantFrom('event_id', 'user_id', 'coupon_id', 'type', 'ts', 'position', 'query_id', 'context', 'zz'), value), { freq: 2 })).map(([events, m]) => ({
-      events: m ? [{ ...events[0]!, [m[0]]: m[1] }, ...events.slice(1)] : events,
-    })),
+    fc
+      .tuple(
+        fc.array(validEvent, { minLength: 1, maxLength: 3 }),
+        fc.option(fc.tuple(fc.constantFrom('event_id', 'user_id', 'coupon_id', 'type', 'ts', 'position', 'query_id', 'context', 'zz'), value), { freq: 2 }),
+      )
+      .map(([events, m]) => ({
+        events: m ? [{ ...events[0]!, [m[0]]: m[1] }, ...events.slice(1)] : events,
+      })),
     ['events'],
   ).map((body) => ({ method: 'POST', url: '/v1/events', body })),
 };
@@ -139,7 +231,10 @@ const endpoints: Record<string, fc.Arbitrary<Request>> = {
 describe(`fuzzing every endpoint (${RUNS} cases each)`, () => {
   for (const [name, arb] of Object.entries(endpoints)) {
     it(`${name}: no 5xx, and every 400 names the field`, async () => {
-      await fc.assert(fc.asyncProperty(arb, (r) => check(name, r)), { numRuns: RUNS, seed: 2026 });
+      await fc.assert(
+        fc.asyncProperty(arb, (r) => check(name, r)),
+        { numRuns: RUNS, seed: 2026 },
+      );
       const tally = seen.get(name)!;
       // Cases that got past validation (answered, or not found): the fuzzing reaches the engine.
       const passed = [...tally].filter(([s]) => s !== 400).reduce((n, [, c]) => n + c, 0);

@@ -27,7 +27,15 @@ describe('ingest at scale', () => {
     cleanups.push(() => store.close());
     await store.open({ embedderId: 'test', dims: 16, textVersion: 1 });
     const bound = 8;
-    const writer = new StoreWriter({ store, logger, maxBatch: 1000, quietOptimizeMs: 60_000, maintenanceShare: 0.1, maxCommitsBetweenMaintenance: bound, rebuild: () => undefined });
+    const writer = new StoreWriter({
+      store,
+      logger,
+      maxBatch: 1000,
+      quietOptimizeMs: 60_000,
+      maintenanceShare: 0.1,
+      maxCommitsBetweenMaintenance: bound,
+      rebuild: () => undefined,
+    });
 
     const total = 240;
     const vectors = randomUnitVectors(total, 16, 5);

@@ -39,8 +39,11 @@ function simulateLogs(queries: ReturnType<typeof world>, sessions: number, seed:
 }
 
 it('estimates the examination curve from the logs and, weighted by it, learns the true order better than raw clicks', async () => {
-  const train = world(1, 300), validation = world(2, 60), test = world(3, 200);
-  const logs = simulateLogs(train, 20, 4), validationLogs = simulateLogs(validation, 20, 5);
+  const train = world(1, 300),
+    validation = world(2, 60),
+    test = world(3, 200);
+  const logs = simulateLogs(train, 20, 4),
+    validationLogs = simulateLogs(validation, 20, 5);
 
   const { propensities } = estimatePropensities(logs, { positions: N });
   for (let k = 0; k < 5; k++) expect(Math.abs(propensities[k]! - TRUE_THETA(k)), `θ_${k}`).toBeLessThan(0.08);
@@ -53,11 +56,17 @@ it('estimates the examination curve from the logs and, weighted by it, learns th
   const naive = await trainRanker();
   const corrected = await trainRanker(propensities);
   const quality = (r: LearnedRanker) =>
-    mean(test.map((q) => {
-      const s = r.scoreSync(q.docs.map((d) => d.features));
-      const gains = q.docs.map((d) => d.relevance);
-      return ndcg([...gains.keys()].sort((a, b) => s[b]! - s[a]!).map((i) => gains[i]!), 5, gains);
-    }));
+    mean(
+      test.map((q) => {
+        const s = r.scoreSync(q.docs.map((d) => d.features));
+        const gains = q.docs.map((d) => d.relevance);
+        return ndcg(
+          [...gains.keys()].sort((a, b) => s[b]! - s[a]!).map((i) => gains[i]!),
+          5,
+          gains,
+        );
+      }),
+    );
   const [naiveNdcg, correctedNdcg] = [quality(naive), quality(corrected)];
   expect(correctedNdcg, `corrected ${correctedNdcg.toFixed(4)} vs naive ${naiveNdcg.toFixed(4)}`).toBeGreaterThan(naiveNdcg + 0.01);
 });

@@ -50,12 +50,17 @@ if (specMissing) {
       expect(validator!.validateRequest('POST', '/collections/c/points/query', new URLSearchParams(), { limit: 'ten' }).join()).toMatch(/limit/);
       expect(validator!.validateRequest('GET', '/no/such/path', new URLSearchParams(), undefined)).toEqual(['no operation GET /no/such/path in the spec']);
       expect(validator!.validateRequest('PUT', '/collections/c/points', new URLSearchParams('wiat=true'), { points: [] }).join()).toMatch(/wiat/);
-      expect(validator!.validateResponse('POST', '/collections/c/points/query', 200, { result: { points: [{ id: 1 }] }, status: 'ok', time: 0 }).length).toBeGreaterThan(0);
+      expect(
+        validator!.validateResponse('POST', '/collections/c/points/query', 200, { result: { points: [{ id: 1 }] }, status: 'ok', time: 0 }).length,
+      ).toBeGreaterThan(0);
     });
 
     it('accepts what the adapter writes for a real coupon', () => {
       const c = makeCoupon('ok-1', { final_price: 12, original_price: 20, region: 'us-ny', tags: ['pizza'] });
-      const body = { points: [{ id: pointId(c.id), vector: { text: [0.1, 0.2], bm25: documentSparse(c) }, payload: toPayload(c) }], update_filter: { must: [{ key: 'version', range: { lt: 3 } }] } };
+      const body = {
+        points: [{ id: pointId(c.id), vector: { text: [0.1, 0.2], bm25: documentSparse(c) }, payload: toPayload(c) }],
+        update_filter: { must: [{ key: 'version', range: { lt: 3 } }] },
+      };
       expect(validator!.validateRequest('PUT', '/collections/c/points', new URLSearchParams('wait=true'), body)).toEqual([]);
     });
   });

@@ -21,7 +21,20 @@ import { spawnTs } from '../support/processes.ts';
 import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
 import { tempDir } from '../support/tmp.ts';
 
-const QUERIES = ['pizza', 'sushi dinner', 'car wash', 'oil change', 'massage', 'yoga classes', 'hotel weekend', 'headphones', 'shoes', 'dog grooming', 'haircut', 'coffee'];
+const QUERIES = [
+  'pizza',
+  'sushi dinner',
+  'car wash',
+  'oil change',
+  'massage',
+  'yoga classes',
+  'hotel weekend',
+  'headphones',
+  'shoes',
+  'dog grooming',
+  'haircut',
+  'coffee',
+];
 /** The true chance a shopper who looks at a coupon wants it: its discount depth, squared. */
 const appeal = (c: Coupon) => Math.max(0.03, (discountPercent(c) / 100) ** 2);
 /** The examination curve the simulated shoppers follow (what EM has to recover). */
@@ -110,11 +123,18 @@ describe('ranker trained from served-list logs', () => {
     const { ranker } = await loadRanker(path.join(dir, 'ranker'));
     const store = new FileEventStore(path.join(dir, 'data', 'events.jsonl'));
     await store.open();
-    const model: number[] = [], served: number[] = [];
+    const model: number[] = [],
+      served: number[] = [];
     for await (const l of store.servedOutcomes()) {
       const truth = l.items.map((it) => appeal(catalogue.get(it.couponId)!));
       const scores = ranker.scoreSync(l.items.map((it) => Float32Array.from(it.features)));
-      model.push(ndcg([...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).map((i) => truth[i]!), 10, truth));
+      model.push(
+        ndcg(
+          [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!).map((i) => truth[i]!),
+          10,
+          truth,
+        ),
+      );
       served.push(ndcg(truth, 10));
     }
     await store.close();

@@ -56,7 +56,8 @@ describe('recommendations with the trained two-tower model', () => {
     expect(results.filter((r) => excluded.has(r.id))).toEqual([]);
     expect(results[0]!.explain!.behavior!.rank).toBeGreaterThan(0);
     const now = Date.now();
-    for (const r of results) expect(r.coupon.status === 'active' && Date.parse(r.coupon.valid_until) > now && Date.parse(r.coupon.valid_from) <= now).toBe(true);
+    for (const r of results)
+      expect(r.coupon.status === 'active' && Date.parse(r.coupon.valid_until) > now && Date.parse(r.coupon.valid_from) <= now).toBe(true);
   });
 
   it('gives a stranger regional popularity near their location', async () => {

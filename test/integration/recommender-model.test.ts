@@ -14,7 +14,12 @@ it('saves model.json + weights.bin per tower and metadata.json, and reloads to i
   const { world, model } = await trainToy();
   const { dir, cleanup } = await tempDir('rec-artifacts-');
   try {
-    const meta = await saveRecommender(dir, model, { dataset: 'toy', interactions: world.interactions, metrics: { hr10: 1 }, features: { item_content: 'toy[8]' } });
+    const meta = await saveRecommender(dir, model, {
+      dataset: 'toy',
+      interactions: world.interactions,
+      metrics: { hr10: 1 },
+      features: { item_content: 'toy[8]' },
+    });
     for (const tower of ['user_tower', 'item_tower']) {
       const json = JSON.parse(await readFile(path.join(dir, tower, 'model.json'), 'utf8'));
       expect(json.format).toBe('layers-model');
@@ -26,7 +31,11 @@ it('saves model.json + weights.bin per tower and metadata.json, and reloads to i
 
     const loaded = await loadRecommender(dir);
     const history = historyMeans(world.interactions, world.numUsers, world.itemContent);
-    const userIn = () => [tf.tensor2d([[1], [0], [7]], [3, 1], 'int32'), tf.tensor2d([0, 1, 2].map((u) => Array.from(world.userFeatures[u]!))), tf.tensor2d([0, 1, 2].map((u) => Array.from(history[u]!)))];
+    const userIn = () => [
+      tf.tensor2d([[1], [0], [7]], [3, 1], 'int32'),
+      tf.tensor2d([0, 1, 2].map((u) => Array.from(world.userFeatures[u]!))),
+      tf.tensor2d([0, 1, 2].map((u) => Array.from(history[u]!))),
+    ];
     const itemIn = () => [tf.tensor2d([[1], [0], [42]], [3, 1], 'int32'), tf.tensor2d([0, 1, 41].map((i) => Array.from(world.itemContent[i]!)))];
     const same = async (a: LayersModel, b: LayersModel, inputs: () => Tensor[]) => {
       const x = await (a.predict(inputs()) as Tensor).data();
@@ -39,4 +48,3 @@ it('saves model.json + weights.bin per tower and metadata.json, and reloads to i
     await cleanup();
   }
 });
-

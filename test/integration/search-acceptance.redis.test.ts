@@ -123,7 +123,7 @@ describe('coupon search end to end (Redis queue, worker process, real model, Lan
     expect(new Set(results.map((r) => r.coupon.merchant.id)).size).toBeGreaterThanOrEqual(3);
   });
 
-  it('explain=true shows each stage and each result\'s ranks and scores', async () => {
+  it("explain=true shows each stage and each result's ranks and scores", async () => {
     const res = await api(server.url, 'GET', '/v1/search?q=sushi&limit=3&explain=true');
     expect(Object.keys(res.json.explain.stages)).toEqual(['embed', 'retrieve', 'fuse', 'rank', 'diversify', 'page']);
     const first = res.json.results[0].explain;

@@ -19,7 +19,16 @@ import { api, startServer, testEnv, type TestServer } from '../support/server.ts
 import { tempDir } from '../support/tmp.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 
 /** A page server on another origin (another port): the marketplace embedding the widgets. */
@@ -40,7 +49,11 @@ async function partnerSite(): Promise<{ server: Server; origin: string; pages: M
 /** Contrast ratio of two CSS rgb() colours (WCAG 2 relative luminance). */
 function contrast(a: string, b: string): number {
   const lum = (c: string) => {
-    const [r, g, bl] = c.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((x) => Number(x) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    const [r, g, bl] = c
+      .match(/\d+(\.\d+)?/g)!
+      .slice(0, 3)
+      .map((x) => Number(x) / 255)
+      .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
   };
   const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
@@ -85,7 +98,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
     await page.screenshot({ path: path.join(ARTIFACTS, 'demo-search.png'), fullPage: true });
   });
 
-  it('demo: clicking a result shows coupons similar to it; the feed shows a sample shopper\'s coupons', async () => {
+  it("demo: clicking a result shows coupons similar to it; the feed shows a sample shopper's coupons", async () => {
     const first = page.locator('#search .card').first();
     const title = (await first.locator('.title').textContent())!;
     const id = await first.getAttribute('data-id');
@@ -119,9 +132,19 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
     await expect.poll(() => page.locator('#similar-section').isVisible()).toBe(true);
 
     const unlabelled = await page.evaluate(() => {
-      const roots: Array<Document | ShadowRoot> = [document, ...Array.from(document.querySelectorAll('coupon-search, coupon-similar, coupon-for-you'), (e) => e.shadowRoot!)];
-      return roots.flatMap((r) => Array.from(r.querySelectorAll('input, select, button')))
-        .filter((el) => !el.closest('label') && !el.getAttribute('aria-label') && !(el.id && document.querySelector(`label[for="${el.id}"]`)) && !(el.textContent ?? '').trim())
+      const roots: Array<Document | ShadowRoot> = [
+        document,
+        ...Array.from(document.querySelectorAll('coupon-search, coupon-similar, coupon-for-you'), (e) => e.shadowRoot!),
+      ];
+      return roots
+        .flatMap((r) => Array.from(r.querySelectorAll('input, select, button')))
+        .filter(
+          (el) =>
+            !el.closest('label') &&
+            !el.getAttribute('aria-label') &&
+            !(el.id && document.querySelector(`label[for="${el.id}"]`)) &&
+            !(el.textContent ?? '').trim(),
+        )
         .map((el) => el.outerHTML.slice(0, 80));
     });
     expect(unlabelled).toEqual([]);
@@ -143,9 +166,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
 
   it('renders on a page of another origin, and its click reaches the event store', async () => {
     const seed = (await api(server.url, 'GET', '/v1/search?q=pizza&limit=1')).json.results[0].id;
-    partner.pages.set('/shop', `<!doctype html><html lang="en"><body><h1>Partner shop</h1>
+    partner.pages.set(
+      '/shop',
+      `<!doctype html><html lang="en"><body><h1>Partner shop</h1>
       <script type="module" src="${server.url}/widgets/v1.js"></script>
-      <coupon-similar api="${server.url}" coupon-id="${seed}" user-id="partner-shopper" limit="3" style="--coupon-accent:#8a1538"></coupon-similar></body></html>`);
+      <coupon-similar api="${server.url}" coupon-id="${seed}" user-id="partner-shopper" limit="3" style="--coupon-accent:#8a1538"></coupon-similar></body></html>`,
+    );
     const other = await browser.newPage();
     try {
       const failures: string[] = [];
@@ -157,10 +183,14 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
       expect(clicked).toBe('0');
       await card.click();
       // The batch is sent within 2 s (or at once on page hide).
-      const affinity = await waitFor('the click in the event store', async () => {
-        const a = await server.engine.events.userAffinity('partner-shopper');
-        return a.recent.length > 0 && a;
-      }, 15_000);
+      const affinity = await waitFor(
+        'the click in the event store',
+        async () => {
+          const a = await server.engine.events.userAffinity('partner-shopper');
+          return a.recent.length > 0 && a;
+        },
+        15_000,
+      );
       const similarIds = (await api(server.url, 'GET', `/v1/coupons/${seed}/similar?limit=3`)).json.results.map((r: { id: string }) => r.id);
       expect(similarIds).toContain(affinity.recent[0]);
       await other.screenshot({ path: path.join(ARTIFACTS, 'partner-widget.png') });
@@ -171,10 +201,13 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
   });
 
   it('shows the error state, not a blank, when the API fails or is unreachable', async () => {
-    partner.pages.set('/broken', `<!doctype html><html lang="en"><body>
+    partner.pages.set(
+      '/broken',
+      `<!doctype html><html lang="en"><body>
       <script type="module" src="${server.url}/widgets/v1.js"></script>
       <coupon-similar id="missing" api="${server.url}" coupon-id="no-such-coupon"></coupon-similar>
-      <coupon-for-you id="down" api="http://127.0.0.1:9" user-id="u1"></coupon-for-you></body></html>`);
+      <coupon-for-you id="down" api="http://127.0.0.1:9" user-id="u1"></coupon-for-you></body></html>`,
+    );
     const other = await browser.newPage();
     try {
       await other.goto(`${partner.origin}/broken`);
@@ -196,7 +229,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
     expect(allowed.headers.get('access-control-allow-origin')).toBe(partner.origin);
     const other = await fetch(`${server.url}/v1/search?q=pizza`, { headers: { origin: 'http://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    const preflight = await fetch(`${server.url}/v1/events`, { method: 'OPTIONS', headers: { origin: partner.origin, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${server.url}/v1/events`, {
+      method: 'OPTIONS',
+      headers: { origin: partner.origin, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
   });
 });

@@ -41,10 +41,14 @@ const leaf: fc.Arbitrary<Filter> = fc.oneof(
   fc.uniqueArray(fc.constantFrom(...TAGS), { minLength: 1, maxLength: 2 }).map((tags_all) => ({ tags_all })),
   fc.uniqueArray(fc.constantFrom(...REGIONS), { minLength: 1 }).map((region) => ({ region })),
   fc.constantFrom<Filter>({ discount_kind: ['percent'] }, { discount_kind: ['bogo', 'amount'] }, { status: ['active'] }, { status: ['paused'] }),
-  fc.record({ gte: fc.integer({ min: 0, max: 60 }), width: fc.integer({ min: 0, max: 60 }) }).map(({ gte, width }) => ({ discount_pct: { gte, lte: gte + width } })),
+  fc
+    .record({ gte: fc.integer({ min: 0, max: 60 }), width: fc.integer({ min: 0, max: 60 }) })
+    .map(({ gte, width }) => ({ discount_pct: { gte, lte: gte + width } })),
   fc.integer({ min: 0, max: 50 }).map((lte) => ({ final_price: { lte } })),
   fc.integer({ min: 0, max: 200 }).map((d) => ({ valid_at: day(d) })),
-  fc.record({ p: fc.constantFrom(...PLACES), r: fc.constantFrom(1, 5, 10, 50, 1500, 12000) }).map(({ p, r }) => ({ geo: { lat: p.lat, lon: p.lon, radius_km: r } })),
+  fc
+    .record({ p: fc.constantFrom(...PLACES), r: fc.constantFrom(1, 5, 10, 50, 1500, 12000) })
+    .map(({ p, r }) => ({ geo: { lat: p.lat, lon: p.lon, radius_km: r } })),
   fc.boolean().map((online) => ({ online })),
   fc.boolean().map((in_store) => ({ in_store })),
 );
@@ -57,7 +61,6 @@ export const filterArb: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) =>
     tie('f').map((not) => ({ not })),
   ),
 })).f;
-
 
 /** N seeded random coupons (the same every run). */
 export function randomCoupons(n = N, seed = 1234): Coupon[] {

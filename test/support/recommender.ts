@@ -20,7 +20,14 @@ export function toyWorld(numUsers = 60, numItems = 80, seed = 5) {
 
 export async function trainToy(epochs = 2) {
   const world = toyWorld();
-  const model = new TwoTowerRecommender({ itemContent: world.itemContent, userFeatures: world.userFeatures }, undefined, { maxEpochs: epochs, progress: false, batchSize: 256, dims: 16, idDims: 8, hidden: 16 });
+  const model = new TwoTowerRecommender({ itemContent: world.itemContent, userFeatures: world.userFeatures }, undefined, {
+    maxEpochs: epochs,
+    progress: false,
+    batchSize: 256,
+    dims: 16,
+    idDims: 8,
+    hidden: 16,
+  });
   await model.fit(world.interactions, world.numUsers, world.numItems);
   return { world, model };
 }

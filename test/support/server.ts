@@ -21,7 +21,17 @@ export function testEnv(dataDir: string, extra: Record<string, string> = {}): Re
   // One embedding thread: exercises the pool without oversubscribing two cores shared by parallel test files.
   // Rate limits off unless a test is about them (suites fire requests faster than a shopper would);
   // no learned ranker unless a test brings one, so a local models/ranker cannot change results.
-  return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_SAMPLE: 'false', EMBED_THREADS: '1', QUEUE_PREFIX: `test-${randomUUID()}`, RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: 'none', ...extra };
+  return {
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SEED_SAMPLE: 'false',
+    EMBED_THREADS: '1',
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+    RATE_LIMIT_IP_RPS: '0',
+    RATE_LIMIT_KEY_RPS: '0',
+    RANKER_MODEL_DIR: 'none',
+    ...extra,
+  };
 }
 
 /** A real engine and HTTP server on an ephemeral port. */

@@ -12,7 +12,21 @@ import { REPO_ROOT } from '../support/processes.ts';
 
 const dockerfile = readFileSync(path.join(REPO_ROOT, 'docker/Dockerfile'), 'utf8');
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker/docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; command?: string[]; environment?: Record<string, string>; ports?: string[]; restart?: string; healthcheck?: object; container_name?: string; depends_on?: Record<string, { condition: string }>; volumes?: string[] }>;
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: { context: string; dockerfile: string };
+      command?: string[];
+      environment?: Record<string, string>;
+      ports?: string[];
+      restart?: string;
+      healthcheck?: object;
+      container_name?: string;
+      depends_on?: Record<string, { condition: string }>;
+      volumes?: string[];
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 

@@ -53,7 +53,11 @@ describe('filter AST', () => {
       { or: [{ merchant: ['nope'] }, { id: ['x'] }] },
     ];
     for (const f of yes) expect(matchesFilter(c, f), JSON.stringify(f)).toBe(true);
-    const no: Filter[] = [{ geo: { lat: 40.73, lon: -73.935, radius_km: 5 } }, { valid_at: '2019-01-01T00:00:00Z' }, { and: [{ category: ['food'] }, { status: ['paused'] }] }];
+    const no: Filter[] = [
+      { geo: { lat: 40.73, lon: -73.935, radius_km: 5 } },
+      { valid_at: '2019-01-01T00:00:00Z' },
+      { and: [{ category: ['food'] }, { status: ['paused'] }] },
+    ];
     for (const f of no) expect(matchesFilter(c, f), JSON.stringify(f)).toBe(false);
   });
 });

@@ -5,10 +5,14 @@ import { MicroBatcher } from '../../src/util/micro-batcher.ts';
 describe('MicroBatcher', () => {
   it('merges concurrent callers into one call and hands each its own results', async () => {
     const calls: number[][] = [];
-    const batcher = new MicroBatcher<number, number>({ maxBatch: 100, maxWaitMs: 5, run: async (xs) => {
-      calls.push(xs);
-      return xs.map((x) => x * 10);
-    } });
+    const batcher = new MicroBatcher<number, number>({
+      maxBatch: 100,
+      maxWaitMs: 5,
+      run: async (xs) => {
+        calls.push(xs);
+        return xs.map((x) => x * 10);
+      },
+    });
     const results = await Promise.all([batcher.submit([1, 2]), batcher.submit([3]), batcher.submit([4, 5, 6])]);
     expect(results).toEqual([[10, 20], [30], [40, 50, 60]]);
     expect(calls).toEqual([[1, 2, 3, 4, 5, 6]]);
@@ -16,10 +20,14 @@ describe('MicroBatcher', () => {
 
   it('flushes at maxBatch without waiting, and rejects every caller of a failed batch', async () => {
     let n = 0;
-    const batcher = new MicroBatcher<number, number>({ maxBatch: 2, maxWaitMs: 60_000, run: async (xs) => {
-      if (++n === 2) throw new Error('boom');
-      return xs;
-    } });
+    const batcher = new MicroBatcher<number, number>({
+      maxBatch: 2,
+      maxWaitMs: 60_000,
+      run: async (xs) => {
+        if (++n === 2) throw new Error('boom');
+        return xs;
+      },
+    });
     expect(await Promise.all([batcher.submit([1]), batcher.submit([2])])).toEqual([[1], [2]]);
     const failed = await Promise.allSettled([batcher.submit([3]), batcher.submit([4])]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);

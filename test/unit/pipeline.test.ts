@@ -38,18 +38,32 @@ describe('search stages', () => {
     expect(fused[1]!.fused!.score).toBeCloseTo(1 / 61, 10);
   });
 
-  it('the rank stage sorts by the scorer and records it with every candidate\'s feature row', async () => {
+  it("the rank stage sorts by the scorer and records it with every candidate's feature row", async () => {
     const candidates: Candidate[] = ['x', 'y'].map((id, i) => ({ id, coupon: coupon(id, 'm'), fused: { rank: i + 1, score: i } }));
     const ranked = (await rankCandidates.run(ctxOf(candidates), deps)).candidates;
-    expect(ranked.map((c) => [c.id, c.ranked!.scorer])).toEqual([['y', 'fused'], ['x', 'fused']]);
+    expect(ranked.map((c) => [c.id, c.ranked!.scorer])).toEqual([
+      ['y', 'fused'],
+      ['x', 'fused'],
+    ]);
     expect(ranked[0]!.ranked!.features).toHaveLength(RANKING_FEATURES.length);
   });
 
   it('keeps the fused order when the scorer throws, and says why', async () => {
     const candidates: Candidate[] = ['x', 'y'].map((id, i) => ({ id, coupon: coupon(id, 'm'), fused: { rank: i + 1, score: 1 - i } }));
-    const broken = { ...deps, scorer: { name: 'ltr', score: () => { throw new Error('weights missing'); } } } as SearchDeps;
+    const broken = {
+      ...deps,
+      scorer: {
+        name: 'ltr',
+        score: () => {
+          throw new Error('weights missing');
+        },
+      },
+    } as SearchDeps;
     const out = await rankCandidates.run(ctxOf(candidates), broken);
-    expect(out.candidates.map((c) => [c.id, c.ranked!.scorer])).toEqual([['x', 'fused'], ['y', 'fused']]);
+    expect(out.candidates.map((c) => [c.id, c.ranked!.scorer])).toEqual([
+      ['x', 'fused'],
+      ['y', 'fused'],
+    ]);
     expect(out.notes.rank).toContain("'ltr' failed: weights missing");
   });
 

@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/eval/home-depot.ts';
-import { applyNormalisation, CTR_PRIOR, fitNormalisation, idfFromCorpus, learnedFeatures, namedFeatures, prepareQuery, RANKING_FEATURES, rankingFeatures } from '../../src/ranking/features.ts';
+import {
+  applyNormalisation,
+  CTR_PRIOR,
+  fitNormalisation,
+  idfFromCorpus,
+  learnedFeatures,
+  namedFeatures,
+  prepareQuery,
+  RANKING_FEATURES,
+  rankingFeatures,
+} from '../../src/ranking/features.ts';
 
 const f = (query: string, title: string, extra: Partial<Parameters<typeof rankingFeatures>[1]> = {}) => {
-  const values = rankingFeatures(prepareQuery(query, { idf: idfFromCorpus(['deck screw box', 'wood deck stain', 'angle bracket 12 gauge']) }), { title, fusedRank: 1, ...extra });
+  const values = rankingFeatures(prepareQuery(query, { idf: idfFromCorpus(['deck screw box', 'wood deck stain', 'angle bracket 12 gauge']) }), {
+    title,
+    fusedRank: 1,
+    ...extra,
+  });
   return Object.fromEntries(RANKING_FEATURES.map((name, i) => [name, values[i]!]));
 };
 
@@ -37,17 +51,50 @@ describe('ranking features v2: lexical and retrieval block', () => {
 });
 
 describe('ranking features v2: coupon-side and personal block', () => {
-  const ctx = (signals: Parameters<typeof rankingFeatures>[2], query = 'pizza') => namedFeatures(rankingFeatures(prepareQuery(query), { title: 'Pizza for two', fusedRank: 3 }, signals));
+  const ctx = (signals: Parameters<typeof rankingFeatures>[2], query = 'pizza') =>
+    namedFeatures(rankingFeatures(prepareQuery(query), { title: 'Pizza for two', fusedRank: 3 }, signals));
 
   it('marks every unknown signal missing, with a neutral value', () => {
     const none = ctx({});
-    expect(none).toMatchObject({ cf_missing: 1, cf_score: 0, affinity_missing: 1, engagement_missing: 1, validity_missing: 1, discount_missing: 1, distance_missing: 1, sponsored: 0, query_missing: 0 });
+    expect(none).toMatchObject({
+      cf_missing: 1,
+      cf_score: 0,
+      affinity_missing: 1,
+      engagement_missing: 1,
+      validity_missing: 1,
+      discount_missing: 1,
+      distance_missing: 1,
+      sponsored: 0,
+      query_missing: 0,
+    });
     expect(none.ctr_smoothed).toBeCloseTo(CTR_PRIOR.rate, 4);
   });
 
   it('carries what is known: personal scores, engagement, validity, discount, distance', () => {
-    const f = ctx({ cfScore: 1.5, categoryAffinity: 0.6, merchantAffinity: 0, engagement: { popularity: 9, clicks: 30, impressions: 100 }, ageDays: 3, daysToExpiry: 0.5, discountDepth: 0.5, distanceKm: 2, sponsored: 1 });
-    expect(f).toMatchObject({ cf_score: 1.5, cf_missing: 0, category_affinity: 0.6, merchant_affinity: 0, affinity_missing: 0, engagement_missing: 0, validity_missing: 0, discount_depth: 0.5, discount_missing: 0, distance_missing: 0, sponsored: 1 });
+    const f = ctx({
+      cfScore: 1.5,
+      categoryAffinity: 0.6,
+      merchantAffinity: 0,
+      engagement: { popularity: 9, clicks: 30, impressions: 100 },
+      ageDays: 3,
+      daysToExpiry: 0.5,
+      discountDepth: 0.5,
+      distanceKm: 2,
+      sponsored: 1,
+    });
+    expect(f).toMatchObject({
+      cf_score: 1.5,
+      cf_missing: 0,
+      category_affinity: 0.6,
+      merchant_affinity: 0,
+      affinity_missing: 0,
+      engagement_missing: 0,
+      validity_missing: 0,
+      discount_depth: 0.5,
+      discount_missing: 0,
+      distance_missing: 0,
+      sponsored: 1,
+    });
     expect(f.popularity_log).toBeCloseTo(Math.log(10), 3);
     expect(f.distance_km_log).toBeCloseTo(Math.log(3), 3);
   });
@@ -69,7 +116,10 @@ describe('ranking features v2: coupon-side and personal block', () => {
     const n = fitNormalisation(rows);
     expect(n.std[1]).toBe(0);
     expect(Array.from(applyNormalisation(Float32Array.of(2, 100, -7), n))).toEqual([0, 0, 0]);
-    const judged = fitNormalisation([rankingFeatures(prepareQuery('a b'), { title: 'a', fusedRank: 1 }), rankingFeatures(prepareQuery('a c'), { title: 'c d', fusedRank: 2, bm25: { rank: 1, score: 3 } })]);
+    const judged = fitNormalisation([
+      rankingFeatures(prepareQuery('a b'), { title: 'a', fusedRank: 1 }),
+      rankingFeatures(prepareQuery('a c'), { title: 'c d', fusedRank: 2, bm25: { rank: 1, score: 3 } }),
+    ]);
     expect(learnedFeatures(judged)).not.toContain('discount_depth');
     expect(learnedFeatures(judged)).toContain('bm25_score');
   });
@@ -77,6 +127,9 @@ describe('ranking features v2: coupon-side and personal block', () => {
 
 describe('CSV', () => {
   it('reads quoted fields with commas, quotes and newlines', () => {
-    expect(parseCsv('a,b\n1,"x, ""y""\nz"\n')).toEqual([['a', 'b'], ['1', 'x, "y"\nz']]);
+    expect(parseCsv('a,b\n1,"x, ""y""\nz"\n')).toEqual([
+      ['a', 'b'],
+      ['1', 'x, "y"\nz'],
+    ]);
   });
 });

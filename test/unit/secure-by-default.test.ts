@@ -17,7 +17,9 @@ describe('listen policy', () => {
   });
 
   it('refuses 0.0.0.0 without API keys, saying how to create one; keys or ALLOW_ANONYMOUS=true let it start', () => {
-    expect(() => checkListenPolicy(loadConfig({ HOST: '0.0.0.0' }))).toThrow(/refusing to listen on 0\.0\.0\.0 without API keys[\s\S]*npm run keys -- create[\s\S]*ALLOW_ANONYMOUS=true/);
+    expect(() => checkListenPolicy(loadConfig({ HOST: '0.0.0.0' }))).toThrow(
+      /refusing to listen on 0\.0\.0\.0 without API keys[\s\S]*npm run keys -- create[\s\S]*ALLOW_ANONYMOUS=true/,
+    );
     expect(checkListenPolicy(loadConfig({ HOST: '0.0.0.0', API_KEYS_FILE: 'keys.json' }))).toBeUndefined();
     expect(checkListenPolicy(loadConfig({ HOST: '0.0.0.0', ALLOW_ANONYMOUS: 'true' }))).toMatch(/without API keys/);
     expect(checkListenPolicy(loadConfig({}))).toBeUndefined(); // npm start on loopback: open local mode

@@ -11,7 +11,9 @@ import { parseId, parseQuery, writeQuerySchema } from '../params.ts';
 export const MAX_BATCH = 1000;
 const WAIT_MS = 30_000;
 
-const batchSchema = z.strictObject({ coupons: z.array(z.unknown()).min(1, 'needs at least one coupon').max(MAX_BATCH, `at most ${MAX_BATCH} coupons per batch`) });
+const batchSchema = z.strictObject({
+  coupons: z.array(z.unknown()).min(1, 'needs at least one coupon').max(MAX_BATCH, `at most ${MAX_BATCH} coupons per batch`),
+});
 
 /** Answers 202 with the job, or, with `?wait=true`, the finished job (200) once it is done. */
 async function accepted(ctx: Context, engine: Engine, jobId: string, wait: boolean): Promise<void> {
@@ -31,7 +33,6 @@ async function accepted(ctx: Context, engine: Engine, jobId: string, wait: boole
 }
 
 export function couponRoutes(router: Router, engine: Engine, bodyLimit: number): void {
-
   router.put('/v1/coupons/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
     const { wait } = parseQuery(writeQuerySchema, ctx.query);
@@ -65,7 +66,15 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
   });
 
   router.get('/v1/jobs/:id', async (ctx) => {
-    const id = parseOrThrow(z.string().min(1).max(300).regex(/^[\w.@-]+$/, 'not a job id'), ctx.params.id, 'id');
+    const id = parseOrThrow(
+      z
+        .string()
+        .min(1)
+        .max(300)
+        .regex(/^[\w.@-]+$/, 'not a job id'),
+      ctx.params.id,
+      'id',
+    );
     ctx.body = await engine.job(id);
   });
 
@@ -74,5 +83,4 @@ export function couponRoutes(router: Router, engine: Engine, bodyLimit: number):
     ctx.status = 202;
     ctx.body = { job_id: jobId, status_url: `/v1/jobs/${jobId}` };
   });
-
 }

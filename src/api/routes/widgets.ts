@@ -17,7 +17,12 @@ function demoPage(): string {
   return readFileSync(path.join(WIDGETS_DIR, 'demo.html'), 'utf8')
     .replace('<!-- categories -->', escapeHtml(SAMPLE_CATEGORIES.join(',')))
     .replace('<!-- cities -->', SAMPLE_CITIES.map((c) => `<option value="${c.lat},${c.lon}">${escapeHtml(c.name)}</option>`).join(''))
-    .replace('<!-- shoppers -->', Array.from({ length: 8 }, (_, i) => `shopper-${String(i + 1).padStart(4, '0')}`).map((id) => `<option>${id}</option>`).join(''));
+    .replace(
+      '<!-- shoppers -->',
+      Array.from({ length: 8 }, (_, i) => `shopper-${String(i + 1).padStart(4, '0')}`)
+        .map((id) => `<option>${id}</option>`)
+        .join(''),
+    );
 }
 
 export function widgetRoutes(router: Router): void {

@@ -19,7 +19,8 @@ export const diversifyByMerchant: Stage = {
     const pool = ctx.candidates.slice(0, poolSize);
     const below = ctx.candidates.slice(poolSize);
     const scores = pool.map((c) => c.ranked?.score ?? c.fused?.score ?? 0);
-    const hi = Math.max(...scores), lo = Math.min(...scores);
+    const hi = Math.max(...scores),
+      lo = Math.min(...scores);
     const relevance = new Map(pool.map((c, i) => [c.id, hi > lo ? (scores[i]! - lo) / (hi - lo) : 1]));
     const maxSim = new Map(pool.map((c) => [c.id, 0]));
     const perMerchant = new Map<string, number>();
@@ -28,7 +29,8 @@ export const diversifyByMerchant: Stage = {
     let remaining = pool;
 
     while (picked.length < needed && remaining.length > 0) {
-      let bestIndex = -1, best = Number.NEGATIVE_INFINITY;
+      let bestIndex = -1,
+        best = Number.NEGATIVE_INFINITY;
       const next: Candidate[] = [];
       for (const c of remaining) {
         if ((perMerchant.get(c.coupon.merchant.id) ?? 0) >= maxPerMerchant) {
@@ -63,7 +65,10 @@ export const diversifyByMerchant: Stage = {
     return {
       ...ctx,
       candidates: [...picked, ...tail],
-      notes: { ...ctx.notes, diversify: `MMR (λ=${lambda}) over the top ${picked.length}; at most ${maxPerMerchant} per merchant, ${demoted.length} moved down` },
+      notes: {
+        ...ctx.notes,
+        diversify: `MMR (λ=${lambda}) over the top ${picked.length}; at most ${maxPerMerchant} per merchant, ${demoted.length} moved down`,
+      },
     };
   },
 };

@@ -15,6 +15,10 @@ export const fuseByReciprocalRank: Stage = {
     scored.sort((a, b) => b.score - a.score || a.c.id.localeCompare(b.c.id));
     const candidates = scored.map(({ c, score }, i) => ({ ...c, fused: { rank: i + 1, score } }));
     const several = candidates.filter((c) => [c.dense, c.lexical, c.behavior, c.popularity].filter(Boolean).length > 1).length;
-    return { ...ctx, candidates, notes: { ...ctx.notes, fuse: `RRF (k=${k}) over ${candidates.length} candidates, ${several} found by more than one retriever` } };
+    return {
+      ...ctx,
+      candidates,
+      notes: { ...ctx.notes, fuse: `RRF (k=${k}) over ${candidates.length} candidates, ${several} found by more than one retriever` },
+    };
   },
 };

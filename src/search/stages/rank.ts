@@ -30,6 +30,11 @@ export const rankCandidates: Stage = {
     const candidates = ctx.candidates
       .map((c, i) => ({ ...c, ranked: { score: scores[i]!, scorer: used.name, features: rows[i]! } }))
       .sort((a, b) => b.ranked.score - a.ranked.score || a.id.localeCompare(b.id));
-    return { ...ctx, candidates, featureNames: deps.features.featureNames, notes: { ...ctx.notes, rank: `scored ${candidates.length} candidates with '${used.name}'${note}` } };
+    return {
+      ...ctx,
+      candidates,
+      featureNames: deps.features.featureNames,
+      notes: { ...ctx.notes, rank: `scored ${candidates.length} candidates with '${used.name}'${note}` },
+    };
   },
 };

@@ -56,16 +56,29 @@ export const retrieveSimilar: Stage = {
       mode !== 'behavior' ? store.knn(seed.vector, options) : Promise.resolve([]),
       mode !== 'content' && seed.behavior ? store.knnBehavior(seed.behavior, options) : Promise.resolve([]),
     ]);
-    const duplicate = new Set(byText.filter((h) => h.coupon.merchant.id === seed.coupon.merchant.id && h.score >= settings.nearDuplicateCosine).map((h) => h.id));
+    const duplicate = new Set(
+      byText.filter((h) => h.coupon.merchant.id === seed.coupon.merchant.id && h.score >= settings.nearDuplicateCosine).map((h) => h.id),
+    );
     const byId = new Map<string, Candidate>();
-    merge(byId, byText.filter((h) => !duplicate.has(h.id)), 'dense');
-    merge(byId, byBehavior.filter((h) => !duplicate.has(h.id)), 'behavior');
+    merge(
+      byId,
+      byText.filter((h) => !duplicate.has(h.id)),
+      'dense',
+    );
+    merge(
+      byId,
+      byBehavior.filter((h) => !duplicate.has(h.id)),
+      'behavior',
+    );
     const behaviorNote = mode === 'content' ? '' : seed.behavior ? `, ${byBehavior.length} by behaviour` : ', no behaviour vector (no recommender model)';
     return {
       ...ctx,
       queryVector: seed.vector,
       candidates: [...byId.values()],
-      notes: { ...ctx.notes, retrieve: `mode ${mode}: ${byText.length} neighbours of ${seedId} by text${behaviorNote}; ${duplicate.size} same-merchant near-duplicates dropped` },
+      notes: {
+        ...ctx.notes,
+        retrieve: `mode ${mode}: ${byText.length} neighbours of ${seedId} by text${behaviorNote}; ${duplicate.size} same-merchant near-duplicates dropped`,
+      },
     };
   },
 };
@@ -84,10 +97,17 @@ export const retrieveForUser: Stage = {
     if (ctx.request.userVector) {
       const hits = await store.knnBehavior(ctx.request.userVector, { k: settings.candidates, filter, withVectors: true });
       merge(byId, hits, 'behavior');
-      return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `${hits.length} nearest coupons to the user's behaviour vector under the filter` } };
+      return {
+        ...ctx,
+        candidates: [...byId.values()],
+        notes: { ...ctx.notes, retrieve: `${hits.length} nearest coupons to the user's behaviour vector under the filter` },
+      };
     }
     const popular = (await events?.popular(Math.max(settings.candidates * 5, 1000))) ?? [];
-    const found = await store.get(popular.map((p) => p.couponId), { withVectors: true });
+    const found = await store.get(
+      popular.map((p) => p.couponId),
+      { withVectors: true },
+    );
     const hits: Hit[] = popular
       .filter((p) => found.has(p.couponId) && (!filter || matchesFilter(found.get(p.couponId)!.coupon, filter)))
       .slice(0, settings.candidates)
@@ -96,6 +116,10 @@ export const retrieveForUser: Stage = {
     const byQuery = ctx.queryVector ? await store.knn(ctx.queryVector, { k: settings.candidates, filter, withVectors: true }) : [];
     merge(byId, byQuery, 'dense');
     const queryNote = ctx.queryVector ? ` and ${byQuery.length} nearest to the recent query` : '';
-    return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `unknown user: ${hits.length} most engaged-with coupons under the filter (regional popularity)${queryNote}` } };
+    return {
+      ...ctx,
+      candidates: [...byId.values()],
+      notes: { ...ctx.notes, retrieve: `unknown user: ${hits.length} most engaged-with coupons under the filter (regional popularity)${queryNote}` },
+    };
   },
 };

@@ -11,16 +11,33 @@ export const STORED_PRECISIONS = [2, 3, 4, 5] as const;
 const MAX_COVER_CELLS = 32;
 
 export function encodeGeohash(p: GeoPoint, precision: number): string {
-  let latLo = -90, latHi = 90, lonLo = -180, lonHi = 180;
+  let latLo = -90,
+    latHi = 90,
+    lonLo = -180,
+    lonHi = 180;
   let hash = '';
-  let bits = 0, ch = 0, even = true;
+  let bits = 0,
+    ch = 0,
+    even = true;
   while (hash.length < precision) {
     if (even) {
       const mid = (lonLo + lonHi) / 2;
-      if (p.lon >= mid) { ch = (ch << 1) | 1; lonLo = mid; } else { ch <<= 1; lonHi = mid; }
+      if (p.lon >= mid) {
+        ch = (ch << 1) | 1;
+        lonLo = mid;
+      } else {
+        ch <<= 1;
+        lonHi = mid;
+      }
     } else {
       const mid = (latLo + latHi) / 2;
-      if (p.lat >= mid) { ch = (ch << 1) | 1; latLo = mid; } else { ch <<= 1; latHi = mid; }
+      if (p.lat >= mid) {
+        ch = (ch << 1) | 1;
+        latLo = mid;
+      } else {
+        ch <<= 1;
+        latHi = mid;
+      }
     }
     even = !even;
     if (++bits === 5) {
@@ -52,10 +69,12 @@ export function coverCircle(center: GeoPoint, radiusKm: number): string[] | unde
   const dLat = radiusKm / 110.574;
   const cosLat = Math.cos((center.lat * Math.PI) / 180);
   // Slightly widened so floating-point error at the box edge never drops a cell.
-  const latMin = center.lat - dLat * 1.01, latMax = center.lat + dLat * 1.01;
+  const latMin = center.lat - dLat * 1.01,
+    latMax = center.lat + dLat * 1.01;
   if (latMin <= -90 || latMax >= 90 || cosLat < 1e-6) return undefined;
   const dLon = (radiusKm / (111.32 * cosLat)) * 1.01;
-  const lonMin = center.lon - dLon, lonMax = center.lon + dLon;
+  const lonMin = center.lon - dLon,
+    lonMax = center.lon + dLon;
   if (lonMin <= -180 || lonMax >= 180) return undefined;
   for (const precision of [...STORED_PRECISIONS].reverse()) {
     const { latDeg, lonDeg } = cellSize(precision);

@@ -82,7 +82,13 @@ export class LanceDbStore implements VectorStore {
     const table = await this.live();
     const out = new Map<string, StoredCoupon>();
     for (const chunk of chunks([...new Set(ids)], LIST_CHUNK)) {
-      const refs = await guard(() => table.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).select(['id', 'version']).toArray());
+      const refs = await guard(() =>
+        table
+          .query()
+          .where(`id IN (${chunk.map(sqlString).join(', ')})`)
+          .select(['id', 'version'])
+          .toArray(),
+      );
       const rows = await this.decoded(table, refs as RowRef[]);
       for (const [id, row] of rows) {
         out.set(id, { coupon: row.coupon, vector: options.withVectors ? row.vector : undefined, behavior: options.withVectors ? row.behavior : undefined });
@@ -106,7 +112,13 @@ export class LanceDbStore implements VectorStore {
   async knnBehavior(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
     const table = await this.live();
     return this.filtered(options, async (where, limit) => {
-      const q = table.query().nearestTo(vector).column('cf').distanceType('dot').limit(limit).where(where ? `has_cf AND ${where}` : 'has_cf');
+      const q = table
+        .query()
+        .nearestTo(vector)
+        .column('cf')
+        .distanceType('dot')
+        .limit(limit)
+        .where(where ? `has_cf AND ${where}` : 'has_cf');
       const refs = (await q.select(['id', 'version', '_distance']).toArray()) as RowRef[];
       return this.hits(table, refs, (_, row) => dot(vector, row.behavior!), options);
     });
@@ -115,7 +127,13 @@ export class LanceDbStore implements VectorStore {
   async upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void> {
     if (vectors.size === 0) return;
     const users = await this.usersTable();
-    await guard(() => users.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute([...vectors].map(([id, vector]) => ({ id, vector }))));
+    await guard(() =>
+      users
+        .mergeInsert('id')
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute([...vectors].map(([id, vector]) => ({ id, vector }))),
+    );
   }
 
   async getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>> {
@@ -123,7 +141,12 @@ export class LanceDbStore implements VectorStore {
     if (ids.length === 0) return out;
     const users = await this.usersTable();
     for (const chunk of chunks([...new Set(ids)], LIST_CHUNK)) {
-      const rows = await guard(() => users.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).toArray());
+      const rows = await guard(() =>
+        users
+          .query()
+          .where(`id IN (${chunk.map(sqlString).join(', ')})`)
+          .toArray(),
+      );
       for (const r of rows) out.set(r.id, toFloat32(r.vector));
     }
     return out;
@@ -168,7 +191,13 @@ export class LanceDbStore implements VectorStore {
       else missing.push(r.id);
     }
     for (const chunk of chunks(missing, LIST_CHUNK)) {
-      const read = await guard(() => table.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).select(['id', 'version', 'doc', 'vector', 'cf', 'has_cf']).toArray());
+      const read = await guard(() =>
+        table
+          .query()
+          .where(`id IN (${chunk.map(sqlString).join(', ')})`)
+          .select(['id', 'version', 'doc', 'vector', 'cf', 'has_cf'])
+          .toArray(),
+      );
       for (const r of read) {
         const row: CachedRow = { version: r.version, coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined };
         this.rows.set(r.id, row);

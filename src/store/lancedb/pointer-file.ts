@@ -16,7 +16,10 @@ export const pointerPath = (dir: string): string => path.join(dir, POINTER_FILE)
 
 /** The pointer file's modification time (0 when absent): cheap to poll for another process's switch. */
 export function pointerMtime(dir: string): Promise<number> {
-  return stat(pointerPath(dir)).then((s) => s.mtimeMs, () => 0);
+  return stat(pointerPath(dir)).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
 }
 
 export async function readPointer(dir: string): Promise<Pointer | undefined> {

@@ -18,7 +18,13 @@ export async function writeVersioned(table: lancedb.Table, docs: readonly Indexe
   const { newest, stale } = newestById(docs);
   const stored = new Map<string, number>();
   for (const chunk of chunks([...newest.keys()], LIST_CHUNK)) {
-    const rows = await guard(() => table.query().where(`id IN (${chunk.map(sqlString).join(', ')})`).select(['id', 'version']).toArray());
+    const rows = await guard(() =>
+      table
+        .query()
+        .where(`id IN (${chunk.map(sqlString).join(', ')})`)
+        .select(['id', 'version'])
+        .toArray(),
+    );
     for (const r of rows) stored.set(r.id, r.version);
   }
   const plan = planVersionedWrite(newest, stale, stored);
@@ -29,4 +35,3 @@ export async function writeVersioned(table: lancedb.Table, docs: readonly Indexe
   }
   return { written: plan.fresh.map((d) => d.coupon.id), stale: plan.stale };
 }
-

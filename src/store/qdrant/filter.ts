@@ -38,7 +38,12 @@ function condition(f: Filter): QdrantCondition {
   if ('final_price' in f) return range('final_price', f.final_price);
   if ('valid_at' in f) {
     const t = new Date(f.valid_at).toISOString();
-    return { must: [{ key: 'valid_from', datetime_range: { lte: t } }, { key: 'valid_until', datetime_range: { gt: t } }] };
+    return {
+      must: [
+        { key: 'valid_from', datetime_range: { lte: t } },
+        { key: 'valid_until', datetime_range: { gt: t } },
+      ],
+    };
   }
   if ('geo' in f) return { key: 'locations', geo_radius: { center: { lat: f.geo.lat, lon: f.geo.lon }, radius: f.geo.radius_km * 1000 } };
   if ('online' in f) return { key: 'online', match: { value: f.online } };

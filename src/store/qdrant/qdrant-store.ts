@@ -85,11 +85,19 @@ export class QdrantStore implements VectorStore {
     const out = new Map<string, StoredCoupon>();
     if (ids.length === 0) return out;
     const points = await this.call(() =>
-      this.client.retrieve(this.alias, { ids: [...new Set(ids)].map(pointId), with_payload: ['coupon'], with_vector: options.withVectors ? [DENSE, CF] : false }),
+      this.client.retrieve(this.alias, {
+        ids: [...new Set(ids)].map(pointId),
+        with_payload: ['coupon'],
+        with_vector: options.withVectors ? [DENSE, CF] : false,
+      }),
     );
     for (const p of points) {
       const coupon = (p.payload as Payload).coupon!;
-      out.set(coupon.id, { coupon, vector: options.withVectors ? denseOf(p.vector) : undefined, behavior: options.withVectors ? denseOf(p.vector, CF) : undefined });
+      out.set(coupon.id, {
+        coupon,
+        vector: options.withVectors ? denseOf(p.vector) : undefined,
+        behavior: options.withVectors ? denseOf(p.vector, CF) : undefined,
+      });
     }
     return out;
   }
@@ -111,7 +119,9 @@ export class QdrantStore implements VectorStore {
   async getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     if (ids.length === 0) return out;
-    const points = await this.call(() => this.client.retrieve(this.usersCollection, { ids: [...new Set(ids)].map((id) => pointId(`user:${id}`)), with_payload: ['user_id'], with_vector: [USER] }));
+    const points = await this.call(() =>
+      this.client.retrieve(this.usersCollection, { ids: [...new Set(ids)].map((id) => pointId(`user:${id}`)), with_payload: ['user_id'], with_vector: [USER] }),
+    );
     for (const p of points) out.set((p.payload as { user_id: string }).user_id, Float32Array.from((p.vector as Record<string, number[]>)[USER]!));
     return out;
   }
@@ -135,7 +145,10 @@ export class QdrantStore implements VectorStore {
 
   async beginRebuild(space: VectorSpace): Promise<StoreRebuild> {
     const old = await this.liveCollection();
-    const n = Math.max(0, ...(await this.call(() => this.client.getCollections())).collections.map((c) => Number(new RegExp(`^${this.alias}_v(\\d+)$`).exec(c.name)?.[1] ?? 0)));
+    const n = Math.max(
+      0,
+      ...(await this.call(() => this.client.getCollections())).collections.map((c) => Number(new RegExp(`^${this.alias}_v(\\d+)$`).exec(c.name)?.[1] ?? 0)),
+    );
     const name = `${this.alias}_v${n + 1}`;
     await this.createCollection(name, space);
     return {
@@ -203,9 +216,14 @@ export class QdrantStore implements VectorStore {
     const meta = (info.config as { metadata?: { space?: VectorSpace } }).metadata?.space;
     const vectors = info.config.params.vectors as Record<string, { size: number }> | undefined;
     if (!meta || !vectors?.[DENSE]) {
-      throw new ReindexRequiredError(`collection '${collection}' was not created by this engine (no vector space metadata or no '${DENSE}' vector): run \`npm run reindex\``);
+      throw new ReindexRequiredError(
+        `collection '${collection}' was not created by this engine (no vector space metadata or no '${DENSE}' vector): run \`npm run reindex\``,
+      );
     }
-    if (vectors[DENSE].size !== meta.dims) throw new ReindexRequiredError(`collection '${collection}' has ${vectors[DENSE].size}-d vectors but its metadata says ${meta.dims}: run \`npm run reindex\``);
+    if (vectors[DENSE].size !== meta.dims)
+      throw new ReindexRequiredError(
+        `collection '${collection}' has ${vectors[DENSE].size}-d vectors but its metadata says ${meta.dims}: run \`npm run reindex\``,
+      );
     return meta;
   }
 
@@ -233,7 +251,9 @@ export class QdrantStore implements VectorStore {
     const { newest, stale } = newestById(docs);
     const stored = new Map<string, number>();
     for (const chunk of chunks([...newest.keys()], 1000)) {
-      const points = await this.call(() => this.client.retrieve(collection, { ids: chunk.map(pointId), with_payload: ['coupon_id', 'version'], with_vector: false }));
+      const points = await this.call(() =>
+        this.client.retrieve(collection, { ids: chunk.map(pointId), with_payload: ['coupon_id', 'version'], with_vector: false }),
+      );
       for (const p of points) stored.set((p.payload as { coupon_id: string }).coupon_id, (p.payload as Payload).version ?? -1);
     }
     const plan = planVersionedWrite(newest, stale, stored);

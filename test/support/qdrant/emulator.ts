@@ -44,7 +44,10 @@ export class QdrantEmulator {
     this.failures.push(...statuses);
   }
 
-  constructor(private readonly validator: OpenApiValidator, private readonly version = '1.19.0') {}
+  constructor(
+    private readonly validator: OpenApiValidator,
+    private readonly version = '1.19.0',
+  ) {}
 
   /** Listens on `port` (0: any free one); stop() then start(samePort) is a server restart that keeps the data. */
   async start(port = 0): Promise<string> {
@@ -93,7 +96,8 @@ export class QdrantEmulator {
   private dispatch(method: string, path: string, body: any): unknown {
     const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (method === 'GET' && seg.length === 0) return { title: 'qdrant - vector search engine', version: this.version, commit: null };
-    if (method === 'GET' && path === '/aliases') return { aliases: [...this.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name })) };
+    if (method === 'GET' && path === '/aliases')
+      return { aliases: [...this.aliases].map(([alias_name, collection_name]) => ({ alias_name, collection_name })) };
     if (method === 'GET' && path === '/collections') return { collections: [...this.collections.keys()].map((name) => ({ name })) };
     if (method === 'POST' && path === '/collections/aliases') return this.changeAliases(body.actions);
     if (seg[0] !== 'collections' || !seg[1]) throw httpError(404, `no route ${method} ${path}`);
@@ -110,12 +114,14 @@ export class QdrantEmulator {
       return this.updated();
     }
     if (rest === 'points' && method === 'PUT') return this.upsert(c, body);
-    if (rest === 'points' && method === 'POST') return body.ids.filter((id: string) => c.points.has(id)).map((id: string) => this.record(c.points.get(id)!, body));
+    if (rest === 'points' && method === 'POST')
+      return body.ids.filter((id: string) => c.points.has(id)).map((id: string) => this.record(c.points.get(id)!, body));
     if (rest === 'points/delete' && method === 'POST') {
       for (const id of body.points) c.points.delete(id);
       return this.updated();
     }
-    if (rest === 'points/count' && method === 'POST') return { count: [...c.points.values()].filter((p) => !body?.filter || matches(p.payload, body.filter)).length };
+    if (rest === 'points/count' && method === 'POST')
+      return { count: [...c.points.values()].filter((p) => !body?.filter || matches(p.payload, body.filter)).length };
     if (rest === 'points/scroll' && method === 'POST') return this.scroll(c, body);
     if (rest === 'points/query' && method === 'POST') return this.query(c, body);
     throw httpError(404, `not emulated: ${method} ${path}`);
@@ -142,7 +148,13 @@ export class QdrantEmulator {
   }
 
   private info(c: Collection): unknown {
-    const params: Record<string, unknown> = { vectors: c.config.vectors, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true };
+    const params: Record<string, unknown> = {
+      vectors: c.config.vectors,
+      shard_number: 1,
+      replication_factor: 1,
+      write_consistency_factor: 1,
+      on_disk_payload: true,
+    };
     if (c.config.sparse_vectors) params.sparse_vectors = c.config.sparse_vectors;
     return {
       status: 'green',
@@ -153,7 +165,16 @@ export class QdrantEmulator {
       config: {
         params,
         hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
-        optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, max_segment_size: null, memmap_threshold: null, indexing_threshold: 20000, flush_interval_sec: 5, max_optimization_threads: null },
+        optimizer_config: {
+          deleted_threshold: 0.2,
+          vacuum_min_vector_number: 1000,
+          default_segment_number: 0,
+          max_segment_size: null,
+          memmap_threshold: null,
+          indexing_threshold: 20000,
+          flush_interval_sec: 5,
+          max_optimization_threads: null,
+        },
         wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
         quantization_config: null,
         ...(c.config.metadata ? { metadata: c.config.metadata } : {}),
@@ -192,12 +213,14 @@ export class QdrantEmulator {
     const q = body.query;
     let scored: Array<{ p: Point; score: number }>;
     if (Array.isArray(q)) {
-      const distance = ((c.config.vectors as Record<string, { distance?: string }>)[body.using]?.distance ?? 'Cosine');
+      const distance = (c.config.vectors as Record<string, { distance?: string }>)[body.using]?.distance ?? 'Cosine';
       const similarity = distance === 'Dot' ? dotProduct : cosine;
       scored = candidates.filter((p) => Array.isArray(p.vector[body.using])).map((p) => ({ p, score: similarity(q, p.vector[body.using] as number[]) }));
     } else {
       // Sparse with modifier idf: score = Σ query_i · idf(i) · doc_i over shared indices.
-      const docs = [...c.points.values()].map((p) => p.vector[body.using]).filter((v): v is { indices: number[]; values: number[] } => !!v && !Array.isArray(v));
+      const docs = [...c.points.values()]
+        .map((p) => p.vector[body.using])
+        .filter((v): v is { indices: number[]; values: number[] } => !!v && !Array.isArray(v));
       const idf = (i: number) => {
         const n = docs.filter((d) => d.indices.includes(i)).length;
         return Math.log(1 + (docs.length - n + 0.5) / (n + 0.5));
@@ -206,7 +229,8 @@ export class QdrantEmulator {
       for (const p of candidates) {
         const d = p.vector[body.using];
         if (!d || Array.isArray(d)) continue;
-        let score = 0, overlap = false;
+        let score = 0,
+          overlap = false;
         q.indices.forEach((i: number, k: number) => {
           const j = d.indices.indexOf(i);
           if (j >= 0) {
@@ -242,7 +266,9 @@ function dotProduct(a: number[], b: number[]): number {
 }
 
 function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! ** 2;
@@ -265,8 +291,14 @@ function projectVector(vector: Record<string, Vector>, selector: unknown): Recor
 /** Qdrant filter semantics: must = all, should = at least one, must_not = none; arrays match if any element does. */
 export function matches(payload: Record<string, unknown>, filter: { must?: Cond | Cond[]; should?: Cond | Cond[]; must_not?: Cond | Cond[] }): boolean {
   const list = (x: Cond | Cond[] | undefined) => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
-  const must = list(filter.must), should = list(filter.should), mustNot = list(filter.must_not);
-  return must.every((c) => condition(payload, c)) && (should.length === 0 || should.some((c) => condition(payload, c))) && !mustNot.some((c) => condition(payload, c));
+  const must = list(filter.must),
+    should = list(filter.should),
+    mustNot = list(filter.must_not);
+  return (
+    must.every((c) => condition(payload, c)) &&
+    (should.length === 0 || should.some((c) => condition(payload, c))) &&
+    !mustNot.some((c) => condition(payload, c))
+  );
 }
 
 function condition(payload: Record<string, unknown>, c: Cond): boolean {
@@ -282,7 +314,12 @@ function condition(payload: Record<string, unknown>, c: Cond): boolean {
     const num = (x: unknown) => (typeof x === 'string' ? Date.parse(x) : (x as number));
     return values.some((v) => {
       const x = num(v);
-      return (r.lt === undefined || x < num(r.lt)) && (r.gt === undefined || x > num(r.gt)) && (r.gte === undefined || x >= num(r.gte)) && (r.lte === undefined || x <= num(r.lte));
+      return (
+        (r.lt === undefined || x < num(r.lt)) &&
+        (r.gt === undefined || x > num(r.gt)) &&
+        (r.gte === undefined || x >= num(r.gte)) &&
+        (r.lte === undefined || x <= num(r.lte))
+      );
     });
   }
   const g = c.geo_radius as { center: { lat: number; lon: number }; radius: number } | undefined;

@@ -112,7 +112,7 @@ function toJsonSchema(node: any): any {
   for (const [k, v] of Object.entries(node)) if (k !== 'nullable') out[k] = toJsonSchema(v);
   if (node.nullable === true) {
     if (typeof node.type === 'string') out.type = [node.type, 'null'];
-    else if (node.type === undefined && Object.keys(out).length === 0 || (Object.keys(out).length === 1 && 'description' in out)) out.type = 'null';
+    else if ((node.type === undefined && Object.keys(out).length === 0) || (Object.keys(out).length === 1 && 'description' in out)) out.type = 'null';
   }
   return out;
 }
