@@ -1,17 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import * as lancedb from '@lancedb/lancedb';
-import { matchesFilter } from '../../domain/filter.ts';
+import { dot } from '../../embed/embedder.ts';
 import { UnavailableError } from '../../errors.ts';
-import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
 import { chunks } from '../../util/chunks.ts';
-import { compileFilter, sqlString } from './filter-sql.ts';
+import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
+import { sqlString } from './filter-sql.ts';
+import { filteredSearch } from './filtered-search.ts';
 import { guard } from './guard.ts';
-import { pointerMtime, readPointer, writePointer, type Pointer } from './pointer-file.ts';
+import { type Pointer, pointerMtime, readPointer, writePointer } from './pointer-file.ts';
+import { type CachedRow, RowCache, type RowRef, readRows } from './row-cache.ts';
 import { couponSchema, fromDoc, toFloat32, userSchema } from './rows.ts';
 import { createAnnIndex, createFullTextIndex, createScalarIndexes } from './table-indexes.ts';
 import { LIST_CHUNK, writeVersioned } from './versioned-merge.ts';
-import { RowCache, type CachedRow } from './row-cache.ts';
-import { dot } from '../../embed/embedder.ts';
 
 export interface LanceDbStoreOptions {
   /** Folder of the database. */
@@ -23,8 +23,6 @@ export interface LanceDbStoreOptions {
   /** Decoded rows (coupon + vectors) kept in memory by id and version. @defaultValue 100000 */
   rowCacheSize?: number;
 }
-
-type RowRef = { id: string; version: number };
 
 /**
  * The embedded vector store: LanceDB on local disk. Each coupon is one row (see rows.ts); writes
@@ -89,7 +87,7 @@ export class LanceDbStore implements VectorStore {
           .select(['id', 'version'])
           .toArray(),
       );
-      const rows = await this.decoded(table, refs as RowRef[]);
+      const rows = await readRows(table, refs as RowRef[], this.rows);
       for (const [id, row] of rows) {
         out.set(id, { coupon: row.coupon, vector: options.withVectors ? row.vector : undefined, behavior: options.withVectors ? row.behavior : undefined });
       }
@@ -99,7 +97,7 @@ export class LanceDbStore implements VectorStore {
 
   async knn(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
     const table = await this.live();
-    return this.filtered(options, async (where, limit) => {
+    return filteredSearch(options, async (where, limit) => {
       let q = table.query().nearestTo(vector).distanceType('cosine').limit(limit);
       // ef bounds the HNSW candidate list: at least the number asked for, for recall ~0.95+.
       q = q.ef(Math.max(100, Math.ceil(limit * 1.5)));
@@ -111,7 +109,7 @@ export class LanceDbStore implements VectorStore {
 
   async knnBehavior(vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
     const table = await this.live();
-    return this.filtered(options, async (where, limit) => {
+    return filteredSearch(options, async (where, limit) => {
       const q = table
         .query()
         .nearestTo(vector)
@@ -157,7 +155,7 @@ export class LanceDbStore implements VectorStore {
     if (!text) return [];
     const table = await this.live();
     await this.ensureFullTextIndex(table);
-    return this.filtered(options, async (where, limit) => {
+    return filteredSearch(options, async (where, limit) => {
       let q = table.query().fullTextSearch(text).limit(limit);
       if (where) q = q.where(where);
       const refs = (await q.select(['id', 'version', '_score']).toArray()) as Array<RowRef & { _score: number }>;
@@ -167,42 +165,12 @@ export class LanceDbStore implements VectorStore {
 
   /** Hits in the order of `refs`, their coupons and vectors from the row cache. */
   private async hits<R extends RowRef>(table: lancedb.Table, refs: R[], score: (r: R, row: CachedRow) => number, options: SearchOptions): Promise<Hit[]> {
-    const rows = await this.decoded(table, refs);
+    const rows = await readRows(table, refs, this.rows);
     const out: Hit[] = [];
     for (const r of refs) {
       const row = rows.get(r.id);
       // Deleted between the search and the read: gone for the next reader too.
       if (row) out.push({ id: r.id, score: score(r, row), coupon: row.coupon, vector: options.withVectors ? row.vector : undefined });
-    }
-    return out;
-  }
-
-  /**
-   * The decoded rows for these ids at these versions: from the cache, and the rest read in one
-   * query by id (the BTREE index answers it) and cached. A row rewritten between the search and
-   * this read comes back at its newer version, which is what a reader a moment later would see.
-   */
-  private async decoded(table: lancedb.Table, refs: readonly RowRef[]): Promise<Map<string, CachedRow>> {
-    const out = new Map<string, CachedRow>();
-    const missing: string[] = [];
-    for (const r of refs) {
-      const row = this.rows.get(r.id, r.version);
-      if (row) out.set(r.id, row);
-      else missing.push(r.id);
-    }
-    for (const chunk of chunks(missing, LIST_CHUNK)) {
-      const read = await guard(() =>
-        table
-          .query()
-          .where(`id IN (${chunk.map(sqlString).join(', ')})`)
-          .select(['id', 'version', 'doc', 'vector', 'cf', 'has_cf'])
-          .toArray(),
-      );
-      for (const r of read) {
-        const row: CachedRow = { version: r.version, coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined };
-        this.rows.set(r.id, row);
-        out.set(r.id, row);
-      }
     }
     return out;
   }
@@ -258,22 +226,6 @@ export class LanceDbStore implements VectorStore {
     this.db?.close();
     this.table = undefined;
     this.db = undefined;
-  }
-
-  /**
-   * Runs a filtered search. When the compiled filter is only a prefilter (geo radius), candidates
-   * are re-checked exactly and the search widens until k survive or the table is exhausted.
-   */
-  private async filtered(options: SearchOptions, search: (where: string | undefined, limit: number) => Promise<Hit[]>): Promise<Hit[]> {
-    const { sql, exact } = compileFilter(options.filter);
-    if (exact) return guard(() => search(sql, options.k));
-    let limit = Math.max(options.k * 2, options.k + 50);
-    for (;;) {
-      const raw = await guard(() => search(sql, limit));
-      const kept = raw.filter((h) => matchesFilter(h.coupon, options.filter!));
-      if (kept.length >= options.k || raw.length < limit) return kept.slice(0, options.k);
-      limit *= 4;
-    }
   }
 
   private async buildIndexes(table: lancedb.Table, pointer: Pointer): Promise<void> {

@@ -1,5 +1,14 @@
+import type * as lancedb from '@lancedb/lancedb';
 import type { Coupon } from '../../domain/coupon.ts';
+import { chunks } from '../../util/chunks.ts';
 import { LruCache } from '../../util/lru.ts';
+import { sqlString } from './filter-sql.ts';
+import { guard } from './guard.ts';
+import { fromDoc, toFloat32 } from './rows.ts';
+import { LIST_CHUNK } from './versioned-merge.ts';
+
+/** What a search returns per row before decoding: enough to look the row up in the cache. */
+export type RowRef = { id: string; version: number };
 
 /** A decoded coupon row: the parsed document and its vectors, at one version. */
 export interface CachedRow {
@@ -37,4 +46,34 @@ export class RowCache {
   get size(): number {
     return this.rows.size;
   }
+}
+
+/**
+ * The decoded rows for these ids at these versions: from the cache, and the rest read in one
+ * query by id (the BTREE index answers it) and cached. A row rewritten between the search and
+ * this read comes back at its newer version, which is what a reader a moment later would see.
+ */
+export async function readRows(table: lancedb.Table, refs: readonly RowRef[], cache: RowCache): Promise<Map<string, CachedRow>> {
+  const out = new Map<string, CachedRow>();
+  const missing: string[] = [];
+  for (const r of refs) {
+    const row = cache.get(r.id, r.version);
+    if (row) out.set(r.id, row);
+    else missing.push(r.id);
+  }
+  for (const chunk of chunks(missing, LIST_CHUNK)) {
+    const read = await guard(() =>
+      table
+        .query()
+        .where(`id IN (${chunk.map(sqlString).join(', ')})`)
+        .select(['id', 'version', 'doc', 'vector', 'cf', 'has_cf'])
+        .toArray(),
+    );
+    for (const r of read) {
+      const row: CachedRow = { version: r.version, coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined };
+      cache.set(r.id, row);
+      out.set(r.id, row);
+    }
+  }
+  return out;
 }
