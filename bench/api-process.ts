@@ -4,7 +4,10 @@
  * through `POST /v1/coupons/batch` the way a marketplace does, waiting out 503s for their
  * Retry-After. Nothing here writes to the store directly.
  */
+import { loadConfig } from '../src/config.ts';
 import type { Coupon } from '../src/domain/coupon.ts';
+import { createStore } from '../src/store/create-store.ts';
+import type { VectorStore } from '../src/store/vector-store.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { spawnTs, waitFor, type Spawned } from '../test/support/processes.ts';
 
@@ -99,4 +102,9 @@ export async function loadThroughApi(url: string, coupons: Coupon[], batch = 100
     await new Promise((r) => setTimeout(r, 500));
   }
   await posting;
+}
+
+/** The store of a DATA_DIR as the API configures it by default, opened from this process (floors, final checks). */
+export function storeFor(dataDir: string): VectorStore {
+  return createStore(loadConfig({ DATA_DIR: dataDir }).store);
 }

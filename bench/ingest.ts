@@ -26,13 +26,12 @@ import * as lancedb from '@lancedb/lancedb';
 import { completeCoupon, type Coupon } from '../src/domain/coupon.ts';
 import { matchesFilter, servableAt } from '../src/domain/filter.ts';
 import { EmbedderPool } from '../src/embed/embedder-pool.ts';
-import { LanceDbStore } from '../src/store/lancedb/lancedb-store.ts';
 import { generateCatalogue } from '../src/sample/catalogue.ts';
 import { embeddingText } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { readJsonLines } from '../src/util/json-lines.ts';
 import { ProgressBar } from '../src/util/progress.ts';
-import { metric, postBatches, queueDepth, startApi } from './api-process.ts';
+import { metric, postBatches, queueDepth, startApi, storeFor } from './api-process.ts';
 import { fmt } from './lib.ts';
 
 const args = parseCliArgs();
@@ -157,7 +156,7 @@ async function main(): Promise<void> {
     db.close();
 
     // Every id once, at its latest version.
-    const store = new LanceDbStore({ dir: path.join(dir, 'lancedb'), annThreshold: 20_000, readConsistencyMs: 1000 });
+    const store = storeFor(dir);
     await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: 1 });
     const expected = new Map(coupons.map((c) => [c.id, c.version]));
     for (const u of updated) expected.set(u.id, u.version);

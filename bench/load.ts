@@ -26,11 +26,11 @@ import path from 'node:path';
 import { servableAt } from '../src/domain/filter.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
-import { LanceDbStore } from '../src/store/lancedb/lancedb-store.ts';
+import type { VectorStore } from '../src/store/vector-store.ts';
 import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { pick, seededRandom } from '../src/util/random.ts';
-import { loadThroughApi, metric, startApi } from './api-process.ts';
+import { loadThroughApi, metric, startApi, storeFor } from './api-process.ts';
 import { fmt } from './lib.ts';
 
 const options = parseCliArgs();
@@ -161,7 +161,7 @@ async function drive(base: string, rate: number, seconds: number, ids: string[])
 const holds = (r: LoadResult) => r.errors === 0 && r.non2xx === 0 && r.latency.p99 < P99_BUDGET_MS && r.achieved_rps >= 0.95 * r.rate;
 
 /** Coupons that stay servable through the run: the targets of similar-coupon and event requests. */
-async function servableIds(store: LanceDbStore): Promise<string[]> {
+async function servableIds(store: VectorStore): Promise<string[]> {
   const ids: string[] = [];
   for await (const batch of store.scan(5000)) {
     for (const { coupon: c } of batch) if (Date.parse(c.valid_until) > Date.now() + 86_400_000 && c.status === 'active') ids.push(c.id);
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     const size = (await metric(base, 'index_coupons')) ?? SIZE;
 
     // Floor: raw store kNN throughput on the same data dir, 16 concurrent callers, no HTTP, no embedding.
-    const store = new LanceDbStore({ dir: path.join(dir, 'lancedb') });
+    const store = storeFor(dir);
     await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
     const ids = await servableIds(store);
     const embedder = createEmbedder({ kind: 'use-lite' });

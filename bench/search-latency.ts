@@ -19,12 +19,11 @@ import path from 'node:path';
 import { servableAt } from '../src/domain/filter.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
-import { LanceDbStore } from '../src/store/lancedb/lancedb-store.ts';
 import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
-import { loadThroughApi, metric, startApi } from './api-process.ts';
+import { loadThroughApi, metric, startApi, storeFor } from './api-process.ts';
 import { fmt, summarize } from './lib.ts';
 
 const options = parseCliArgs();
@@ -116,7 +115,7 @@ async function benchSize(size: number, dataDir: string | undefined) {
     await embedder.ready();
     const queryVectors = await Promise.all(texts.map(async (t) => (await embedder.embed([t]))[0]!));
     await embedder.close();
-    const store = new LanceDbStore({ dir: path.join(dir, 'lancedb') });
+    const store = storeFor(dir);
     await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
     const stats = await store.stats();
     const floor: number[] = [];

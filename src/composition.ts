@@ -67,7 +67,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     logger: logger.child({ component: 'indexer' }),
     writeBatch: config.indexing.writeBatch,
     maxCommitsBetweenMaintenance: config.indexing.maxCommitsBetweenCompactions,
-    ...(options.optimizeDelayMs !== undefined && { optimizeDelayMs: options.optimizeDelayMs }),
+    maintenanceShare: config.indexing.maintenanceShare,
+    quietRefreshMs: options.optimizeDelayMs ?? config.indexing.quietRefreshMs,
   });
   const queue: JobQueue = config.queue.redisUrl
     ? new BullQueue({ redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, ...(options.retry && { retry: options.retry }) })

@@ -56,6 +56,8 @@ const envSchema = z.object({
     .default('coupons'),
   /** @defaultValue 10000 */
   QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /** Decoded coupon rows (document and vectors) each process keeps in memory, by id and version. @defaultValue 100000 */
+  STORE_ROW_CACHE: int(0, 100_000_000).default(100_000),
   /** Rows from which the embedded store builds an ANN index (exact search below: ~13 ms at 5,000 rows, ~250 ms at 100,000). @defaultValue 5000 */
   ANN_INDEX_THRESHOLD: int(1, 1e9).default(5_000),
   /** Interaction events in PostgreSQL when set (shared by every process); an append-only file in DATA_DIR when unset. */
@@ -131,8 +133,17 @@ export interface Config {
   access: { apiKeysFile: string | undefined; allowAnonymous: boolean; publicReads: boolean; ipRps: number; keyRps: number };
   dataDir: string;
   store:
-    | { kind: 'embedded'; dir: string; annThreshold: number }
-    | { kind: 'qdrant'; url: string; apiKey: string | undefined; collection: string; timeoutMs: number };
+    | { kind: 'embedded'; dir: string; annThreshold: number; readConsistencyMs: number; rowCacheSize: number }
+    | {
+        kind: 'qdrant';
+        url: string;
+        apiKey: string | undefined;
+        collection: string;
+        timeoutMs: number;
+        batchSize: number;
+        concurrency: number;
+        attempts: number;
+      };
   queue: {
     redisUrl: string | undefined;
     prefix: string;
@@ -142,7 +153,7 @@ export interface Config {
     journalPath: string;
     maxDepth: number;
   };
-  indexing: { writeBatch: number; maxCommitsBetweenCompactions: number };
+  indexing: { writeBatch: number; maxCommitsBetweenCompactions: number; maintenanceShare: number; quietRefreshMs: number };
   embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
   recommenderDir: string | undefined;
@@ -197,8 +208,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     store:
       e.VECTOR_STORE === 'qdrant'
-        ? { kind: 'qdrant', url: e.QDRANT_URL!, apiKey: e.QDRANT_API_KEY, collection: e.QDRANT_COLLECTION, timeoutMs: e.QDRANT_TIMEOUT_MS }
-        : { kind: 'embedded', dir: path.join(dataDir, 'lancedb'), annThreshold: e.ANN_INDEX_THRESHOLD },
+        ? // 256 points per upsert, 2 in flight (more breaks sockets: qdrant-js #58, #92), 4 attempts on 5xx/429/timeouts.
+          {
+            kind: 'qdrant',
+            url: e.QDRANT_URL!,
+            apiKey: e.QDRANT_API_KEY,
+            collection: e.QDRANT_COLLECTION,
+            timeoutMs: e.QDRANT_TIMEOUT_MS,
+            batchSize: 256,
+            concurrency: 2,
+            attempts: 4,
+          }
+        : {
+            kind: 'embedded',
+            dir: path.join(dataDir, 'lancedb'),
+            annThreshold: e.ANN_INDEX_THRESHOLD,
+            readConsistencyMs: 1000,
+            rowCacheSize: e.STORE_ROW_CACHE,
+          },
     queue: {
       redisUrl: e.REDIS_URL,
       prefix: e.QUEUE_PREFIX,
@@ -208,7 +235,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       journalPath: path.join(dataDir, 'jobs.jsonl'),
       maxDepth: e.QUEUE_MAX_DEPTH,
     },
-    indexing: { writeBatch: e.INDEX_WRITE_BATCH, maxCommitsBetweenCompactions: e.INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS },
+    // Compaction takes at most 5 % of the writer's time between the hard bounds; a last refresh 5 s after writes stop.
+    indexing: {
+      writeBatch: e.INDEX_WRITE_BATCH,
+      maxCommitsBetweenCompactions: e.INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS,
+      maintenanceShare: 0.05,
+      quietRefreshMs: 5000,
+    },
     embedder:
       e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
     search: {

@@ -9,7 +9,7 @@ import { NotFoundError, UnavailableError } from './errors.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
 import type { Indexer } from './indexing/handler.ts';
 import type { IndexJob } from './indexing/jobs.ts';
-import type { JobInfo, JobQueue } from './indexing/queue.ts';
+import type { JobCounts, JobInfo, JobQueue } from './indexing/queue.ts';
 import type { Logger } from './log.ts';
 import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
@@ -18,7 +18,10 @@ import type { SearchContext, SearchDeps } from './search/context.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
-import { describeSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
+import { type Readiness, runProbes } from './observability/readiness.ts';
+import { describeSpace, type StoreStats, type VectorSpace, type VectorStore } from './store/vector-store.ts';
+import type { MetricsSources } from './observability/metrics.ts';
+export type { Readiness } from './observability/readiness.ts';
 
 function outcomeOf(ctx: SearchContext): SearchOutcome {
   return { response: toResponse(ctx), timings: ctx.timings };
@@ -38,11 +41,6 @@ export interface SearchInput {
 export interface SearchOutcome {
   response: SearchResponse;
   timings: SearchContext['timings'];
-}
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
 /**
@@ -120,16 +118,21 @@ export class Engine {
   async search(input: SearchInput, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    const ctx = await runPipeline(SEARCH_STAGES, { ...input, user, now: new Date(), queryId: randomUUID() }, deps, signal);
-    this.servedLog?.record(ctx, 'search');
+    const ctx = await runPipeline(SEARCH_STAGES, { ...input, surface: 'search', user, now: new Date(), queryId: randomUUID() }, deps, signal);
+    this.servedLog?.record(ctx);
     return outcomeOf(ctx);
   }
 
   async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    const ctx = await runPipeline(SIMILAR_STAGES, { ...input, user, query: '', seedId: id, now: new Date(), queryId: randomUUID() }, deps, signal);
-    this.servedLog?.record(ctx, 'similar');
+    const ctx = await runPipeline(
+      SIMILAR_STAGES,
+      { ...input, surface: 'similar', mode: input.mode ?? 'content', user, query: '', seedId: id, now: new Date(), queryId: randomUUID() },
+      deps,
+      signal,
+    );
+    this.servedLog?.record(ctx);
     return outcomeOf(ctx);
   }
 
@@ -154,8 +157,13 @@ export class Engine {
     const known = this.recommender ? user.vector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.
     const query = known ? '' : (input.recentQuery ?? '');
-    const ctx = await runPipeline(RECOMMEND_STAGES, { ...input, filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() }, deps, signal);
-    this.servedLog?.record(ctx, 'feed');
+    const ctx = await runPipeline(
+      RECOMMEND_STAGES,
+      { ...input, surface: 'feed', filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() },
+      deps,
+      signal,
+    );
+    this.servedLog?.record(ctx);
     return outcomeOf(ctx);
   }
 
@@ -211,6 +219,71 @@ export class Engine {
     return { accepted: inserted.length, duplicates: duplicates.length, job_id: jobId! };
   }
 
+  /**
+   * Waits until a job completes or fails, or `timeoutMs` passes, and returns its latest state;
+   * `onProgress` sees each poll (a progress bar). The one wait loop for the API, the CLIs and seeding.
+   */
+  async waitForJob(id: string, timeoutMs: number, onProgress?: (job: JobInfo) => void): Promise<JobInfo> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.job(id);
+      onProgress?.(job);
+      if (job.state === 'completed' || job.state === 'failed' || Date.now() >= deadline) return job;
+      await new Promise((r) => setTimeout(r, Math.min(250, Math.max(20, deadline - Date.now()))));
+    }
+  }
+
+  /** Waits until no indexing job is waiting or running, then commits what is batched; `onPending` sees each poll. */
+  async waitForIndexing(onPending?: (pending: number) => void): Promise<void> {
+    for (;;) {
+      const c = await this.queue.counts();
+      const pending = c.waiting + c.active + c.delayed;
+      onPending?.(pending);
+      if (pending === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await this.indexer.flush();
+  }
+
+  /** The queue's admin side, for `npm run jobs`. */
+  jobCounts(): Promise<JobCounts> {
+    return this.queue.counts();
+  }
+
+  failedJobs(limit: number): Promise<JobInfo[]> {
+    return this.queue.failed(limit);
+  }
+
+  retryFailedJobs(): Promise<number> {
+    return this.queue.retryFailed();
+  }
+
+  /** Coupons stored, and whether an ANN index serves them. */
+  indexStats(): Promise<StoreStats> {
+    return this.store.stats();
+  }
+
+  /** Which adapters and models run (start-up log, metrics). */
+  describe(): { store: string; queue: string; embedder: string; ranker: string; recommender: string } {
+    return {
+      store: this.store.kind,
+      queue: this.queue.kind,
+      embedder: this.space.embedderId,
+      ranker: this.ranking.scorer.name === 'fused' ? 'none' : this.ranking.detail,
+      recommender: this.recommender?.version ?? 'none',
+    };
+  }
+
+  /** What /metrics reads at scrape time, as callbacks: the metrics module never sees the engine's parts. */
+  metricsSources(): MetricsSources {
+    return {
+      jobCounts: () => this.queue.counts(),
+      indexStats: () => this.store.stats(),
+      writerStats: () => this.indexer.writer.stats,
+      models: () => this.describe(),
+    };
+  }
+
   async job(id: string): Promise<JobInfo> {
     const info = await this.queue.get(id);
     if (!info) throw new NotFoundError('job', id);
@@ -218,38 +291,29 @@ export class Engine {
   }
 
   async readiness(): Promise<Readiness> {
-    const checks: Readiness['checks'] = {};
-    const probe = async (name: string, fn: () => Promise<string | undefined>) => {
-      try {
-        const detail = await fn();
-        checks[name] = { ok: true, ...(detail && { detail }) };
-      } catch (error) {
-        checks[name] = { ok: false, detail: (error as Error).message };
-      }
-    };
-    if (this.draining) checks.shutdown = { ok: false, detail: 'shutting down: finishing in-flight requests and jobs' };
-    await Promise.all([
-      probe('store', async () => {
+    const checks = await runProbes({
+      store: async () => {
         const s = await this.store.stats();
         return `${this.store.kind}: ${s.count} coupons${s.annIndexed ? ', ANN index' : ', exact search'}`;
-      }),
-      probe('embedder', async () => describeSpace(this.space)),
+      },
+      embedder: async () => describeSpace(this.space),
       // A probe runs every few seconds: a ping, not a count over the whole event table.
-      probe('events', async () => {
+      events: async () => {
         await this.events.ping();
         return this.events.kind;
-      }),
-      probe('ranker', async () => this.ranking.detail),
-      probe('recommender', async () => (this.recommender ? `two-tower ${this.recommender.version}` : 'no model loaded: feeds use popularity')),
-      probe('queue', async () => {
+      },
+      ranker: async () => this.ranking.detail,
+      recommender: async () => (this.recommender ? `two-tower ${this.recommender.version}` : 'no model loaded: feeds use popularity'),
+      queue: async () => {
         await this.queue.ping();
         return this.queue.kind;
-      }),
-      probe('vector_space', async () => {
+      },
+      vector_space: async () => {
         await this.deps();
         return undefined;
-      }),
-    ]);
+      },
+    });
+    if (this.draining) checks.shutdown = { ok: false, detail: 'shutting down: finishing in-flight requests and jobs' };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 

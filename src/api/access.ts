@@ -4,17 +4,21 @@ import type { RateLimiter } from '../access/rate-limit.ts';
 import type { Config } from '../config.ts';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { pathMatcher, type RouteSpec } from './route.ts';
 
-/** The scope an endpoint needs; undefined for public ones (health, docs, widgets, demo). */
-export function requiredScope(method: string, path: string): Scope | undefined {
-  // Metrics name routes, models and volumes: with keys on, only a scraper's key reads them.
-  if (path === '/metrics') return 'metrics';
-  if (!path.startsWith('/v1/')) return undefined;
-  if (path === '/v1/events') return 'events';
-  const read = method === 'GET' || method === 'HEAD';
-  if (path === '/v1/search') return 'search'; // POST /v1/search is a read with a body
-  if (read && (/^\/v1\/coupons\/[^/]+(\/similar)?$/.test(path) || /^\/v1\/users\/[^/]+\/recommendations$/.test(path))) return 'search';
-  return 'write';
+/**
+ * The scope a request needs, from the route table; undefined for public routes (health, docs,
+ * widgets, demo). An unknown path under /v1/ needs `write`, so a route missing from the table
+ * fails closed.
+ */
+export function scopeResolver(routes: readonly RouteSpec[]): (method: string, path: string) => Scope | undefined {
+  const table = routes.map((r) => ({ method: r.method, match: pathMatcher(r.path), scope: r.scope }));
+  return (method, path) => {
+    const m = method === 'HEAD' ? 'GET' : method;
+    const route = table.find((r) => r.method === m && r.match.test(path)) ?? table.find((r) => r.match.test(path));
+    if (route) return route.scope;
+    return path.startsWith('/v1/') ? 'write' : undefined;
+  };
 }
 
 /** The key a request presents: `Authorization: Bearer`, `X-Api-Key`, or `?api_key=` (beacons and widgets: no custom headers). */
@@ -30,7 +34,8 @@ function presentedKey(ctx: Context): string | undefined {
  * invalid key → 401, a key without the scope → 403. Rate limits apply per client address and per
  * key (429 with Retry-After).
  */
-export function access(config: Config, limiter: RateLimiter, metrics: Metrics) {
+export function access(config: Config, limiter: RateLimiter, metrics: Metrics, routes: readonly RouteSpec[]) {
+  const requiredScope = scopeResolver(routes);
   const ring = config.access.apiKeysFile ? new ApiKeyRing(config.access.apiKeysFile) : undefined;
   const { ipRps, keyRps, publicReads } = config.access;
   return async (ctx: Context, next: Next) => {

@@ -7,23 +7,29 @@ import { access } from './access.ts';
 import { cors } from './cors.ts';
 import { deadline, requestContext } from './request-context.ts';
 import { errorHandler } from './errors.ts';
+import { openApiRoute } from './openapi.ts';
+import type { DemoContent, RouteServices, RouteSpec } from './route.ts';
 import { couponRoutes } from './routes/coupons.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { searchRoutes } from './routes/search.ts';
 import { widgetRoutes } from './routes/widgets.ts';
 
+/** The route table: every route once, with its scope and documentation (see route.ts). */
+const TABLE: RouteSpec[] = [...searchRoutes, ...couponRoutes, ...eventRoutes, ...healthRoutes, ...widgetRoutes];
+export const ROUTES: readonly RouteSpec[] = [...TABLE, openApiRoute(TABLE)];
+
 /**
  * The HTTP API over an engine. No side effects beyond a rate limiter connection (closed with the
  * engine): `listen` is the caller's. Middleware order: request id and access log (outermost, so
  * they see final statuses) → errors become JSON → deadline → CORS → keys, scopes, rate limits →
- * routes.
+ * routes, mounted from the route table, which also drives the scope check and /openapi.json.
  */
-export function createApp(engine: Engine): Koa {
+export function createApp(engine: Engine, options: { demo?: DemoContent } = {}): Koa {
   const app = new Koa();
   const { config } = engine;
   const bodyLimit = config.server.bodyLimitBytes;
-  const metrics = new Metrics(engine);
+  const metrics = new Metrics(engine.metricsSources());
   const limiter = config.queue.redisUrl ? new RedisRateLimiter(config.queue.redisUrl, config.queue.prefix) : new InProcessRateLimiter();
   engine.onClose(() => limiter.close());
   const http = engine.logger.child({ component: 'http' });
@@ -33,13 +39,12 @@ export function createApp(engine: Engine): Koa {
   app.use(errorHandler(http));
   app.use(deadline(config.server.requestTimeoutMs));
   app.use(cors(config.server.corsOrigins));
-  app.use(access(config, limiter, metrics));
+  app.use(access(config, limiter, metrics, ROUTES));
   const router = new Router();
-  healthRoutes(router, engine, metrics);
-  searchRoutes(router, engine, bodyLimit, metrics);
-  couponRoutes(router, engine, bodyLimit);
-  eventRoutes(router, engine, bodyLimit, metrics);
-  widgetRoutes(router);
+  const services: RouteServices = { engine, metrics, bodyLimit, demo: options.demo };
+  for (const route of ROUTES) {
+    router.register(route.path, [route.method], (ctx) => route.handle(ctx, services));
+  }
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -5,7 +5,7 @@ import { createApp } from '../api/app.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import type { Engine } from '../engine.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { generateCatalogue } from '../sample/catalogue.ts';
+import { generateCatalogue, SAMPLE_DEMO } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { startEngine } from '../composition.ts';
@@ -31,17 +31,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (warning) logger.warn(warning);
   const engine = await startEngine({ config, logger, runWorker: !config.queue.redisUrl || config.queue.workerInApi });
-  const app = createApp(engine);
+  const app = createApp(engine, { demo: SAMPLE_DEMO });
   const server = app.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
-  logger.info({ url, store: engine.store.kind, queue: engine.queue.kind, embedder: engine.space.embedderId }, 'listening');
+  logger.info({ url, ...engine.describe() }, 'listening');
   installShutdown(server, engine, logger, config);
 
-  if (config.sample.seed && (await engine.store.stats()).count === 0) await seedSample(engine, config.sample.size);
-  const stats = await engine.store.stats();
+  if (config.sample.seed && (await engine.indexStats()).count === 0) await seedSample(engine, config.sample.size);
+  const stats = await engine.indexStats();
   process.stderr.write(
     `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` + `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n` + `Demo: ${url}/demo\n\n`,
   );
@@ -51,14 +51,7 @@ async function seedSample(engine: Engine, size: number): Promise<void> {
   const coupons = generateCatalogue({ size });
   await engine.upsertCoupons(coupons);
   const bar = new ProgressBar('indexing sample catalogue', coupons.length);
-  for (;;) {
-    const c = await engine.queue.counts();
-    const pending = c.waiting + c.active + c.delayed;
-    bar.update(coupons.length - Math.min(pending, coupons.length));
-    if (pending === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await engine.indexer.flush();
+  await engine.waitForIndexing((pending) => bar.update(coupons.length - Math.min(pending, coupons.length)));
   // Shoppers' history: feeds for shopper-0001… and popularity for everyone else.
   const { events } = simulateShoppers(coupons, { shoppers: 200, sessions: 6, end: new Date() });
   const recording = new ProgressBar("recording sample shoppers' events", events.length);

@@ -18,7 +18,6 @@ import { dot } from '../embed/embedder.ts';
 import { idfLookup, idfTable, prepareQuery, rankingFeatures, RANKING_FEATURES, RANKING_FEATURES_VERSION } from '../ranking/features.ts';
 import { saveRanker } from '../ranking/artifacts.ts';
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
-import { LanceDbStore } from '../store/lancedb/lancedb-store.ts';
 import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { ProgressBar } from '../util/progress.ts';
@@ -26,6 +25,8 @@ import { seededRandom, shuffle } from '../util/random.ts';
 import { cachedEmbeddings } from '../eval/embedding-cache.ts';
 import { corpusOf, loadJudgments, type Judgment } from '../eval/home-depot.ts';
 import { mean, ndcg, tieHash } from '../util/ranking-metrics.ts';
+import { loadConfig } from '../config.ts';
+import { createStore } from '../store/create-store.ts';
 
 const K = 100;
 const RRF_K = 60;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   const vectorOf = new Map(corpus.map((c, i) => [c.id, vectors[i]!]));
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eval-ranking-'));
-  const store = new LanceDbStore({ dir });
+  const store = createStore({ ...(loadConfig({}).store as { kind: 'embedded'; annThreshold: number; readConsistencyMs: number; rowCacheSize: number }), dir });
   try {
     await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
     const bar = new ProgressBar(`indexing ${corpus.length} products`, corpus.length);

@@ -18,12 +18,14 @@ export interface IndexerDeps {
   /** Whether stored vectors and the running embedder share a space (a reindex updates it). */
   spaceGuard: VectorSpaceGuard;
   logger: Logger;
-  /** Rows per store commit at most. @defaultValue 1000 */
-  writeBatch?: number;
-  /** Quiet time after writes before indexes are refreshed. @defaultValue 5000 */
-  optimizeDelayMs?: number;
-  /** Commits after which compaction runs whatever else is going on. @defaultValue 64 */
-  maxCommitsBetweenMaintenance?: number;
+  /** Rows per store commit at most. */
+  writeBatch: number;
+  /** Quiet time after writes before indexes are refreshed. */
+  quietRefreshMs: number;
+  /** Commits after which compaction runs whatever else is going on. */
+  maxCommitsBetweenMaintenance: number;
+  /** The most of the writer's time compaction may take otherwise (0.05: 5 %). */
+  maintenanceShare: number;
 }
 
 export interface Indexer {
@@ -47,10 +49,10 @@ export function createIndexer(deps: IndexerDeps): Indexer {
   const writer = new StoreWriter({
     store,
     logger,
-    maxBatch: deps.writeBatch ?? 1000,
-    quietOptimizeMs: deps.optimizeDelayMs ?? 5000,
-    maintenanceShare: 0.05,
-    maxCommitsBetweenMaintenance: deps.maxCommitsBetweenMaintenance ?? 64,
+    maxBatch: deps.writeBatch,
+    quietOptimizeMs: deps.quietRefreshMs,
+    maintenanceShare: deps.maintenanceShare,
+    maxCommitsBetweenMaintenance: deps.maxCommitsBetweenMaintenance,
     rebuild: () => rebuild,
   });
 

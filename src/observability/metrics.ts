@@ -1,6 +1,15 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Engine } from '../engine.ts';
+import type { JobCounts } from '../indexing/queue.ts';
+import type { StoreStats } from '../store/vector-store.ts';
 import type { StageName } from '../search/context.ts';
+
+/** What the metrics read at scrape time (the engine provides them). */
+export interface MetricsSources {
+  jobCounts(): Promise<JobCounts>;
+  indexStats(): Promise<StoreStats>;
+  writerStats(): Record<string, number>;
+  models(): { embedder: string; ranker: string; recommender: string };
+}
 
 /**
  * Prometheus metrics for GET /metrics: request latency per route, pipeline stage latency, and,
@@ -14,7 +23,7 @@ export class Metrics {
   readonly rateLimited: Counter<'bucket'>;
   readonly eventsAccepted: Counter;
 
-  constructor(engine: Engine) {
+  constructor(sources: MetricsSources) {
     const registry = this.registry;
     const ms = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     this.requests = new Histogram({
@@ -44,7 +53,7 @@ export class Metrics {
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        const counts = await engine.queue.counts().catch(() => undefined);
+        const counts = await sources.jobCounts().catch(() => undefined);
         if (counts) for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
@@ -53,7 +62,7 @@ export class Metrics {
       help: 'Coupons in the vector store',
       registers: [registry],
       async collect() {
-        const stats = await engine.store.stats().catch(() => undefined);
+        const stats = await sources.indexStats().catch(() => undefined);
         if (stats) this.set(stats.count);
       },
     });
@@ -62,7 +71,7 @@ export class Metrics {
       help: 'Data fragments of the embedded store (compaction keeps them bounded under a steady stream of writes)',
       registers: [registry],
       async collect() {
-        const stats = await engine.store.stats().catch(() => undefined);
+        const stats = await sources.indexStats().catch(() => undefined);
         if (stats?.fragments !== undefined) this.set(stats.fragments);
       },
     });
@@ -72,7 +81,7 @@ export class Metrics {
       labelNames: ['counter'],
       registers: [registry],
       collect() {
-        for (const [counter, n] of Object.entries(engine.indexer.writer.stats)) this.set({ counter }, n);
+        for (const [counter, n] of Object.entries(sources.writerStats())) this.set({ counter }, n);
       },
     });
     new Gauge({
@@ -82,9 +91,8 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        this.set({ kind: 'embedder', version: engine.space.embedderId }, 1);
-        this.set({ kind: 'ranker', version: engine.ranking.scorer.name === 'fused' ? 'none' : engine.ranking.detail }, 1);
-        this.set({ kind: 'recommender', version: engine.recommender?.version ?? 'none' }, 1);
+        const models = sources.models();
+        for (const kind of ['embedder', 'ranker', 'recommender'] as const) this.set({ kind, version: models[kind] }, 1);
       },
     });
   }

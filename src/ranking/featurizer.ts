@@ -1,5 +1,6 @@
 import { discountPercent, type Coupon } from '../domain/coupon.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
+import { dot } from '../embed/embedder.ts';
 import { popularityOf } from '../events/event-store.ts';
 import type { Candidate, Featurizer, SearchContext, SearchDeps } from '../search/context.ts';
 import { prepareQuery, RANKING_FEATURES, rankingFeatures, type CandidateSignals, type IdfLookup } from './features.ts';
@@ -30,7 +31,7 @@ export class RankingFeaturizer implements Featurizer {
   }
 
   /** Feature rows in candidate order; a failing signal source degrades to "missing", with a note. */
-  async compute(ctx: SearchContext, deps: Pick<SearchDeps, 'store' | 'events'>): Promise<{ rows: Float32Array[]; note?: string }> {
+  async compute(ctx: SearchContext, deps: Pick<SearchDeps, 'events'>): Promise<{ rows: Float32Array[]; note?: string }> {
     const { candidates, request } = ctx;
     let signals: CandidateSignals[];
     let note: string | undefined;
@@ -62,20 +63,18 @@ function couponSignals(coupon: Coupon, now: Date, origin: SearchContext['request
   };
 }
 
-async function gatherSignals(ctx: SearchContext, { store, events }: Pick<SearchDeps, 'store' | 'events'>): Promise<CandidateSignals[]> {
+async function gatherSignals(ctx: SearchContext, { events }: Pick<SearchDeps, 'events'>): Promise<CandidateSignals[]> {
   const { candidates, request } = ctx;
   const ids = candidates.map((c) => c.id);
-  const userVector = request.user?.vector ?? request.userVector;
-  const [stats, behaviour] = await Promise.all([
-    events ? events.couponStats(ids, request.now) : Promise.resolve(new Map()),
-    userVector && ids.length ? store.get(ids, { withVectors: true }) : Promise.resolve(undefined),
-  ]);
+  const userVector = request.user?.vector ?? (request.surface === 'feed' ? request.userVector : undefined);
+  // Behaviour vectors came with the candidates from retrieval: only the counters are read here.
+  const stats = events ? await events.couponStats(ids, request.now) : new Map();
   const affinity = request.user?.affinity;
   const categoryTotal = affinity ? Object.values(affinity.categories).reduce((a, b) => a + b, 0) : 0;
   const merchantTotal = affinity ? Object.values(affinity.merchants).reduce((a, b) => a + b, 0) : 0;
   return candidates.map((c: Candidate): CandidateSignals => {
     const s = stats.get(c.id);
-    const cf = userVector && behaviour?.get(c.id)?.behavior;
+    const cf = userVector && c.behaviorVector;
     return {
       ...couponSignals(c.coupon, request.now, request.origin),
       cfScore: cf ? dot(userVector, cf) : undefined,
@@ -85,10 +84,4 @@ async function gatherSignals(ctx: SearchContext, { store, events }: Pick<SearchD
       engagement: s ? { popularity: popularityOf(s.counts), clicks: s.counts.click, impressions: s.counts.impression } : undefined,
     };
   });
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }

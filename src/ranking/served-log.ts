@@ -21,14 +21,15 @@ export class ServedListLog {
   ) {}
 
   /** Records the page a pipeline run served (its candidates, in served order, with their features). */
-  record(ctx: SearchContext, surface: ServedList['surface']): void {
+  record(ctx: SearchContext): void {
     const { request } = ctx;
+    const { surface } = request;
     if (ctx.candidates.length === 0) return; // nothing was shown: nothing to learn from
     this.buffer.push({
       queryId: request.queryId,
       ts: request.now.toISOString(),
       surface,
-      query: surface === 'similar' ? (request.seedId ?? '') : request.query,
+      query: request.surface === 'similar' ? request.seedId : request.query,
       ...(request.user && { userId: request.user.id }),
       scorer: ctx.candidates[0]?.ranked?.scorer ?? 'none',
       idf: this.options.idf,

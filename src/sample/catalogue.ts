@@ -155,3 +155,10 @@ function pickKind(rand: () => number, category: string): DiscountKind {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const round5 = (x: number) => Math.round(x * 1e5) / 1e5;
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** The demo page's pickers for the sample catalogue: its categories, cities and first simulated shoppers. */
+export const SAMPLE_DEMO = {
+  categories: SAMPLE_CATEGORIES,
+  cities: SAMPLE_CITIES,
+  shoppers: Array.from({ length: 8 }, (_, i) => `shopper-${String(i + 1).padStart(4, '0')}`),
+};

@@ -5,16 +5,10 @@ import type { EmbeddingService } from '../embed/embedding-service.ts';
 import type { VectorStore } from '../store/vector-store.ts';
 import type { EventStore, UserAffinity } from '../events/event-store.ts';
 
-/** What a caller asks: a text query or a seed coupon, a filter, a page. */
-export interface SearchRequest {
-  /** Free text; empty for "similar to `seedId`". */
+/** What every request has, whatever the surface. */
+interface RequestBase {
+  /** Free text; empty for similar coupons and for a known shopper's feed. */
   query: string;
-  /** For similar-coupon requests: the coupon to find neighbours of. */
-  seedId?: string | undefined;
-  /** For similar: which neighbours (text, behaviour, or both fused). @defaultValue 'content' */
-  mode?: 'content' | 'behavior' | 'blend' | undefined;
-  /** For recommendations: the user's behaviour vector, when known (retrieval runs on it). */
-  userVector?: Float32Array | undefined;
   /** The shopper, when the caller names one: personal ranking signals come from here. */
   user?: { id: string; vector?: Float32Array | undefined; affinity?: UserAffinity | undefined } | undefined;
   filter?: Filter | undefined;
@@ -29,6 +23,24 @@ export interface SearchRequest {
   queryId: string;
 }
 
+/** What a caller asks, by surface: a text search, the neighbours of a seed coupon, or a shopper's feed. */
+export type SearchRequest =
+  | (RequestBase & { surface: 'search' })
+  | (RequestBase & {
+      surface: 'similar';
+      /** The coupon to find neighbours of. */
+      seedId: string;
+      /** Which neighbours: by text, by behaviour, or both fused. */
+      mode: 'content' | 'behavior' | 'blend';
+    })
+  | (RequestBase & {
+      surface: 'feed';
+      /** The shopper's behaviour vector, when the recommender can place them: retrieval runs on it. */
+      userVector?: Float32Array | undefined;
+    });
+
+export type Surface = SearchRequest['surface'];
+
 export interface StageScore {
   rank: number;
   score: number;
@@ -39,6 +51,8 @@ export interface Candidate {
   id: string;
   coupon: Coupon;
   vector?: Float32Array | undefined;
+  /** The recommender's coupon vector, carried from retrieval so ranking never goes back to the store. */
+  behaviorVector?: Float32Array | undefined;
   dense?: StageScore;
   lexical?: StageScore;
   behavior?: StageScore;
@@ -76,7 +90,7 @@ export interface Featurizer {
   /** Names of a row's values, in order. */
   readonly featureNames: readonly string[];
   /** Rows in candidate order; a failing signal source degrades to "missing", with a note. */
-  compute(ctx: SearchContext, deps: Pick<SearchDeps, 'store' | 'events'>): Promise<{ rows: Float32Array[]; note?: string }>;
+  compute(ctx: SearchContext, deps: Pick<SearchDeps, 'events'>): Promise<{ rows: Float32Array[]; note?: string }>;
 }
 
 /** Rescores fused candidates from their feature rows in one batched call; the learned ranker implements this. */

@@ -1,38 +1,47 @@
+import { z } from 'zod';
 import type { Coupon } from '../domain/coupon.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
 import { discountPhrase } from '../text/coupon-text.ts';
 import type { Candidate, SearchContext } from './context.ts';
 
-export interface SearchResult {
-  id: string;
-  score: number;
-  coupon: Coupon;
-  /** "50% off", "$10 off", "buy one get one free"… */
-  discount_label: string;
-  /** To the nearest store, when the request had a location and the coupon has stores. */
-  distance_km?: number;
-  explain?: CandidateExplanation;
-}
+const stageScore = z.object({ rank: z.number().int(), score: z.number() });
 
-export interface CandidateExplanation {
-  dense?: { rank: number; score: number };
-  lexical?: { rank: number; score: number };
-  behavior?: { rank: number; score: number };
-  popularity?: { rank: number; score: number };
-  fused?: { rank: number; score: number };
-  rank?: { scorer: string; score: number; features?: Record<string, number> };
-  diversify?: { position: number; mmr: number | null; max_similarity: number; demoted: boolean };
-}
+/** What `explain=true` adds to a result: each stage's decision about it. */
+const candidateExplanation = z.object({
+  dense: stageScore.optional(),
+  lexical: stageScore.optional(),
+  behavior: stageScore.optional(),
+  popularity: stageScore.optional(),
+  fused: stageScore.optional(),
+  rank: z.object({ scorer: z.string(), score: z.number(), features: z.record(z.string(), z.number()) }).optional(),
+  diversify: z.object({ position: z.number().int(), mmr: z.number().nullable(), max_similarity: z.number(), demoted: z.boolean() }).optional(),
+});
 
-export interface SearchResponse {
-  /** Names this served list: send it, with the position, on impression, click and redeem events. */
-  query_id: string;
-  total: number;
-  limit: number;
-  offset: number;
-  results: SearchResult[];
-  explain?: { stages: Record<string, { ms: number; note: string }> };
-}
+/**
+ * The wire shape of every search, similar and feed response. The types below are inferred from
+ * it and /openapi.json is generated from it, so the two cannot drift apart.
+ */
+export const searchResponseSchema = z.object({
+  query_id: z.string().describe('Send it back, with the position, on impression, click, save and redeem events'),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  results: z.array(
+    z.object({
+      id: z.string(),
+      score: z.number(),
+      coupon: z.custom<Coupon>().describe('The coupon, as stored (see the Coupon schema)'),
+      discount_label: z.string().describe('"50% off", "$10 off", "buy one get one free"…'),
+      distance_km: z.number().optional().describe('To the nearest store, when the request had a location and the coupon has stores'),
+      explain: candidateExplanation.optional(),
+    }),
+  ),
+  explain: z.object({ stages: z.record(z.string(), z.object({ ms: z.number(), note: z.string() })) }).optional(),
+});
+
+export type SearchResponse = z.infer<typeof searchResponseSchema>;
+export type SearchResult = SearchResponse['results'][number];
+type CandidateExplanation = z.infer<typeof candidateExplanation>;
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 

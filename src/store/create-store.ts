@@ -6,9 +6,19 @@ import type { VectorStore } from './vector-store.ts';
 /** The only place that knows which store adapter runs; engine code sees the VectorStore port. */
 export function createStore(config: Config['store']): VectorStore {
   switch (config.kind) {
-    case 'embedded':
-      return new LanceDbStore({ dir: config.dir, annThreshold: config.annThreshold });
+    case 'embedded': {
+      const { dir, annThreshold, readConsistencyMs, rowCacheSize } = config;
+      return new LanceDbStore({ dir, annThreshold, readConsistencyMs, rowCacheSize });
+    }
     case 'qdrant':
-      return new QdrantStore({ url: config.url, apiKey: config.apiKey, alias: config.collection, timeoutMs: config.timeoutMs });
+      return new QdrantStore({
+        url: config.url,
+        apiKey: config.apiKey,
+        alias: config.collection,
+        timeoutMs: config.timeoutMs,
+        batchSize: config.batchSize,
+        concurrency: config.concurrency,
+        attempts: config.attempts,
+      });
   }
 }

@@ -37,12 +37,14 @@ export interface Hit {
   score: number;
   coupon: Coupon;
   vector?: Float32Array | undefined;
+  /** The recommender's coupon vector, when asked for with `withVectors` and the coupon has one. */
+  behavior?: Float32Array | undefined;
 }
 
 export interface SearchOptions {
   k: number;
   filter?: Filter | undefined;
-  /** Return each hit's vector (MMR diversification needs them). @defaultValue false */
+  /** Return each hit's vectors: text (MMR needs it) and behaviour (the rank stage's CF score). @defaultValue false */
   withVectors?: boolean;
 }
 

@@ -18,7 +18,7 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   const t = await tempDir('filter-props-');
   cleanup = t.cleanup;
-  store = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0 });
+  store = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 5000, rowCacheSize: 10_000 });
   await store.open({ embedderId: 'props', dims: 8, textVersion: 1 });
   coupons = randomCoupons();
   const vectors = randomUnitVectors(N, 8, 77);

@@ -4,5 +4,5 @@ import { tempDir } from '../support/tmp.ts';
 
 describeVectorStore('LanceDB (temp dir)', async ({ annThreshold }) => {
   const { dir, cleanup } = await tempDir('lancedb-contract-');
-  return { store: new LanceDbStore({ dir, annThreshold, readConsistencyMs: 0 }), dispose: cleanup };
+  return { store: new LanceDbStore({ dir, annThreshold: annThreshold ?? 5000, readConsistencyMs: 0, rowCacheSize: 10_000 }), dispose: cleanup };
 });

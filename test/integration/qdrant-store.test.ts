@@ -20,6 +20,9 @@ import { matches, QdrantEmulator } from '../support/qdrant/emulator.ts';
 import { OpenApiValidator } from '../support/qdrant/openapi.ts';
 import { SHARED_DIR } from '../support/tmp.ts';
 
+/** The adapter's settings as config.ts sets them; each test overrides what it is about. */
+const QDRANT_DEFAULTS = { apiKey: undefined, alias: 'coupons', timeoutMs: 10_000, batchSize: 256, concurrency: 2, attempts: 4 };
+
 const SPEC = path.join(SHARED_DIR, 'qdrant/openapi-1.19.json');
 const specMissing = existsSync(SPEC) ? undefined : `${SPEC} not found (../shared is absent)`;
 const validator = specMissing ? undefined : new OpenApiValidator(SPEC);
@@ -33,7 +36,7 @@ if (specMissing) {
     const emulator = new QdrantEmulator(validator!);
     const url = await emulator.start();
     return {
-      store: new QdrantStore({ url, alias: `coupons_${randomUUID().slice(0, 8)}`, attempts: 1 }),
+      store: new QdrantStore({ ...QDRANT_DEFAULTS, url, alias: `coupons_${randomUUID().slice(0, 8)}`, attempts: 1 }),
       async dispose() {
         await emulator.stop();
         expect(emulator.requests.length).toBeGreaterThan(0);
@@ -87,7 +90,7 @@ if (specMissing) {
   describe('failures', () => {
     it('retries 5xx and 429 with backoff, and fails fast on a 4xx', async () => {
       const emulator = new QdrantEmulator(validator!);
-      const store = new QdrantStore({ url: await emulator.start(), attempts: 4 });
+      const store = new QdrantStore({ ...QDRANT_DEFAULTS, url: await emulator.start(), attempts: 4 });
       await store.open({ embedderId: 'x', dims: 4, textVersion: 1 });
       emulator.failNext(503, 429, 500);
       const started = Date.now();
@@ -102,7 +105,7 @@ if (specMissing) {
 
     it('creates the users collection for user embeddings beside the coupons', async () => {
       const emulator = new QdrantEmulator(validator!);
-      const store = new QdrantStore({ url: await emulator.start(), alias: 'shop' });
+      const store = new QdrantStore({ ...QDRANT_DEFAULTS, url: await emulator.start(), alias: 'shop' });
       await store.open({ embedderId: 'x', dims: 4, textVersion: 1 });
       const created = emulator.requests.find((r) => r.method === 'PUT' && r.path === '/collections/shop_users');
       expect(created?.body).toEqual({ vectors: { user: { size: 64, distance: 'Dot' } } });
@@ -113,7 +116,7 @@ if (specMissing) {
   describe('start-up checks', () => {
     it('refuses a server older than the Query API, naming the version', async () => {
       const emulator = new QdrantEmulator(validator!, '1.9.2');
-      const store = new QdrantStore({ url: await emulator.start(), attempts: 1 });
+      const store = new QdrantStore({ ...QDRANT_DEFAULTS, url: await emulator.start(), attempts: 1 });
       await expect(store.open({ embedderId: 'x', dims: 4, textVersion: 1 })).rejects.toThrow(/1\.9\.2 is not supported/);
       await emulator.stop();
     });
@@ -122,8 +125,8 @@ if (specMissing) {
       const emulator = new QdrantEmulator(validator!);
       const url = await emulator.start();
       const alias = `coupons_${randomUUID().slice(0, 8)}`;
-      await new QdrantStore({ url, alias }).open({ embedderId: 'use-lite@1', dims: 512, textVersion: 1 });
-      const reopened = await new QdrantStore({ url, alias }).open({ embedderId: 'other@1', dims: 384, textVersion: 1 });
+      await new QdrantStore({ ...QDRANT_DEFAULTS, url, alias }).open({ embedderId: 'use-lite@1', dims: 512, textVersion: 1 });
+      const reopened = await new QdrantStore({ ...QDRANT_DEFAULTS, url, alias }).open({ embedderId: 'other@1', dims: 384, textVersion: 1 });
       expect(reopened).toEqual({ embedderId: 'use-lite@1', dims: 512, textVersion: 1 });
       await emulator.stop();
     });
@@ -133,7 +136,7 @@ if (specMissing) {
 const QDRANT_URL = process.env.QDRANT_URL;
 if (QDRANT_URL) {
   describeVectorStore(`Qdrant live at ${QDRANT_URL}`, async () => {
-    const store = new QdrantStore({ url: QDRANT_URL, apiKey: process.env.QDRANT_API_KEY, alias: `test_${randomUUID().slice(0, 8)}` });
+    const store = new QdrantStore({ ...QDRANT_DEFAULTS, url: QDRANT_URL, apiKey: process.env.QDRANT_API_KEY, alias: `test_${randomUUID().slice(0, 8)}` });
     return {
       store,
       async dispose() {

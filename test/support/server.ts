@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { Engine } from '../../src/engine.ts';
 import { createLogger } from '../../src/log.ts';
 import { startEngine } from '../../src/composition.ts';
+import { SAMPLE_DEMO } from '../../src/sample/catalogue.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -44,7 +45,7 @@ export async function startServer(env: Record<string, string>, options: { runWor
     retry: { attempts: 3, backoffMs: 50 },
     optimizeDelayMs: 200,
   });
-  const server = createApp(engine).listen(0, '127.0.0.1');
+  const server = createApp(engine, { demo: SAMPLE_DEMO }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address() as AddressInfo;
   return {

@@ -13,7 +13,7 @@ const settings: SearchSettings = { candidates: 200, rrfK: 60, mmrLambda: 0.8, ma
 // Unit tests of pure stages: no store or event store is reached (no user, no events).
 const deps = { settings, scorer: fusedScorer, features: RankingFeaturizer.uniform() } as unknown as SearchDeps;
 const ctxOf = (candidates: Candidate[], limit = 10, offset = 0, queryId = 'q-1'): SearchContext => ({
-  request: { query: 'q', limit, offset, explain: true, now: new Date(), queryId },
+  request: { surface: 'search', query: 'q', limit, offset, explain: true, now: new Date(), queryId },
   candidates,
   total: 0,
   timings: {},

@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { completeCoupon, couponSchema } from '../../domain/coupon.ts';
@@ -7,6 +6,7 @@ import type { Engine } from '../../engine.ts';
 import { ValidationError } from '../../errors.ts';
 import { readJson } from '../body.ts';
 import { parseId, parseQuery, writeQuerySchema } from '../params.ts';
+import { COMMON_ERRORS, errorResponses, idParam, jsonBody, queryParam as q, type RouteSpec, schemaRef } from '../route.ts';
 
 export const MAX_BATCH = 1000;
 const WAIT_MS = 30_000;
@@ -18,12 +18,7 @@ const batchSchema = z.strictObject({
 /** Answers 202 with the job, or, with `?wait=true`, the finished job (200) once it is done. */
 async function accepted(ctx: Context, engine: Engine, jobId: string, wait: boolean): Promise<void> {
   if (wait) {
-    const deadline = Date.now() + WAIT_MS;
-    let job = await engine.job(jobId);
-    while (job.state !== 'completed' && job.state !== 'failed' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      job = await engine.job(jobId);
-    }
+    const job = await engine.waitForJob(jobId, WAIT_MS);
     ctx.status = job.state === 'completed' ? 200 : 202;
     ctx.body = { job_id: jobId, job };
     return;
@@ -32,55 +27,114 @@ async function accepted(ctx: Context, engine: Engine, jobId: string, wait: boole
   ctx.body = { job_id: jobId, status_url: `/v1/jobs/${jobId}` };
 }
 
-export function couponRoutes(router: Router, engine: Engine, bodyLimit: number): void {
-  router.put('/v1/coupons/:id', async (ctx) => {
-    const id = parseId(ctx.params.id);
-    const { wait } = parseQuery(writeQuerySchema, ctx.query);
-    const body = await readJson(ctx, bodyLimit);
-    if (body && typeof body === 'object' && 'id' in body && (body as { id: unknown }).id !== id) {
-      throw new ValidationError([{ field: 'id', message: `body id must match the path id '${id}'` }]);
-    }
-    const coupon = completeCoupon(parseOrThrow(couponSchema, { ...(body as object), id }));
-    const [jobId] = await engine.upsertCoupons([coupon], ctx.state.requestId);
-    await accepted(ctx, engine, jobId!, wait);
-  });
+const queued = { description: 'queued', ...jsonBody(schemaRef('Accepted')) };
+const done = { description: 'done (wait=true)', ...jsonBody(schemaRef('Accepted')) };
+const jobIdSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[\w.@-]+$/, 'not a job id');
 
-  router.post('/v1/coupons/batch', async (ctx) => {
-    await engine.admit(1); // a full queue refuses before parsing up to a thousand coupons
-    const { coupons } = parseOrThrow(batchSchema, await readJson(ctx, bodyLimit));
-    const now = new Date();
-    const parsed = coupons.map((c, i) => completeCoupon(parseOrThrow(couponSchema, c, `coupons.${i}`), now));
-    const jobIds = await engine.upsertCoupons(parsed, ctx.state.requestId);
-    ctx.status = 202;
-    ctx.body = { job_ids: jobIds, count: jobIds.length };
-  });
-
-  router.delete('/v1/coupons/:id', async (ctx) => {
-    const id = parseId(ctx.params.id);
-    const { wait } = parseQuery(writeQuerySchema, ctx.query);
-    await accepted(ctx, engine, await engine.deleteCoupon(id, ctx.state.requestId), wait);
-  });
-
-  router.get('/v1/coupons/:id', async (ctx) => {
-    ctx.body = await engine.getCoupon(parseId(ctx.params.id));
-  });
-
-  router.get('/v1/jobs/:id', async (ctx) => {
-    const id = parseOrThrow(
-      z
-        .string()
-        .min(1)
-        .max(300)
-        .regex(/^[\w.@-]+$/, 'not a job id'),
-      ctx.params.id,
-      'id',
-    );
-    ctx.body = await engine.job(id);
-  });
-
-  router.post('/v1/reindex', async (ctx) => {
-    const jobId = await engine.reindex(ctx.state.requestId);
-    ctx.status = 202;
-    ctx.body = { job_id: jobId, status_url: `/v1/jobs/${jobId}` };
-  });
-}
+export const couponRoutes: RouteSpec[] = [
+  {
+    method: 'PUT',
+    path: '/v1/coupons/:id',
+    scope: 'write',
+    summary: 'Create or replace a coupon (queued)',
+    params: [idParam, q('wait', { type: 'boolean', default: false }, 'wait up to 30 s for the job')],
+    requestBody: { required: true, ...jsonBody(schemaRef('Coupon')) },
+    responses: { 200: done, 202: queued, ...errorResponses(400, 413, ...COMMON_ERRORS) },
+    async handle(ctx, { engine, bodyLimit }) {
+      const id = parseId(ctx.params.id);
+      const { wait } = parseQuery(writeQuerySchema, ctx.query);
+      const body = await readJson(ctx, bodyLimit);
+      if (body && typeof body === 'object' && 'id' in body && (body as { id: unknown }).id !== id) {
+        throw new ValidationError([{ field: 'id', message: `body id must match the path id '${id}'` }]);
+      }
+      const coupon = completeCoupon(parseOrThrow(couponSchema, { ...(body as object), id }));
+      const [jobId] = await engine.upsertCoupons([coupon], ctx.state.requestId);
+      await accepted(ctx, engine, jobId!, wait);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/coupons/batch',
+    scope: 'write',
+    summary: 'Create or replace up to 1,000 coupons (queued)',
+    requestBody: {
+      required: true,
+      ...jsonBody({
+        type: 'object',
+        required: ['coupons'],
+        properties: { coupons: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: schemaRef('Coupon') } },
+      }),
+    },
+    responses: {
+      202: {
+        description: 'queued',
+        ...jsonBody({
+          type: 'object',
+          required: ['job_ids', 'count'],
+          properties: { job_ids: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } },
+        }),
+      },
+      ...errorResponses(400, 413, ...COMMON_ERRORS),
+    },
+    async handle(ctx, { engine, bodyLimit }) {
+      await engine.admit(1); // a full queue refuses before parsing up to a thousand coupons
+      const { coupons } = parseOrThrow(batchSchema, await readJson(ctx, bodyLimit));
+      const now = new Date();
+      const parsed = coupons.map((c, i) => completeCoupon(parseOrThrow(couponSchema, c, `coupons.${i}`), now));
+      const jobIds = await engine.upsertCoupons(parsed, ctx.state.requestId);
+      ctx.status = 202;
+      ctx.body = { job_ids: jobIds, count: jobIds.length };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/coupons/:id',
+    scope: 'write',
+    summary: 'Delete a coupon (queued)',
+    params: [idParam, q('wait', { type: 'boolean', default: false })],
+    responses: { 200: done, 202: queued, ...errorResponses(400, ...COMMON_ERRORS) },
+    async handle(ctx, { engine }) {
+      const id = parseId(ctx.params.id);
+      const { wait } = parseQuery(writeQuerySchema, ctx.query);
+      await accepted(ctx, engine, await engine.deleteCoupon(id, ctx.state.requestId), wait);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/coupons/:id',
+    scope: 'search',
+    summary: 'One coupon',
+    params: [idParam],
+    responses: { 200: { description: 'the coupon', ...jsonBody({ type: 'object' }) }, ...errorResponses(400, 404, ...COMMON_ERRORS) },
+    async handle(ctx, { engine }) {
+      ctx.body = await engine.getCoupon(parseId(ctx.params.id));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/jobs/:id',
+    scope: 'write',
+    summary: 'An indexing job',
+    params: [{ ...idParam, schema: { type: 'string' } }],
+    responses: { 200: { description: 'the job', ...jsonBody(schemaRef('Job')) }, ...errorResponses(400, 404, ...COMMON_ERRORS) },
+    async handle(ctx, { engine }) {
+      ctx.body = await engine.job(parseOrThrow(jobIdSchema, ctx.params.id, 'id'));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/reindex',
+    scope: 'write',
+    summary: 'Rebuild every vector (queued)',
+    responses: { 202: queued, ...errorResponses(...COMMON_ERRORS) },
+    async handle(ctx, { engine }) {
+      const jobId = await engine.reindex(ctx.state.requestId);
+      ctx.status = 202;
+      ctx.body = { job_id: jobId, status_url: `/v1/jobs/${jobId}` };
+    },
+  },
+];

@@ -1,26 +1,38 @@
-import type Router from '@koa/router';
-import type { Engine } from '../../engine.ts';
-import type { Metrics } from '../../observability/metrics.ts';
-import { openApiDocument } from '../openapi.ts';
+import { errorResponses, jsonBody, type RouteSpec, schemaRef } from '../route.ts';
 
-export function healthRoutes(router: Router, engine: Engine, metrics: Metrics): void {
-  const openapi = openApiDocument();
-  router.get('/openapi.json', (ctx) => {
-    ctx.body = openapi;
-  });
-  /** Prometheus scrape endpoint. */
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
-  /** Liveness: the process answers. */
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  /** Readiness: store, embedder, queue and vector space all usable. */
-  router.get('/readyz', async (ctx) => {
-    const readiness = await engine.readiness();
-    ctx.status = readiness.ready ? 200 : 503;
-    ctx.body = readiness;
-  });
-}
+/** Probes and metrics. The OpenAPI route lives in openapi.ts, which documents this table. */
+export const healthRoutes: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/metrics',
+    scope: 'metrics',
+    summary: 'Prometheus metrics',
+    responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses(401, 403, 503) },
+    async handle(ctx, { metrics }) {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    },
+  },
+  {
+    method: 'GET',
+    path: '/healthz',
+    scope: undefined,
+    summary: 'Liveness: the process answers',
+    responses: { 200: { description: 'alive', ...jsonBody({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) } },
+    handle(ctx) {
+      ctx.body = { status: 'ok' };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/readyz',
+    scope: undefined,
+    summary: 'Readiness of every dependency',
+    responses: { 200: { description: 'ready', ...jsonBody(schemaRef('Readiness')) }, 503: { description: 'not ready', ...jsonBody(schemaRef('Readiness')) } },
+    async handle(ctx, { engine }) {
+      const readiness = await engine.readiness();
+      ctx.status = readiness.ready ? 200 : 503;
+      ctx.body = readiness;
+    },
+  },
+];

@@ -1,12 +1,13 @@
-import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Engine, SearchOutcome } from '../../engine.ts';
-import type { Metrics } from '../../observability/metrics.ts';
 import { parseOrThrow } from '../../domain/validation.ts';
+import type { SearchOutcome } from '../../engine.ts';
+import type { Metrics } from '../../observability/metrics.ts';
 import { readJson } from '../body.ts';
 import {
   DEFAULT_FEED_RADIUS_KM,
   filterFromParams,
+  MAX_LIMIT,
+  MAX_OFFSET,
   originFromParams,
   parseId,
   parseQuery,
@@ -15,6 +16,7 @@ import {
   searchQuerySchema,
   similarQuerySchema,
 } from '../params.ts';
+import { COMMON_ERRORS, errorResponses, idParam, jsonBody, queryParam as q, type RouteSpec, schemaRef } from '../route.ts';
 
 /** Answers with the response and a Server-Timing header of the pipeline's stages (also recorded as metrics). */
 function send(ctx: Context, outcome: SearchOutcome, pipeline: string, metrics: Metrics): void {
@@ -28,62 +30,114 @@ function send(ctx: Context, outcome: SearchOutcome, pipeline: string, metrics: M
   ctx.body = outcome.response;
 }
 
-export function searchRoutes(router: Router, engine: Engine, bodyLimit: number, metrics: Metrics): void {
-  router.get('/v1/search', async (ctx) => {
-    const p = parseQuery(searchQuerySchema, ctx.query);
-    send(
-      ctx,
-      await engine.search(
-        { query: p.q, filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, userId: p.user_id },
-        ctx.state.signal,
-      ),
-      'search',
-      metrics,
-    );
-  });
+const paging = [
+  q('limit', { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 10 }),
+  q('offset', { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 }),
+  q('explain', { type: 'boolean', default: false }),
+  q('api_key', { type: 'string' }, 'an API key, for clients that cannot send headers (widgets, beacons)'),
+];
+const place = [
+  q('lat', { type: 'number', minimum: -90, maximum: 90 }),
+  q('lon', { type: 'number', minimum: -180, maximum: 180 }),
+  q('radius_km', { type: 'number', exclusiveMinimum: 0, maximum: 20000 }, 'a geo filter; needs lat and lon'),
+];
+const list = (description: string) => ({ type: 'string', description: `${description} (comma-separated)` });
+const userId = q('user_id', { type: 'string', pattern: '^[A-Za-z0-9_.@-]{1,128}$' }, 'the shopper, for personal ranking signals');
+const results = { description: 'results', ...jsonBody(schemaRef('SearchResponse')) };
 
-  router.post('/v1/search', async (ctx) => {
-    const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
-    send(
-      ctx,
-      await engine.search(
-        { query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, userId: p.user_id },
-        ctx.state.signal,
-      ),
-      'search',
-      metrics,
-    );
-  });
-
-  router.get('/v1/coupons/:id/similar', async (ctx) => {
-    const id = parseId(ctx.params.id);
-    const p = parseQuery(similarQuerySchema, ctx.query);
-    send(
-      ctx,
-      await engine.similar(
-        id,
-        { filter: filterFromParams(p), origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, mode: p.mode, userId: p.user_id },
-        ctx.state.signal,
-      ),
-      'similar',
-      metrics,
-    );
-  });
-
-  router.get('/v1/users/:id/recommendations', async (ctx) => {
-    const userId = parseId(ctx.params.id);
-    const p = parseQuery(recommendationsQuerySchema, ctx.query);
-    const radius = p.radius_km ?? (p.lat !== undefined ? DEFAULT_FEED_RADIUS_KM : undefined);
-    const filter = filterFromParams({ ...p, radius_km: radius });
-    send(
-      ctx,
-      await engine.recommend(
-        userId,
-        { filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, recentQuery: p.q },
-        ctx.state.signal,
-      ),
-      'feed',
-      metrics,
-    );
-  });
-}
+export const searchRoutes: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/v1/search',
+    scope: 'search',
+    summary: 'Search coupons',
+    params: [
+      { ...q('q', { type: 'string', minLength: 1, maxLength: 500 }), required: true },
+      q('category', list('categories')),
+      q('merchant', list('merchant ids')),
+      q('min_discount', { type: 'number', minimum: 0, maximum: 100 }),
+      ...place,
+      userId,
+      ...paging,
+    ],
+    responses: { 200: results, ...errorResponses(400, ...COMMON_ERRORS) },
+    async handle(ctx, { engine, metrics }) {
+      const p = parseQuery(searchQuerySchema, ctx.query);
+      const input = {
+        query: p.q,
+        filter: filterFromParams(p),
+        origin: originFromParams(p),
+        limit: p.limit,
+        offset: p.offset,
+        explain: p.explain,
+        userId: p.user_id,
+      };
+      send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/search',
+    scope: 'search', // a read with a body
+    summary: 'Search coupons with the filter AST',
+    requestBody: { required: true, ...jsonBody(schemaRef('SearchBody')) },
+    responses: { 200: results, ...errorResponses(400, 413, ...COMMON_ERRORS) },
+    async handle(ctx, { engine, metrics, bodyLimit }) {
+      const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
+      const input = { query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, userId: p.user_id };
+      send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/coupons/:id/similar',
+    scope: 'search',
+    summary: 'Coupons similar to one coupon',
+    params: [
+      idParam,
+      q('mode', { enum: ['content', 'behavior', 'blend'], default: 'content' }),
+      q('category', list('categories')),
+      ...place,
+      userId,
+      ...paging,
+    ],
+    responses: { 200: results, ...errorResponses(400, 404, ...COMMON_ERRORS) },
+    async handle(ctx, { engine, metrics }) {
+      const id = parseId(ctx.params.id);
+      const p = parseQuery(similarQuerySchema, ctx.query);
+      const input = {
+        filter: filterFromParams(p),
+        origin: originFromParams(p),
+        limit: p.limit,
+        offset: p.offset,
+        explain: p.explain,
+        mode: p.mode,
+        userId: p.user_id,
+      };
+      send(ctx, await engine.similar(id, input, ctx.state.signal), 'similar', metrics);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/users/:id/recommendations',
+    scope: 'search',
+    summary: 'A user\'s "for you" feed',
+    params: [
+      idParam,
+      q('category', list('categories')),
+      q('min_discount', { type: 'number', minimum: 0, maximum: 100 }),
+      q('q', { type: 'string', maxLength: 500 }, 'the latest search, for users the recommender cannot place'),
+      ...place,
+      ...paging,
+    ],
+    responses: { 200: results, ...errorResponses(400, ...COMMON_ERRORS) },
+    async handle(ctx, { engine, metrics }) {
+      const userId = parseId(ctx.params.id);
+      const p = parseQuery(recommendationsQuerySchema, ctx.query);
+      const radius = p.radius_km ?? (p.lat !== undefined ? DEFAULT_FEED_RADIUS_KM : undefined);
+      const filter = filterFromParams({ ...p, radius_km: radius });
+      const input = { filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, recentQuery: p.q };
+      send(ctx, await engine.recommend(userId, input, ctx.state.signal), 'feed', metrics);
+    },
+  },
+];

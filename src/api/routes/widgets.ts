@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type Router from '@koa/router';
-import { SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../../sample/catalogue.ts';
+import type { DemoContent, RouteSpec } from '../route.ts';
 
 const WIDGETS_DIR = path.resolve(import.meta.dirname, '../../widgets');
 
@@ -12,36 +11,52 @@ const bundleTag = `"${createHash('sha256').update(bundle).digest('base64url').sl
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The demo page, filled with the sample catalogue's categories, cities and shoppers. */
-function demoPage(): string {
-  return readFileSync(path.join(WIDGETS_DIR, 'demo.html'), 'utf8')
-    .replace('<!-- categories -->', escapeHtml(SAMPLE_CATEGORIES.join(',')))
-    .replace('<!-- cities -->', SAMPLE_CITIES.map((c) => `<option value="${c.lat},${c.lon}">${escapeHtml(c.name)}</option>`).join(''))
-    .replace(
-      '<!-- shoppers -->',
-      Array.from({ length: 8 }, (_, i) => `shopper-${String(i + 1).padStart(4, '0')}`)
-        .map((id) => `<option>${id}</option>`)
-        .join(''),
-    );
+const demoTemplate = readFileSync(path.join(WIDGETS_DIR, 'demo.html'), 'utf8');
+const demoPages = new WeakMap<DemoContent, string>();
+const NO_DEMO: DemoContent = { categories: [], cities: [], shoppers: [] };
+
+/** The demo page, filled with the catalogue's categories, cities and sample shoppers. */
+function demoPage(content: DemoContent): string {
+  let page = demoPages.get(content);
+  if (!page) {
+    page = demoTemplate
+      .replace('<!-- categories -->', escapeHtml(content.categories.join(',')))
+      .replace('<!-- cities -->', content.cities.map((c) => `<option value="${c.lat},${c.lon}">${escapeHtml(c.name)}</option>`).join(''))
+      .replace('<!-- shoppers -->', content.shoppers.map((id) => `<option>${escapeHtml(id)}</option>`).join(''));
+    demoPages.set(content, page);
+  }
+  return page;
 }
 
-export function widgetRoutes(router: Router): void {
-  /** Public static code: any page may load it (module scripts are fetched with CORS). */
-  router.get('/widgets/v1.js', (ctx) => {
-    ctx.set('Access-Control-Allow-Origin', '*');
-    ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.set('ETag', bundleTag);
-    if (ctx.get('if-none-match') === bundleTag) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.type = 'text/javascript; charset=utf-8';
-    ctx.body = bundle;
-  });
-
-  const page = demoPage();
-  router.get('/demo', (ctx) => {
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = page;
-  });
-}
+export const widgetRoutes: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/widgets/v1.js',
+    scope: undefined,
+    summary: 'The web components bundle',
+    responses: { 200: { description: 'ES module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 304: { description: 'not modified' } },
+    /** Public static code: any page may load it (module scripts are fetched with CORS). */
+    handle(ctx) {
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.set('Cache-Control', 'public, max-age=300');
+      ctx.set('ETag', bundleTag);
+      if (ctx.get('if-none-match') === bundleTag) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.type = 'text/javascript; charset=utf-8';
+      ctx.body = bundle;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/demo',
+    scope: undefined,
+    summary: 'The demo page',
+    responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } },
+    handle(ctx, { demo }) {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = demoPage(demo ?? NO_DEMO);
+    },
+  },
+];

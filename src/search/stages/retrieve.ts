@@ -10,8 +10,9 @@ function effectiveFilter(ctx: SearchContext) {
 
 function merge(into: Map<string, Candidate>, hits: Hit[], key: 'dense' | 'lexical' | 'behavior' | 'popularity'): void {
   hits.forEach((hit, i) => {
-    const c = into.get(hit.id) ?? { id: hit.id, coupon: hit.coupon, vector: hit.vector };
+    const c = into.get(hit.id) ?? { id: hit.id, coupon: hit.coupon, vector: hit.vector, behaviorVector: hit.behavior };
     c.vector ??= hit.vector;
+    c.behaviorVector ??= hit.behavior;
     c[key] = { rank: i + 1, score: hit.score };
     into.set(hit.id, c);
   });
@@ -46,8 +47,9 @@ export const retrieveByQuery: Stage = {
 export const retrieveSimilar: Stage = {
   name: 'retrieve',
   async run(ctx, { store, settings }) {
-    const seedId = ctx.request.seedId!;
-    const mode = ctx.request.mode ?? 'content';
+    const { request } = ctx;
+    if (request.surface !== 'similar') throw new Error(`retrieveSimilar runs on similar requests, not ${request.surface}`);
+    const { seedId, mode } = request;
     const seed = (await store.get([seedId], { withVectors: true })).get(seedId);
     if (!seed?.vector) throw new NotFoundError('coupon', seedId);
     const filter = allOf(effectiveFilter(ctx), { not: { id: [seedId] } });
@@ -94,8 +96,9 @@ export const retrieveForUser: Stage = {
   async run(ctx, { store, events, settings }) {
     const filter = effectiveFilter(ctx);
     const byId = new Map<string, Candidate>();
-    if (ctx.request.userVector) {
-      const hits = await store.knnBehavior(ctx.request.userVector, { k: settings.candidates, filter, withVectors: true });
+    const userVector = ctx.request.surface === 'feed' ? ctx.request.userVector : undefined;
+    if (userVector) {
+      const hits = await store.knnBehavior(userVector, { k: settings.candidates, filter, withVectors: true });
       merge(byId, hits, 'behavior');
       return {
         ...ctx,
@@ -111,7 +114,13 @@ export const retrieveForUser: Stage = {
     const hits: Hit[] = popular
       .filter((p) => found.has(p.couponId) && (!filter || matchesFilter(found.get(p.couponId)!.coupon, filter)))
       .slice(0, settings.candidates)
-      .map((p) => ({ id: p.couponId, score: p.score, coupon: found.get(p.couponId)!.coupon, vector: found.get(p.couponId)!.vector }));
+      .map((p) => ({
+        id: p.couponId,
+        score: p.score,
+        coupon: found.get(p.couponId)!.coupon,
+        vector: found.get(p.couponId)!.vector,
+        behavior: found.get(p.couponId)!.behavior,
+      }));
     merge(byId, hits, 'popularity');
     const byQuery = ctx.queryVector ? await store.knn(ctx.queryVector, { k: settings.candidates, filter, withVectors: true }) : [];
     merge(byId, byQuery, 'dense');

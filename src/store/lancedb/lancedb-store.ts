@@ -16,12 +16,12 @@ import { LIST_CHUNK, writeVersioned } from './versioned-merge.ts';
 export interface LanceDbStoreOptions {
   /** Folder of the database. */
   dir: string;
-  /** Rows from which kNN goes through an IVF_HNSW_SQ index instead of exact search. @defaultValue 5000 */
-  annThreshold?: number;
-  /** How stale another process's writes may look to this one, in ms. @defaultValue 1000 */
-  readConsistencyMs?: number;
-  /** Decoded rows (coupon + vectors) kept in memory by id and version. @defaultValue 100000 */
-  rowCacheSize?: number;
+  /** Rows from which kNN goes through an IVF_HNSW_SQ index instead of exact search (ANN_INDEX_THRESHOLD). */
+  annThreshold: number;
+  /** How stale another process's writes may look to this one, in ms. */
+  readConsistencyMs: number;
+  /** Decoded rows (coupon + vectors) kept in memory by id and version (STORE_ROW_CACHE). */
+  rowCacheSize: number;
 }
 
 /**
@@ -41,9 +41,9 @@ export class LanceDbStore implements VectorStore {
   private rows: RowCache;
 
   constructor(private readonly options: LanceDbStoreOptions) {
-    this.annThreshold = options.annThreshold ?? 5_000;
-    this.readConsistencyMs = options.readConsistencyMs ?? 1000;
-    this.rows = new RowCache(options.rowCacheSize ?? 100_000);
+    this.annThreshold = options.annThreshold;
+    this.readConsistencyMs = options.readConsistencyMs;
+    this.rows = new RowCache(options.rowCacheSize);
   }
 
   async open(space: VectorSpace): Promise<VectorSpace> {
@@ -170,7 +170,14 @@ export class LanceDbStore implements VectorStore {
     for (const r of refs) {
       const row = rows.get(r.id);
       // Deleted between the search and the read: gone for the next reader too.
-      if (row) out.push({ id: r.id, score: score(r, row), coupon: row.coupon, vector: options.withVectors ? row.vector : undefined });
+      if (row)
+        out.push({
+          id: r.id,
+          score: score(r, row),
+          coupon: row.coupon,
+          vector: options.withVectors ? row.vector : undefined,
+          behavior: options.withVectors ? row.behavior : undefined,
+        });
     }
     return out;
   }
@@ -297,7 +304,7 @@ export class LanceDbStore implements VectorStore {
   private async usePointer(pointer: Pointer): Promise<void> {
     const table = await guard(() => this.connection().openTable(pointer.table));
     this.table?.close();
-    if (this.pointer?.table !== pointer.table) this.rows = new RowCache(this.options.rowCacheSize ?? 100_000);
+    if (this.pointer?.table !== pointer.table) this.rows = new RowCache(this.options.rowCacheSize);
     this.table = table;
     this.pointer = pointer;
     this.pointerMtime = await pointerMtime(this.options.dir);

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { discountPercent, type Coupon } from '../../domain/coupon.ts';
 import { lexicalText } from '../../text/coupon-text.ts';
 import { tokenize } from '../../text/tokenize.ts';
+import { hashString } from '../../util/random.ts';
+import { BEHAVIOR_DIMS } from '../vector-store.ts';
 
 /**
  * How a coupon is laid out in Qdrant: a point whose id is a UUID derived from the coupon id, with
@@ -12,7 +14,7 @@ export const DENSE = 'text';
 export const SPARSE = 'bm25';
 /** Room for the recommender's coupon vectors beside the text vector. */
 export const CF = 'cf';
-export const CF_DIMS = 64;
+export const CF_DIMS = BEHAVIOR_DIMS;
 /** The vector of a user in the `<alias>_users` collection. */
 export const USER = 'user';
 
@@ -64,12 +66,7 @@ export function toPayload(c: Coupon): Record<string, unknown> {
 
 /** 32-bit FNV-1a, kept below 2^31 so every index is a valid uint32 on any client. */
 export function termId(term: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < term.length; i++) {
-    h ^= term.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) & 0x7fffffff;
+  return hashString(term) & 0x7fffffff;
 }
 
 const K1 = 1.2;

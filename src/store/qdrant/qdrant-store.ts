@@ -9,17 +9,17 @@ import { CF, CF_DIMS, DENSE, USER, documentSparse, PAYLOAD_INDEXES, pointId, que
 
 export interface QdrantStoreOptions {
   url: string;
-  apiKey?: string | undefined;
-  /** The alias the engine reads and writes; collections behind it are `<alias>_v<N>`. @defaultValue 'coupons' */
-  alias?: string;
-  /** Per request, in milliseconds. @defaultValue 10000 */
-  timeoutMs?: number;
-  /** Points per upsert request. @defaultValue 256 */
-  batchSize?: number;
-  /** Upsert requests in flight at once (unbounded concurrency breaks sockets: qdrant-js #58, #92). @defaultValue 2 */
-  concurrency?: number;
-  /** Attempts for a request that fails with 5xx, 429 or a timeout. @defaultValue 4 */
-  attempts?: number;
+  apiKey: string | undefined;
+  /** The alias the engine reads and writes; collections behind it are `<alias>_v<N>` (QDRANT_COLLECTION). */
+  alias: string;
+  /** Per request, in milliseconds (QDRANT_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Points per upsert request. */
+  batchSize: number;
+  /** Upsert requests in flight at once (unbounded concurrency breaks sockets: qdrant-js #58, #92). */
+  concurrency: number;
+  /** Attempts for a request that fails with 5xx, 429 or a timeout. */
+  attempts: number;
 }
 
 /** Oldest server with the Query API (prefetch, sparse + dense) and collection metadata. */
@@ -46,11 +46,11 @@ export class QdrantStore implements VectorStore {
 
   constructor(options: QdrantStoreOptions) {
     // No request from the constructor: compatibility is checked in open().
-    this.client = new QdrantClient({ url: options.url, apiKey: options.apiKey, timeout: options.timeoutMs ?? 10_000, checkCompatibility: false });
-    this.alias = options.alias ?? 'coupons';
-    this.batchSize = options.batchSize ?? 256;
-    this.concurrency = options.concurrency ?? 2;
-    this.attempts = options.attempts ?? 4;
+    this.client = new QdrantClient({ url: options.url, apiKey: options.apiKey, timeout: options.timeoutMs, checkCompatibility: false });
+    this.alias = options.alias;
+    this.batchSize = options.batchSize;
+    this.concurrency = options.concurrency;
+    this.attempts = options.attempts;
   }
 
   async open(space: VectorSpace): Promise<VectorSpace> {
@@ -186,12 +186,18 @@ export class QdrantStore implements VectorStore {
         filter: toQdrantFilter(options.filter) as never,
         limit: options.k,
         with_payload: ['coupon'],
-        with_vector: options.withVectors ? [DENSE] : false,
+        with_vector: options.withVectors ? [DENSE, CF] : false,
       }),
     );
     return result.points.map((p) => {
       const coupon = (p.payload as Payload).coupon!;
-      return { id: coupon.id, score: p.score, coupon, vector: options.withVectors ? denseOf(p.vector) : undefined };
+      return {
+        id: coupon.id,
+        score: p.score,
+        coupon,
+        vector: options.withVectors ? denseOf(p.vector) : undefined,
+        behavior: options.withVectors ? denseOf(p.vector, CF) : undefined,
+      };
     });
   }
 
