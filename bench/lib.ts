@@ -14,3 +14,28 @@ export function summarize(samples: readonly number[]): { p50: number; p95: numbe
 export function fmt(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
+
+/** The words benchmark queries are made of: a modifier and a thing people look for coupons for. */
+export const QUERY_WORDS = ['cheap', 'half price', 'family', 'weekend', 'deal', 'discount', 'near me', 'tonight', 'for two', 'best', 'quick', 'luxury'];
+export const QUERY_THINGS = [
+  'pizza',
+  'sushi dinner',
+  'oil change',
+  'car wash',
+  'haircut',
+  'massage',
+  'yoga classes',
+  'hotel stay',
+  'headphones',
+  'running shoes',
+  'dental cleaning',
+  'dog grooming',
+  'movie tickets',
+  'bowling',
+  'piano lessons',
+  'house cleaning',
+  'brake repair',
+  'facial',
+  'burgers',
+  'coffee',
+];

@@ -31,7 +31,7 @@ import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { pick, seededRandom } from '../src/util/random.ts';
 import { loadThroughApi, metric, startApi, storeFor } from './api-process.ts';
-import { fmt } from './lib.ts';
+import { QUERY_THINGS as THINGS, QUERY_WORDS as WORDS, fmt } from './lib.ts';
 
 const options = parseCliArgs();
 const SIZE = Number(options.size ?? 100_000);
@@ -39,30 +39,6 @@ const DURATION = Number(options.duration ?? 60);
 const PROBE = Number(options.probe ?? 20);
 const START = Number(options.start ?? 4);
 const P99_BUDGET_MS = 100;
-
-const WORDS = ['cheap', 'half price', 'family', 'weekend', 'deal', 'discount', 'near me', 'tonight', 'for two', 'best', 'quick', 'luxury'];
-const THINGS = [
-  'pizza',
-  'sushi dinner',
-  'oil change',
-  'car wash',
-  'haircut',
-  'massage',
-  'yoga classes',
-  'hotel stay',
-  'headphones',
-  'running shoes',
-  'dental cleaning',
-  'dog grooming',
-  'movie tickets',
-  'bowling',
-  'piano lessons',
-  'house cleaning',
-  'brake repair',
-  'facial',
-  'burgers',
-  'coffee',
-];
 
 function searchPaths(n: number): string[] {
   const rand = seededRandom(5);

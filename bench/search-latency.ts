@@ -24,37 +24,13 @@ import { ProgressBar } from '../src/util/progress.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { loadThroughApi, metric, startApi, storeFor } from './api-process.ts';
-import { fmt, summarize } from './lib.ts';
+import { QUERY_THINGS as THINGS, QUERY_WORDS as WORDS, fmt, summarize } from './lib.ts';
 
 const options = parseCliArgs();
 const arg = (name: string, fallback: string) => options[name] ?? fallback;
 const SIZES = arg('sizes', '10000,100000').split(',').map(Number);
 const QUERIES = Number(arg('queries', '300'));
 const STAGES = ['embed', 'retrieve', 'fuse', 'rank', 'diversify', 'page'] as const;
-
-const WORDS = ['cheap', 'half price', 'family', 'weekend', 'deal', 'discount', 'near me', 'tonight', 'for two', 'best', 'quick', 'luxury'];
-const THINGS = [
-  'pizza',
-  'sushi dinner',
-  'oil change',
-  'car wash',
-  'haircut',
-  'massage',
-  'yoga classes',
-  'hotel stay',
-  'headphones',
-  'running shoes',
-  'dental cleaning',
-  'dog grooming',
-  'movie tickets',
-  'bowling',
-  'piano lessons',
-  'house cleaning',
-  'brake repair',
-  'facial',
-  'burgers',
-  'coffee',
-];
 
 /** Distinct realistic queries; a third carry a category or a radius filter. */
 function makeQueries(n: number): string[] {

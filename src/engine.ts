@@ -14,7 +14,7 @@ import type { Logger } from './log.ts';
 import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
 import type { RecommenderService } from './recommend/recommender-service.ts';
-import type { SearchContext, SearchDeps } from './search/context.ts';
+import type { SearchContext, SearchDeps, SearchRequest, Stage } from './search/context.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
@@ -23,9 +23,8 @@ import { describeSpace, type StoreStats, type VectorSpace, type VectorStore } fr
 import type { MetricsSources } from './observability/metrics.ts';
 export type { Readiness } from './observability/readiness.ts';
 
-function outcomeOf(ctx: SearchContext): SearchOutcome {
-  return { response: toResponse(ctx), timings: ctx.timings };
-}
+/** Omit over each member of a union (keeps the union's tags). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface SearchInput {
   query: string;
@@ -116,30 +115,13 @@ export class Engine {
 
   /** Runs the search pipeline; `timings` (ms per stage) feed the Server-Timing header and metrics. */
   async search(input: SearchInput, signal?: AbortSignal): Promise<SearchOutcome> {
-    const deps = await this.deps();
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    const ctx = await runPipeline(SEARCH_STAGES, { ...input, surface: 'search', user, now: new Date(), queryId: randomUUID() }, deps, signal);
-    this.servedLog?.record(ctx);
-    return outcomeOf(ctx);
+    return this.run(SEARCH_STAGES, { ...input, surface: 'search', user }, signal);
   }
 
   async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }, signal?: AbortSignal): Promise<SearchOutcome> {
-    const deps = await this.deps();
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    const ctx = await runPipeline(
-      SIMILAR_STAGES,
-      { ...input, surface: 'similar', mode: input.mode ?? 'content', user, query: '', seedId: id, now: new Date(), queryId: randomUUID() },
-      deps,
-      signal,
-    );
-    this.servedLog?.record(ctx);
-    return outcomeOf(ctx);
-  }
-
-  /** A named shopper's affinity and behaviour vector; an unknown one is just an id. */
-  private async shopper(userId: string): Promise<{ id: string; affinity: UserAffinity; vector: Float32Array | undefined }> {
-    const [affinity, vectors] = await Promise.all([this.events.userAffinity(userId), this.store.getUsers([userId])]);
-    return { id: userId, affinity, vector: vectors.get(userId) };
+    return this.run(SIMILAR_STAGES, { ...input, surface: 'similar', mode: input.mode ?? 'content', user, query: '', seedId: id }, signal);
   }
 
   /**
@@ -148,7 +130,6 @@ export class Engine {
    * place gets the most engaged-with coupons under the filter (near them when lat/lon are given).
    */
   async recommend(userId: string, input: Omit<SearchInput, 'query'> & { recentQuery?: string | undefined }, signal?: AbortSignal): Promise<SearchOutcome> {
-    const deps = await this.deps();
     const user = await this.shopper(userId);
     const { affinity } = user;
     if (!user.vector && this.recommender && affinity.recent.length)
@@ -157,14 +138,21 @@ export class Engine {
     const known = this.recommender ? user.vector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.
     const query = known ? '' : (input.recentQuery ?? '');
-    const ctx = await runPipeline(
-      RECOMMEND_STAGES,
-      { ...input, surface: 'feed', filter, query, userVector: known, user, now: new Date(), queryId: randomUUID() },
-      deps,
-      signal,
-    );
+    return this.run(RECOMMEND_STAGES, { ...input, surface: 'feed', filter, query, userVector: known, user }, signal);
+  }
+
+  /** The one runner behind search, similar and feeds: the space check, the pipeline, the served-list log. */
+  private async run(stages: readonly Stage[], request: DistributiveOmit<SearchRequest, 'now' | 'queryId'>, signal?: AbortSignal): Promise<SearchOutcome> {
+    const deps = await this.deps();
+    const ctx = await runPipeline(stages, { ...request, now: new Date(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx);
-    return outcomeOf(ctx);
+    return { response: toResponse(ctx), timings: ctx.timings };
+  }
+
+  /** A named shopper's affinity and behaviour vector; an unknown one is just an id. */
+  private async shopper(userId: string): Promise<{ id: string; affinity: UserAffinity; vector: Float32Array | undefined }> {
+    const [affinity, vectors] = await Promise.all([this.events.userAffinity(userId), this.store.getUsers([userId])]);
+    return { id: userId, affinity, vector: vectors.get(userId) };
   }
 
   async getCoupon(id: string): Promise<Coupon> {
