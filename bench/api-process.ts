@@ -18,6 +18,14 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The environment the search and load benchmarks run the API with: the defaults, with rate limits
+ * off (one client sends everything) and no learned ranker unless one is named.
+ */
+export function benchApiEnv(dataDir: string, rankerDir: string | undefined): Record<string, string> {
+  return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: rankerDir ?? 'none' };
+}
+
 /** Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker. */
 export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
   const processes: Spawned[] = [];
@@ -43,25 +51,47 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
   };
 }
 
-/** The value of an unlabelled gauge in the API's /metrics. */
-export async function metric(url: string, name: string): Promise<number | undefined> {
-  const text = await fetch(`${url}/metrics`).then(
-    (r) => r.text(),
-    () => '',
-  );
-  const m = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : undefined;
+/** One read of the API's /metrics. */
+export interface Scrape {
+  /** An unlabelled gauge's value. */
+  gauge(name: string): number | undefined;
+  /** A labelled gauge as `{ label value: value }`. */
+  labelled(name: string, label: string): Record<string, number>;
+  /** Indexing jobs waiting, delayed or running. */
+  queueDepth: number;
 }
 
-/** Indexing jobs waiting, delayed or running, from /metrics. */
-export async function queueDepth(url: string): Promise<number> {
+export async function scrape(url: string): Promise<Scrape> {
   const text = await fetch(`${url}/metrics`).then(
     (r) => r.text(),
     () => '',
   );
-  let depth = 0;
-  for (const m of text.matchAll(/^queue_jobs\{state="(waiting|active|delayed)"\} ([0-9]+)$/gm)) depth += Number(m[2]);
-  return depth;
+  const labelled = (name: string, label: string) =>
+    Object.fromEntries([...text.matchAll(new RegExp(`^${name}\\{${label}="(\\w+)"\\} ([0-9.e+]+)$`, 'gm'))].map((m) => [m[1]!, Number(m[2])]));
+  const jobs = labelled('queue_jobs', 'state');
+  return {
+    gauge: (name) => {
+      const m = new RegExp(`^${name} ([0-9.e+]+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    },
+    labelled,
+    queueDepth: (jobs.waiting ?? 0) + (jobs.active ?? 0) + (jobs.delayed ?? 0),
+  };
+}
+
+/**
+ * Polls /metrics (one read a poll) until `count` coupons are stored, `loaded()` says every batch
+ * was accepted, and no job is left; `onIndexed` sees the stored count at each poll.
+ */
+export async function waitUntilIndexed(url: string, count: number, loaded: () => boolean, onIndexed: (indexed: number) => void, everyMs = 250): Promise<void> {
+  let indexed = 0;
+  for (;;) {
+    const s = await scrape(url);
+    indexed = s.gauge('index_coupons') ?? indexed;
+    onIndexed(indexed);
+    if (loaded() && indexed >= count && s.queueDepth === 0) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 /** Posts batches in order, waiting out each 503/429 for its Retry-After; returns how many were refused. */
@@ -95,12 +125,13 @@ export async function loadThroughApi(url: string, coupons: Coupon[], batch = 100
   let loaded = false;
   const posting = postBatches(url, batches).then(() => (loaded = true));
   const bar = new ProgressBar(`indexing ${coupons.length} coupons through the API`, coupons.length);
-  for (;;) {
-    const indexed = (await metric(url, 'index_coupons')) ?? 0;
-    bar.update(indexed);
-    if (loaded && indexed >= coupons.length && (await queueDepth(url)) === 0) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitUntilIndexed(
+    url,
+    coupons.length,
+    () => loaded,
+    (indexed) => bar.update(indexed),
+    500,
+  );
   await posting;
 }
 

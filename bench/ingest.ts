@@ -31,7 +31,7 @@ import { embeddingText } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { readJsonLines } from '../src/util/json-lines.ts';
 import { ProgressBar } from '../src/util/progress.ts';
-import { metric, postBatches, queueDepth, startApi, storeFor } from './api-process.ts';
+import { postBatches, scrape, startApi, storeFor, waitUntilIndexed } from './api-process.ts';
 import { fmt } from './lib.ts';
 
 const args = parseCliArgs();
@@ -112,16 +112,17 @@ async function main(): Promise<void> {
     // Indexed coupons over time, from the API's own metrics: when each tenth was reached.
     const tenths: number[] = [];
     const indexBar = new ProgressBar('indexed', n);
-    let indexed = 0;
     let loaded = false;
     void loading.then(() => (loaded = true));
-    for (;;) {
-      indexed = (await metric(url, 'index_coupons')) ?? indexed;
-      indexBar.update(indexed);
-      while (tenths.length < 10 && indexed >= ((tenths.length + 1) * n) / 10) tenths.push(performance.now());
-      if (loaded && indexed >= n && (await queueDepth(url)) === 0) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitUntilIndexed(
+      url,
+      n,
+      () => loaded,
+      (indexed) => {
+        indexBar.update(indexed);
+        while (tenths.length < 10 && indexed >= ((tenths.length + 1) * n) / 10) tenths.push(performance.now());
+      },
+    );
     const { retries } = await loading;
     const doneAt = performance.now();
 
@@ -138,8 +139,7 @@ async function main(): Promise<void> {
       );
       if (res.results.some((r) => r.id === c.id)) found++;
     }
-    const writerText = await fetch(`${url}/metrics`).then((r) => r.text());
-    const writer = Object.fromEntries([...writerText.matchAll(/^index_writer\{counter="(\w+)"\} ([0-9.e+]+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    const writer = (await scrape(url)).labelled('index_writer', 'counter');
     const rss = { api: await peakRssMiB(api!.child.pid), worker: await peakRssMiB(worker?.child.pid) };
     await server.stop();
 

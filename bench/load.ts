@@ -30,7 +30,7 @@ import type { VectorStore } from '../src/store/vector-store.ts';
 import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { pick, seededRandom } from '../src/util/random.ts';
-import { loadThroughApi, metric, startApi, storeFor } from './api-process.ts';
+import { loadThroughApi, benchApiEnv, scrape, startApi, storeFor } from './api-process.ts';
 import { QUERY_THINGS as THINGS, QUERY_WORDS as WORDS, fmt } from './lib.ts';
 
 const options = parseCliArgs();
@@ -150,17 +150,11 @@ async function main(): Promise<void> {
   const dataDir = options['data-dir'] ? path.resolve(options['data-dir']) : undefined;
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'bench-load-')));
   // The API as its own process, as `npm start` runs it; the load comes from this one.
-  const server = await startApi({
-    DATA_DIR: dir,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_IP_RPS: '0',
-    RATE_LIMIT_KEY_RPS: '0',
-    RANKER_MODEL_DIR: options.ranker ?? 'none',
-  });
+  const server = await startApi(benchApiEnv(dir, options.ranker));
   try {
     const base = server.url;
     if (!dataDir) await loadThroughApi(base, generateCatalogue({ size: SIZE, seed: 7, anchor: new Date() }));
-    const size = (await metric(base, 'index_coupons')) ?? SIZE;
+    const size = (await scrape(base)).gauge('index_coupons') ?? SIZE;
 
     // Floor: raw store kNN throughput on the same data dir, 16 concurrent callers, no HTTP, no embedding.
     const store = storeFor(dir);

@@ -17,13 +17,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { servableAt } from '../src/domain/filter.ts';
+import { loadConfig } from '../src/config.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
 import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
-import { loadThroughApi, metric, startApi, storeFor } from './api-process.ts';
+import { loadThroughApi, benchApiEnv, scrape, startApi, storeFor } from './api-process.ts';
 import { QUERY_THINGS as THINGS, QUERY_WORDS as WORDS, fmt, summarize } from './lib.ts';
 
 const options = parseCliArgs();
@@ -52,19 +53,13 @@ function makeQueries(n: number): string[] {
 /** A store built through the API (queue → indexer), or the one already in `dataDir`. */
 async function benchSize(size: number, dataDir: string | undefined) {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), `bench-search-${size}-`)));
-  const server = await startApi({
-    DATA_DIR: dir,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_IP_RPS: '0',
-    RATE_LIMIT_KEY_RPS: '0',
-    RANKER_MODEL_DIR: options.ranker ?? 'none',
-  });
+  const server = await startApi(benchApiEnv(dir, options.ranker));
   try {
     const base = server.url;
-    const present = (await metric(base, 'index_coupons')) ?? 0;
     if (!dataDir) await loadThroughApi(base, generateCatalogue({ size, seed: 7, anchor: new Date() }));
-    const count = (await metric(base, 'index_coupons')) ?? present;
-    const fragments = await metric(base, 'index_fragments');
+    const built = await scrape(base);
+    const count = built.gauge('index_coupons') ?? 0;
+    const fragments = built.gauge('index_fragments');
     const queries = makeQueries(QUERIES + 20);
     for (const q of queries.slice(0, 20)) await fetch(`${base}/v1/search?${q}`).then((r) => r.arrayBuffer()); // warm-up
 
@@ -87,12 +82,22 @@ async function benchSize(size: number, dataDir: string | undefined) {
     // The floor, on the same store and query texts: the store's own kNN (k=10, validity filter)
     // from this process, with the vectors embedded beforehand by the same model.
     const texts = queries.slice(20).map((q) => decodeURIComponent(/q=([^&]*)/.exec(q)![1]!));
-    const embedder = createEmbedder({ kind: 'use-lite' });
+    // The same model alone in this process, one query at a time: what the `embed` stage costs
+    // without the server's other work around it.
+    const embedder = createEmbedder(loadConfig({}).embedder);
     await embedder.ready();
-    const queryVectors = await Promise.all(texts.map(async (t) => (await embedder.embed([t]))[0]!));
+    for (const t of texts.slice(0, 20)) await embedder.embed([`${t} warm-up`]);
+    const embedAlone: number[] = [];
+    const queryVectors: Float32Array[] = [];
+    for (const t of texts) {
+      const started = performance.now();
+      queryVectors.push((await embedder.embed([t]))[0]!);
+      embedAlone.push(performance.now() - started);
+    }
+    const space = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
     await embedder.close();
     const store = storeFor(dir);
-    await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
+    await store.open(space);
     const stats = await store.stats();
     const floor: number[] = [];
     const filter = servableAt(new Date());
@@ -111,6 +116,7 @@ async function benchSize(size: number, dataDir: string | undefined) {
       http: summarize(total),
       stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, summarize(v)])),
       store_knn: summarize(floor),
+      embed_alone: summarize(embedAlone),
     };
   } finally {
     await server.stop();
@@ -125,13 +131,13 @@ async function main() {
 
   console.log(`\n### /v1/search over HTTP, sequential, ${QUERIES} distinct queries (ms), ${os.cpus().length} cores\n`);
   console.log(
-    '| coupons | index | fragments | p50 | p95 | p99 | embed p50 | retrieve p50 | fuse p50 | rank p50 | diversify p50 | store kNN p50 / p99 | HTTP p50 ÷ (embed p50 + kNN p50) |',
+    '| coupons | index | fragments | p50 | p95 | p99 | embed p50 (model alone) | retrieve p50 | fuse p50 | rank p50 | diversify p50 | store kNN p50 / p99 | HTTP p50 ÷ (embed p50 + kNN p50) |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const s = r.stages;
     console.log(
-      `| ${r.size.toLocaleString('en')} | ${r.ann_index ? 'IVF_HNSW_SQ' : 'exact'} | ${r.fragments ?? '?'} | ${fmt(r.http.p50)} | ${fmt(r.http.p95)} | ${fmt(r.http.p99)} | ${fmt(s.embed!.p50)} | ${fmt(s.retrieve!.p50)} | ${fmt(s.fuse!.p50)} | ${fmt(s.rank!.p50)} | ${fmt(s.diversify!.p50)} | ${fmt(r.store_knn.p50)} / ${fmt(r.store_knn.p99)} | ${(r.http.p50 / (s.embed!.p50 + r.store_knn.p50)).toFixed(2)} |`,
+      `| ${r.size.toLocaleString('en')} | ${r.ann_index ? 'IVF_HNSW_SQ' : 'exact'} | ${r.fragments ?? '?'} | ${fmt(r.http.p50)} | ${fmt(r.http.p95)} | ${fmt(r.http.p99)} | ${fmt(s.embed!.p50)} (${fmt(r.embed_alone.p50)}) | ${fmt(s.retrieve!.p50)} | ${fmt(s.fuse!.p50)} | ${fmt(s.rank!.p50)} | ${fmt(s.diversify!.p50)} | ${fmt(r.store_knn.p50)} / ${fmt(r.store_knn.p99)} | ${(r.http.p50 / (s.embed!.p50 + r.store_knn.p50)).toFixed(2)} |`,
     );
   }
   console.log(JSON.stringify({ benchmark: 'search-latency', queries: QUERIES, results }));

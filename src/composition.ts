@@ -23,8 +23,8 @@ export interface EngineOptions {
   runWorker: boolean;
   /** Override for tests (short backoff). */
   retry?: RetryPolicy;
-  /** Debounce of index maintenance after writes. */
-  optimizeDelayMs?: number;
+  /** Override of the quiet time before the last index refresh after writes (tests: short). */
+  quietRefreshMs?: number;
 }
 
 /**
@@ -68,7 +68,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     writeBatch: config.indexing.writeBatch,
     maxCommitsBetweenMaintenance: config.indexing.maxCommitsBetweenCompactions,
     maintenanceShare: config.indexing.maintenanceShare,
-    quietRefreshMs: options.optimizeDelayMs ?? config.indexing.quietRefreshMs,
+    quietRefreshMs: options.quietRefreshMs ?? config.indexing.quietRefreshMs,
   });
   const queue: JobQueue = config.queue.redisUrl
     ? new BullQueue({ redisUrl: config.queue.redisUrl, prefix: config.queue.prefix, ...(options.retry && { retry: options.retry }) })

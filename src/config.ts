@@ -58,7 +58,7 @@ const envSchema = z.object({
   QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Decoded coupon rows (document and vectors) each process keeps in memory, by id and version. @defaultValue 100000 */
   STORE_ROW_CACHE: int(0, 100_000_000).default(100_000),
-  /** Rows from which the embedded store builds an ANN index (exact search below: ~13 ms at 5,000 rows, ~250 ms at 100,000). @defaultValue 5000 */
+  /** Rows from which the embedded store builds an ANN index (below it, search is exact, at a cost that grows with the table). @defaultValue 5000 */
   ANN_INDEX_THRESHOLD: int(1, 1e9).default(5_000),
   /** Interaction events in PostgreSQL when set (shared by every process); an append-only file in DATA_DIR when unset. */
   DATABASE_URL: z

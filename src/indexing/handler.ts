@@ -32,7 +32,7 @@ export interface Indexer {
   handle: JobHandler;
   /** Writes what is batched and refreshes indexes (before shutdown, or in tests). */
   flush(): Promise<void>;
-  /** The process's group-committing writer (its backlog and counters). */
+  /** The process's group-committing writer (its counters feed /metrics). */
   readonly writer: StoreWriter;
   close(): Promise<void>;
 }
@@ -50,7 +50,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     store,
     logger,
     maxBatch: deps.writeBatch,
-    quietOptimizeMs: deps.quietRefreshMs,
+    quietRefreshMs: deps.quietRefreshMs,
     maintenanceShare: deps.maintenanceShare,
     maxCommitsBetweenMaintenance: deps.maxCommitsBetweenMaintenance,
     rebuild: () => rebuild,

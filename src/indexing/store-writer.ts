@@ -13,7 +13,7 @@ export interface StoreWriterOptions {
   /** Rows per store commit at most. */
   maxBatch: number;
   /** Quiet time after the last write before a final index refresh. */
-  quietOptimizeMs: number;
+  quietRefreshMs: number;
   /** Maintenance runs at most this share of the writer's time (0.1: after ≥ 9× its last duration of writing). */
   maintenanceShare: number;
   /** Commits after which maintenance runs whatever the share: the bound on uncompacted fragments. */
@@ -44,11 +44,6 @@ export class StoreWriter {
     this.batcher = new MicroBatcher({ maxBatch: options.maxBatch, maxWaitMs: 10, run: (ops) => this.commit(ops) });
   }
 
-  /** Items waiting for the next commit. */
-  get backlog(): number {
-    return this.batcher.backlog;
-  }
-
   upsert(doc: IndexedCoupon): Promise<WriteOutcome> {
     return this.batcher.submit([{ kind: 'upsert', doc }]).then(([outcome]) => outcome!);
   }
@@ -66,7 +61,10 @@ export class StoreWriter {
   }
 
   private async commit(ops: WriteOp[]): Promise<WriteOutcome[]> {
-    await this.maintaining; // a quiet-time refresh may still be running
+    // Writes are not quiet while a commit runs; a refresh that already started finishes first.
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    await this.maintaining;
     const out: WriteOutcome[] = new Array(ops.length);
     // Runs of the same kind keep arrival order between a delete and an upsert of one id.
     for (let start = 0; start < ops.length; ) {
@@ -132,9 +130,9 @@ export class StoreWriter {
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
-      // Through the batcher's sequence: a refresh never runs beside a commit.
+      // Never beside a commit: a commit cancels this timer when it starts and waits for a running refresh.
       void this.maintain();
-    }, this.options.quietOptimizeMs);
+    }, this.options.quietRefreshMs);
     this.quietTimer.unref();
   }
 }

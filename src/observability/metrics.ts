@@ -25,6 +25,12 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registry = this.registry;
+    // Two gauges read the store's stats: one read per scrape serves both.
+    let statsRead: { at: number; stats: Promise<StoreStats | undefined> } | undefined;
+    const indexStats = () => {
+      if (!statsRead || Date.now() - statsRead.at > 500) statsRead = { at: Date.now(), stats: sources.indexStats().catch(() => undefined) };
+      return statsRead.stats;
+    };
     const ms = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     this.requests = new Histogram({
       name: 'http_request_duration_seconds',
@@ -62,7 +68,7 @@ export class Metrics {
       help: 'Coupons in the vector store',
       registers: [registry],
       async collect() {
-        const stats = await sources.indexStats().catch(() => undefined);
+        const stats = await indexStats();
         if (stats) this.set(stats.count);
       },
     });
@@ -71,7 +77,7 @@ export class Metrics {
       help: 'Data fragments of the embedded store (compaction keeps them bounded under a steady stream of writes)',
       registers: [registry],
       async collect() {
-        const stats = await sources.indexStats().catch(() => undefined);
+        const stats = await indexStats();
         if (stats?.fragments !== undefined) this.set(stats.fragments);
       },
     });

@@ -39,11 +39,6 @@ export class MicroBatcher<I, O> {
     this.concurrency = options.concurrency ?? 1;
   }
 
-  /** Items waiting for a slot (for backpressure and metrics). */
-  get backlog(): number {
-    return this.waitingItems;
-  }
-
   submit(items: I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {

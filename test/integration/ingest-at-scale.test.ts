@@ -31,7 +31,7 @@ describe('ingest at scale', () => {
       store,
       logger,
       maxBatch: 1000,
-      quietOptimizeMs: 60_000,
+      quietRefreshMs: 60_000,
       maintenanceShare: 0.1,
       maxCommitsBetweenMaintenance: bound,
       rebuild: () => undefined,

@@ -43,7 +43,7 @@ export async function startServer(env: Record<string, string>, options: { runWor
     logger: createLogger(config.logLevel),
     runWorker: options.runWorker ?? true,
     retry: { attempts: 3, backoffMs: 50 },
-    optimizeDelayMs: 200,
+    quietRefreshMs: 200,
   });
   const server = createApp(engine, { demo: SAMPLE_DEMO }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

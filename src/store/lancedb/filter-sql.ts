@@ -1,4 +1,5 @@
 import { assertNever, type Filter, type Range } from '../../domain/filter.ts';
+import { chunks } from '../../util/chunks.ts';
 import { coverCircle } from './geohash.ts';
 
 /**
@@ -36,6 +37,14 @@ function sqlNumber(value: number): string {
 
 const list = (values: readonly string[]) => `[${values.map(sqlString).join(', ')}]`;
 const inList = (column: string, values: readonly string[]) => `${column} IN (${values.map(sqlString).join(', ')})`;
+
+/** Ids per `id IN (…)` predicate: long lists are split so no statement grows without bound. */
+const ID_LIST_CHUNK = 500;
+
+/** `id IN (…)` predicates covering `ids` (deduplicated), one per chunk of at most 500. */
+export function idPredicates(ids: Iterable<string>): string[] {
+  return chunks([...new Set(ids)], ID_LIST_CHUNK).map((chunk) => inList('id', chunk));
+}
 
 function range(column: string, r: Range): string {
   const parts: string[] = [];

@@ -2,16 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import * as lancedb from '@lancedb/lancedb';
 import { dot } from '../../embed/embedder.ts';
 import { UnavailableError } from '../../errors.ts';
-import { chunks } from '../../util/chunks.ts';
 import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
-import { sqlString } from './filter-sql.ts';
+import { idPredicates } from './filter-sql.ts';
 import { filteredSearch } from './filtered-search.ts';
 import { guard } from './guard.ts';
 import { type Pointer, pointerMtime, readPointer, writePointer } from './pointer-file.ts';
 import { type CachedRow, RowCache, type RowRef, readRows } from './row-cache.ts';
 import { couponSchema, fromDoc, toFloat32, userSchema } from './rows.ts';
 import { createAnnIndex, createFullTextIndex, createScalarIndexes } from './table-indexes.ts';
-import { LIST_CHUNK, writeVersioned } from './versioned-merge.ts';
+import { storedVersions, writeVersioned } from './versioned-merge.ts';
 
 export interface LanceDbStoreOptions {
   /** Folder of the database. */
@@ -73,24 +72,16 @@ export class LanceDbStore implements VectorStore {
 
   async delete(ids: readonly string[]): Promise<void> {
     const table = await this.live();
-    for (const chunk of chunks(ids, LIST_CHUNK)) await guard(() => table.delete(`id IN (${chunk.map(sqlString).join(', ')})`));
+    for (const where of idPredicates(ids)) await guard(() => table.delete(where));
   }
 
   async get(ids: readonly string[], options: { withVectors?: boolean } = {}): Promise<Map<string, StoredCoupon>> {
     const table = await this.live();
     const out = new Map<string, StoredCoupon>();
-    for (const chunk of chunks([...new Set(ids)], LIST_CHUNK)) {
-      const refs = await guard(() =>
-        table
-          .query()
-          .where(`id IN (${chunk.map(sqlString).join(', ')})`)
-          .select(['id', 'version'])
-          .toArray(),
-      );
-      const rows = await readRows(table, refs as RowRef[], this.rows);
-      for (const [id, row] of rows) {
-        out.set(id, { coupon: row.coupon, vector: options.withVectors ? row.vector : undefined, behavior: options.withVectors ? row.behavior : undefined });
-      }
+    // Versions first (cheap, from the index), then only the rows the cache lacks at that version.
+    const rows = await readRows(table, await storedVersions(table, ids), this.rows);
+    for (const [id, row] of rows) {
+      out.set(id, { coupon: row.coupon, vector: options.withVectors ? row.vector : undefined, behavior: options.withVectors ? row.behavior : undefined });
     }
     return out;
   }
@@ -138,13 +129,8 @@ export class LanceDbStore implements VectorStore {
     const out = new Map<string, Float32Array>();
     if (ids.length === 0) return out;
     const users = await this.usersTable();
-    for (const chunk of chunks([...new Set(ids)], LIST_CHUNK)) {
-      const rows = await guard(() =>
-        users
-          .query()
-          .where(`id IN (${chunk.map(sqlString).join(', ')})`)
-          .toArray(),
-      );
+    for (const where of idPredicates(ids)) {
+      const rows = await guard(() => users.query().where(where).toArray());
       for (const r of rows) out.set(r.id, toFloat32(r.vector));
     }
     return out;

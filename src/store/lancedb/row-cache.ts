@@ -1,11 +1,9 @@
 import type * as lancedb from '@lancedb/lancedb';
 import type { Coupon } from '../../domain/coupon.ts';
-import { chunks } from '../../util/chunks.ts';
 import { LruCache } from '../../util/lru.ts';
-import { sqlString } from './filter-sql.ts';
+import { idPredicates } from './filter-sql.ts';
 import { guard } from './guard.ts';
 import { fromDoc, toFloat32 } from './rows.ts';
-import { LIST_CHUNK } from './versioned-merge.ts';
 
 /** What a search returns per row before decoding: enough to look the row up in the cache. */
 export type RowRef = { id: string; version: number };
@@ -61,14 +59,8 @@ export async function readRows(table: lancedb.Table, refs: readonly RowRef[], ca
     if (row) out.set(r.id, row);
     else missing.push(r.id);
   }
-  for (const chunk of chunks(missing, LIST_CHUNK)) {
-    const read = await guard(() =>
-      table
-        .query()
-        .where(`id IN (${chunk.map(sqlString).join(', ')})`)
-        .select(['id', 'version', 'doc', 'vector', 'cf', 'has_cf'])
-        .toArray(),
-    );
+  for (const where of idPredicates(missing)) {
+    const read = await guard(() => table.query().where(where).select(['id', 'version', 'doc', 'vector', 'cf', 'has_cf']).toArray());
     for (const r of read) {
       const row: CachedRow = { version: r.version, coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined };
       cache.set(r.id, row);

@@ -1,13 +1,20 @@
 import type * as lancedb from '@lancedb/lancedb';
-import { chunks } from '../../util/chunks.ts';
 import type { IndexedCoupon, UpsertResult } from '../vector-store.ts';
 import { newestById, planVersionedWrite } from '../versioned-write.ts';
-import { sqlString } from './filter-sql.ts';
+import { idPredicates } from './filter-sql.ts';
 import { guard } from './guard.ts';
+import type { RowRef } from './row-cache.ts';
 import { toRow } from './rows.ts';
 
-/** Ids per `id IN (…)` list. */
-export const LIST_CHUNK = 500;
+/** The stored version of each of these ids that the table holds (the BTREE on `id` answers it). */
+export async function storedVersions(table: lancedb.Table, ids: Iterable<string>): Promise<RowRef[]> {
+  const out: RowRef[] = [];
+  for (const where of idPredicates(ids)) {
+    const rows = await guard(() => table.query().where(where).select(['id', 'version']).toArray());
+    for (const r of rows) out.push({ id: r.id, version: r.version });
+  }
+  return out;
+}
 
 /**
  * Writes the newest version of each coupon. Versions are compared twice: once here to report which
@@ -16,17 +23,7 @@ export const LIST_CHUNK = 500;
  */
 export async function writeVersioned(table: lancedb.Table, docs: readonly IndexedCoupon[]): Promise<UpsertResult> {
   const { newest, stale } = newestById(docs);
-  const stored = new Map<string, number>();
-  for (const chunk of chunks([...newest.keys()], LIST_CHUNK)) {
-    const rows = await guard(() =>
-      table
-        .query()
-        .where(`id IN (${chunk.map(sqlString).join(', ')})`)
-        .select(['id', 'version'])
-        .toArray(),
-    );
-    for (const r of rows) stored.set(r.id, r.version);
-  }
+  const stored = new Map((await storedVersions(table, newest.keys())).map((r) => [r.id, r.version]));
   const plan = planVersionedWrite(newest, stale, stored);
   if (plan.fresh.length > 0) {
     await guard(() =>
