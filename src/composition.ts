@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { createEmbedder } from './embed/create-embedder.ts';
+import { createEmbedder, createQueryEmbedders } from './embed/create-embedder.ts';
 import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { Engine } from './engine.ts';
@@ -53,7 +53,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const threads = config.embedder.kind === 'use-lite' && runsJobs ? config.embedThreads : 0;
   const pool = threads > 0 ? new EmbedderPool(config.embedder, threads, embedder.id, embedder.dims) : undefined;
   await pool?.ready();
+  const queries = await createQueryEmbedders(config.embedder, embedder);
+  if (queries.unused) logger.warn(queries.unused);
+  if (queries.bridge) logger.info({ bridge: `${queries.bridge.source} → ${queries.bridge.target}`, paraphrase: !!queries.paraphrases }, 'query bridge loaded');
   const embeddings = new EmbeddingService(embedder, {
+    queryEmbedder: queries.queries,
+    ...(queries.paraphrases && { paraphraseEmbedder: queries.paraphrases }),
     queryCacheSize: config.search.queryCacheSize,
     ...(pool && { documentEmbedder: pool, concurrency: pool.threads }),
   });

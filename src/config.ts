@@ -92,8 +92,22 @@ const envSchema = z.object({
   INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS: int(1, 100_000).default(64),
   /** How long a BullMQ job lock lasts: a crashed worker's jobs go back to the queue after this. @defaultValue 30000 */
   WORKER_LOCK_MS: int(1000, 3_600_000).default(30_000),
-  /** @defaultValue 'use-lite' */
-  EMBEDDER: z.enum(['use-lite', 'transformers']).default('use-lite'),
+  /** Text embedder: `static` (SIF-weighted GloVe word vectors, tens of thousands of texts/s), `use-lite` (Universal Sentence Encoder Lite) or `transformers`. @defaultValue 'static' */
+  EMBEDDER: z.enum(['static', 'use-lite', 'transformers']).default('static'),
+  /** Where the static embedder caches its compiled word table (built from the npm package on first start). @defaultValue '.cache/static-vectors' */
+  STATIC_VECTORS_CACHE: z.string().min(1).default('.cache/static-vectors'),
+  /** The query bridge (USE-lite → static space, `npm run train:embedder -- --bridge`) that lets static-vector search understand paraphrase; missing or `none`: queries use the static vectors alone. @defaultValue 'models/query-bridge' */
+  QUERY_BRIDGE_DIR: z.string().min(1).default('models/query-bridge'),
+  /** The bridged sentence vector's weight beside the query's static vector; 0 (the default, chosen by `eval:ranking`) keeps USE-lite off the query path. @defaultValue 0 */
+  QUERY_BRIDGE_WEIGHT: z.coerce.number().min(0).max(100).default(0),
+  /** When no title holds every query term, retrieve by the query's meaning: USE-lite through the query bridge (a few ms, only for those queries). @defaultValue true */
+  PARAPHRASE_RETRIEVAL: bool.default(true),
+  /** The paraphrase list's weight in search fusion (when it ran, in the dense list's place). Chosen by `eval:ranking`. @defaultValue 0.5 */
+  FUSION_PARAPHRASE_WEIGHT: z.coerce.number().min(0).max(1).default(0.5),
+  /** The paraphrase retriever runs only when the words found fewer coupons than this (and none with every query term). @defaultValue 20 */
+  PARAPHRASE_MAX_LEXICAL_HITS: int(1, 100_000).default(20),
+  /** The static embedder's domain adaptation (`npm run train:embedder`); missing or `none`: the static vectors alone. @defaultValue 'models/embedder' */
+  EMBEDDER_ADAPTATION_DIR: z.string().min(1).default('models/embedder'),
   /** Threads that embed documents while indexing with USE-lite (0: the main thread). @defaultValue the number of CPUs, at most 4 */
   EMBED_THREADS: int(0, 64).default(Math.min(4, availableParallelism())),
   /** Hugging Face model id or folder under TRANSFORMERS_LOCAL_PATH. @defaultValue 'Xenova/all-MiniLM-L6-v2' */
@@ -106,6 +120,16 @@ const envSchema = z.object({
   RANKER_MODEL_DIR: z.string().min(1).default('models/ranker'),
   /** Dense and lexical candidates per search. @defaultValue 200 */
   SEARCH_CANDIDATES: int(10, 2000).default(200),
+  /** How search fuses the dense and lexical lists without a learned ranker: `convex` (weighted min-max-normalised scores) or `rrf` (weighted reciprocal ranks). Chosen by `eval:ranking`. @defaultValue 'convex' */
+  FUSION: z.enum(['convex', 'rrf']).default('convex'),
+  /** How `convex` fusion scales each list: `max` divides by the list's best score, `minmax` maps [min, max] to [0, 1]. Chosen by `eval:ranking`. @defaultValue 'max' */
+  FUSION_NORMALIZATION: z.enum(['max', 'minmax']).default('max'),
+  /** The dense list's weight in search fusion; the lexical list gets 1 minus it. Chosen by `eval:ranking`. @defaultValue 0.1 */
+  FUSION_DENSE_WEIGHT: z.coerce.number().min(0).max(1).default(0.1),
+  /** Added to the fused score per unit of title match (the share of query terms, and of query bigrams, in the title). Chosen by `eval:ranking`. @defaultValue 0.2 */
+  FUSION_MATCH_BOOST: z.coerce.number().min(0).max(10).default(0.2),
+  /** The reciprocal rank fusion constant k in 1 / (k + rank). @defaultValue 60 */
+  RRF_K: z.coerce.number().min(0).max(10_000).default(60),
   /** @defaultValue 2 */
   MAX_PER_MERCHANT: int(1, 1000).default(2),
   /** @defaultValue 0.8 */
@@ -154,13 +178,23 @@ export interface Config {
     maxDepth: number;
   };
   indexing: { writeBatch: number; maxCommitsBetweenCompactions: number; maintenanceShare: number; quietRefreshMs: number };
-  embedder: { kind: 'use-lite' } | { kind: 'transformers'; model: string; localModelPath: string | undefined };
+  embedder:
+    | {
+        kind: 'static';
+        cacheDir: string;
+        adaptationDir: string | undefined;
+        queryBridge: { dir: string; weight: number; paraphrase: boolean } | undefined;
+      }
+    | { kind: 'use-lite' }
+    | { kind: 'transformers'; model: string; localModelPath: string | undefined };
   embedThreads: number;
   recommenderDir: string | undefined;
   rankerDir: string | undefined;
   search: {
     candidates: number;
-    rrfK: number;
+    fusion: FusionConfig;
+    recommendationFusion: FusionConfig;
+    paraphrase: { maxLexicalHits: number };
     mmrLambda: number;
     maxPerMerchant: number;
     nearDuplicateCosine: number;
@@ -242,11 +276,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maintenanceShare: 0.05,
       quietRefreshMs: 5000,
     },
-    embedder:
-      e.EMBEDDER === 'use-lite' ? { kind: 'use-lite' } : { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH },
+    embedder: embedderConfig(e),
     search: {
       candidates: e.SEARCH_CANDIDATES,
-      rrfK: 60,
+      fusion: {
+        method: e.FUSION,
+        normalization: e.FUSION_NORMALIZATION,
+        rrfK: e.RRF_K,
+        weights: { dense: e.FUSION_DENSE_WEIGHT, lexical: 1 - e.FUSION_DENSE_WEIGHT, paraphrase: e.FUSION_PARAPHRASE_WEIGHT, behavior: 1, popularity: 1 },
+        matchBoost: { terms: e.FUSION_MATCH_BOOST, bigrams: e.FUSION_MATCH_BOOST },
+      },
+      paraphrase: { maxLexicalHits: e.PARAPHRASE_MAX_LEXICAL_HITS },
+      recommendationFusion: {
+        method: 'rrf',
+        rrfK: e.RRF_K,
+        weights: { dense: 1, lexical: 1, paraphrase: 1, behavior: 1, popularity: 1 },
+        matchBoost: { terms: 0, bigrams: 0 },
+      },
       mmrLambda: e.MMR_LAMBDA,
       maxPerMerchant: e.MAX_PER_MERCHANT,
       nearDuplicateCosine: 0.95,
@@ -263,4 +309,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sample: { seed: e.SEED_SAMPLE, size: e.SAMPLE_SIZE },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** Matches search's FusionSettings (config imports nothing from the engine's areas). */
+interface FusionConfig {
+  method: 'convex' | 'rrf';
+  normalization?: 'max' | 'minmax';
+  rrfK: number;
+  weights: { dense: number; lexical: number; paraphrase: number; behavior: number; popularity: number };
+  matchBoost: { terms: number; bigrams: number };
+}
+
+function embedderConfig(e: z.infer<typeof envSchema>): Config['embedder'] {
+  switch (e.EMBEDDER) {
+    case 'static':
+      return {
+        kind: 'static',
+        cacheDir: path.resolve(e.STATIC_VECTORS_CACHE),
+        adaptationDir: e.EMBEDDER_ADAPTATION_DIR === 'none' ? undefined : path.resolve(e.EMBEDDER_ADAPTATION_DIR),
+        queryBridge:
+          e.QUERY_BRIDGE_DIR === 'none'
+            ? undefined
+            : { dir: path.resolve(e.QUERY_BRIDGE_DIR), weight: e.QUERY_BRIDGE_WEIGHT, paraphrase: e.PARAPHRASE_RETRIEVAL },
+      };
+    case 'use-lite':
+      return { kind: 'use-lite' };
+    case 'transformers':
+      return { kind: 'transformers', model: e.TRANSFORMERS_MODEL, localModelPath: e.TRANSFORMERS_LOCAL_PATH };
+  }
 }

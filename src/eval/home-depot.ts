@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { TrainingPair } from '../embed/static-vectors/train-adaptation.ts';
 
 /** One graded judgment: how relevant a product is to a query (1 irrelevant … 3 exact). */
 export interface Judgment {
@@ -62,4 +63,9 @@ export function corpusOf(judgments: readonly Judgment[]): Array<{ id: string; ti
   const seen = new Map<string, string>();
   for (const j of judgments) if (!seen.has(j.productId)) seen.set(j.productId, j.title);
   return [...seen].map(([id, title]) => ({ id, title }));
+}
+
+/** Judged pairs with relevance ≥ 2.33 (of 3) are positives for the embedder: one per (query, product). */
+export function pairsFromJudgments(judgments: readonly Judgment[]): TrainingPair[] {
+  return judgments.filter((j) => j.relevance >= 2.33 - 1e-9).map((j) => ({ query: j.query, document: j.title }));
 }

@@ -1,4 +1,5 @@
 import { tokenize } from '../text/tokenize.ts';
+import { titleMatch } from '../text/title-match.ts';
 
 /**
  * The ranking feature schema (v2): one vector per (query, user?, coupon, context), the same for
@@ -218,11 +219,9 @@ function contextFeatures(s: CandidateSignals, queryMissing: boolean): number[] {
 function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): Float32Array {
   const titleTerms = tokenize(input.title);
   const titleSet = new Set(titleTerms);
-  const titleBigrams = new Set(titleTerms.slice(1).map((t, i) => `${titleTerms[i]} ${t}`));
   const n = Math.max(1, q.terms.length);
-  const covered = q.terms.filter((t) => titleSet.has(t)).length / n;
+  const { termCoverage: covered, bigramCoverage: bigrams } = titleMatch(q, titleTerms);
   const prefix = q.terms.filter((t) => titleSet.has(t) || titleTerms.some((x) => x.startsWith(t) || (x.length >= 3 && t.startsWith(x)))).length / n;
-  const bigrams = q.bigrams.size ? [...q.bigrams].filter((b) => titleBigrams.has(b)).length / q.bigrams.size : covered;
   const numbers = q.numbers.length ? q.numbers.filter((x) => titleSet.has(x)).length / q.numbers.length : 0;
   const idfTotal = q.idf.reduce((a, b) => a + b, 0) || 1;
   const matched = q.terms.map((t) => titleSet.has(t));

@@ -4,6 +4,7 @@ import type { GeoPoint } from '../domain/geo.ts';
 import type { EmbeddingService } from '../embed/embedding-service.ts';
 import type { VectorStore } from '../store/vector-store.ts';
 import type { EventStore, UserAffinity } from '../events/event-store.ts';
+import type { FusionSettings } from './fusion.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -55,6 +56,8 @@ export interface Candidate {
   behaviorVector?: Float32Array | undefined;
   dense?: StageScore;
   lexical?: StageScore;
+  /** Found by meaning when the words failed (the paraphrase retriever). */
+  paraphrase?: StageScore;
   behavior?: StageScore;
   /** Decayed engagement, for the popularity fallback. */
   popularity?: StageScore;
@@ -102,8 +105,12 @@ export interface Scorer {
 export interface SearchSettings {
   /** Dense and lexical candidates fetched each. @defaultValue 200 */
   candidates: number;
-  /** Reciprocal rank fusion constant. @defaultValue 60 */
-  rrfK: number;
+  /** How query search fuses the dense and lexical lists. */
+  fusion: FusionSettings;
+  /** How similar coupons and feeds fuse behaviour, popularity and content lists. */
+  recommendationFusion: FusionSettings;
+  /** The paraphrase retriever runs when the lexical list is shorter than this and no title has every query term. */
+  paraphrase: { maxLexicalHits: number };
   /** MMR trade-off: 1 is pure relevance. @defaultValue 0.8 */
   mmrLambda: number;
   /** Results per merchant before the rest are moved below the others. @defaultValue 2 */

@@ -1,19 +1,28 @@
 import type { SearchContext, SearchDeps, SearchRequest, Stage } from './context.ts';
 import { diversifyByMerchant } from './stages/diversify.ts';
 import { embedQuery } from './stages/embed.ts';
-import { fuseByReciprocalRank } from './stages/fuse.ts';
+import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
 import { pageResults } from './stages/page.ts';
+import { retrieveParaphrases } from './stages/paraphrase.ts';
 import { rankCandidates } from './stages/rank.ts';
 import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retrieve.ts';
 
 /** The search path, in order. Each stage is a plain function over the context. */
-export const SEARCH_STAGES: readonly Stage[] = [embedQuery, retrieveByQuery, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+export const SEARCH_STAGES: readonly Stage[] = [
+  embedQuery,
+  retrieveByQuery,
+  retrieveParaphrases,
+  fuseQueryLists,
+  rankCandidates,
+  diversifyByMerchant,
+  pageResults,
+];
 
 /** "Similar coupons": the same path from the fusion on, fed by the seed coupon's neighbours. */
-export const SIMILAR_STAGES: readonly Stage[] = [retrieveSimilar, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+export const SIMILAR_STAGES: readonly Stage[] = [retrieveSimilar, fuseRecommendationLists, rankCandidates, diversifyByMerchant, pageResults];
 
 /** A user's feed: behaviour retrieval (or regional popularity and the recent query), then the same stages as search. */
-export const RECOMMEND_STAGES: readonly Stage[] = [embedQuery, retrieveForUser, fuseByReciprocalRank, rankCandidates, diversifyByMerchant, pageResults];
+export const RECOMMEND_STAGES: readonly Stage[] = [embedQuery, retrieveForUser, fuseRecommendationLists, rankCandidates, diversifyByMerchant, pageResults];
 
 /** Runs the stages in order; an aborted `signal` (the request's deadline passed) stops before the next stage. */
 export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps, signal?: AbortSignal): Promise<SearchContext> {
@@ -22,7 +31,8 @@ export async function runPipeline(stages: readonly Stage[], request: SearchReque
     signal?.throwIfAborted();
     const started = performance.now();
     ctx = await stage.run(ctx, deps);
-    ctx.timings[stage.name] = performance.now() - started;
+    // Stages of one name (retrieval by words, then by meaning) add up under it.
+    ctx.timings[stage.name] = (ctx.timings[stage.name] ?? 0) + performance.now() - started;
   }
   return ctx;
 }

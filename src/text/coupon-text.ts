@@ -5,12 +5,12 @@ import type { Coupon } from '../domain/coupon.ts';
  * stored vectors made from another version live in another vector space, and start-up refuses to
  * mix them (it asks for `npm run reindex`).
  */
-export const COUPON_TEXT_VERSION = 1;
+export const COUPON_TEXT_VERSION = 2;
 
 /**
  * Longest text handed to the embedder. USE-lite's cost grows faster than linearly with length
  * (measured on two cores: ~30 chars → 205 texts/s, 75 → 95/s, 150 → 38/s), and the lexical index
- * keeps the full description anyway, so the dense text is the gist: title, offer, merchant.
+ * keeps the full description anyway, so the dense text is the gist: title, categories and tags.
  */
 const MAX_EMBED_CHARS = 80;
 
@@ -30,9 +30,14 @@ export function discountPhrase(c: Pick<Coupon, 'discount' | 'currency'>): string
   }
 }
 
-/** Text for the dense embedding: what the coupon offers, then as much description as fits. */
+/**
+ * Text for the dense embedding: what the coupon is (title, categories, tags), then as much
+ * description as fits. The discount and the merchant's name stay out (v2): shared by unrelated
+ * coupons ("$20 off", "at ..."), they pulled every vector towards the same few words, and ranking
+ * features and lexical search carry them anyway.
+ */
 export function embeddingText(c: Coupon): string {
-  const head = `${c.title}, ${discountPhrase(c)} at ${c.merchant.name}.`;
+  const head = `${c.title}. ${[...c.categories, ...c.tags].join(', ')}.`;
   if (head.length >= MAX_EMBED_CHARS || !c.description) return head.slice(0, MAX_EMBED_CHARS);
   const room = MAX_EMBED_CHARS - head.length - 1;
   const description = c.description.length <= room ? c.description : c.description.slice(0, c.description.lastIndexOf(' ', room) + 1 || room).trim();

@@ -27,7 +27,7 @@ it.skipIf(missing)('switching the embedder requires a reindex, which rebuilds an
       const refused = await api(second.url, 'GET', '/v1/search?q=pizza');
       expect(refused.status).toBe(503);
       expect(refused.json.error.code).toBe('reindex_required');
-      expect(refused.json.error.message).toMatch(/use-lite@1 \(512-d.*transformers:tiny-word-vectors \(100-d.*npm run reindex/);
+      expect(refused.json.error.message).toMatch(/glove-sif-100d@1 \(100-d.*transformers:tiny-word-vectors \(100-d.*npm run reindex/);
       const ready = await api(second.url, 'GET', '/readyz');
       expect(ready.status).toBe(503);
       expect(ready.json.checks.vector_space.ok).toBe(false);

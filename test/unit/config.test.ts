@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
@@ -6,7 +7,13 @@ describe('config', () => {
     const config = loadConfig({});
     expect(config.server.port).toBe(3000);
     expect(config.queue.redisUrl).toBeUndefined();
-    expect(config.embedder).toEqual({ kind: 'use-lite' });
+    expect(config.embedder).toEqual({
+      kind: 'static',
+      cacheDir: path.resolve('.cache/static-vectors'),
+      adaptationDir: path.resolve('models/embedder'),
+      queryBridge: { dir: path.resolve('models/query-bridge'), weight: 0, paraphrase: true },
+    });
+    expect(config.search.fusion).toMatchObject({ method: 'convex', normalization: 'max', weights: { dense: 0.1, lexical: 0.9, paraphrase: 0.5 } });
     expect(config.search.candidates).toBe(200);
     expect(config.store).toMatchObject({ kind: 'embedded', annThreshold: 5000 });
     expect(config.store.kind === 'embedded' && config.store.dir.endsWith('data/lancedb')).toBe(true);

@@ -2,14 +2,30 @@ import { describe, expect, it } from 'vitest';
 import type { Coupon } from '../../src/domain/coupon.ts';
 import type { Candidate, SearchContext, SearchDeps, SearchSettings } from '../../src/search/context.ts';
 import { diversifyByMerchant } from '../../src/search/stages/diversify.ts';
-import { fuseByReciprocalRank } from '../../src/search/stages/fuse.ts';
+import { fuseLists, fuseRecommendationLists } from '../../src/search/stages/fuse.ts';
+import { type FusionSettings, fusedScores } from '../../src/search/fusion.ts';
 import { pageResults } from '../../src/search/stages/page.ts';
 import { fusedScorer, rankCandidates } from '../../src/search/stages/rank.ts';
 import { RankingFeaturizer } from '../../src/ranking/featurizer.ts';
 import { RANKING_FEATURES } from '../../src/ranking/features.ts';
 import { makeCoupon } from '../support/coupons.ts';
 
-const settings: SearchSettings = { candidates: 200, rrfK: 60, mmrLambda: 0.8, maxPerMerchant: 2, nearDuplicateCosine: 0.95, exploration: 0 };
+const RRF: FusionSettings = {
+  method: 'rrf',
+  rrfK: 60,
+  weights: { dense: 1, lexical: 1, paraphrase: 1, behavior: 1, popularity: 1 },
+  matchBoost: { terms: 0, bigrams: 0 },
+};
+const settings: SearchSettings = {
+  candidates: 200,
+  fusion: RRF,
+  recommendationFusion: RRF,
+  paraphrase: { maxLexicalHits: 20 },
+  mmrLambda: 0.8,
+  maxPerMerchant: 2,
+  nearDuplicateCosine: 0.95,
+  exploration: 0,
+};
 // Unit tests of pure stages: no store or event store is reached (no user, no events).
 const deps = { settings, scorer: fusedScorer, features: RankingFeaturizer.uniform() } as unknown as SearchDeps;
 const ctxOf = (candidates: Candidate[], limit = 10, offset = 0, queryId = 'q-1'): SearchContext => ({
@@ -32,10 +48,47 @@ describe('search stages', () => {
       { id: 'b', coupon: coupon('b', 'm2'), dense: { rank: 2, score: 0.8 }, lexical: { rank: 2, score: 3 } },
       { id: 'c', coupon: coupon('c', 'm3'), lexical: { rank: 1, score: 5 } },
     ];
-    const fused = (await fuseByReciprocalRank.run(ctxOf(candidates), deps)).candidates;
+    const fused = (await fuseRecommendationLists.run(ctxOf(candidates), deps)).candidates;
     expect(fused.map((c) => c.id)).toEqual(['b', 'a', 'c']);
     expect(fused[0]!.fused!.score).toBeCloseTo(2 / 62, 10);
     expect(fused[1]!.fused!.score).toBeCloseTo(1 / 61, 10);
+  });
+
+  it('convex fusion weighs min-max-normalised scores, so a weak list cannot outvote a strong one', async () => {
+    const candidates: Candidate[] = [
+      { id: 'a', coupon: coupon('a', 'm1'), dense: { rank: 1, score: 0.9 }, lexical: { rank: 3, score: 1 } },
+      { id: 'b', coupon: coupon('b', 'm2'), dense: { rank: 2, score: 0.89 }, lexical: { rank: 2, score: 4 } },
+      { id: 'c', coupon: coupon('c', 'm3'), dense: { rank: 3, score: 0.5 }, lexical: { rank: 1, score: 5 } },
+    ];
+    const convex: FusionSettings = {
+      method: 'convex',
+      rrfK: 60,
+      weights: { dense: 0.3, lexical: 0.7, paraphrase: 0, behavior: 1, popularity: 1 },
+      matchBoost: { terms: 0, bigrams: 0 },
+    };
+    const fused = (await fuseLists(() => convex).run(ctxOf(candidates), deps)).candidates;
+    // a: 0.3·1 + 0.7·0 = 0.3; b: 0.3·(0.39/0.4) + 0.7·0.75 = 0.8175; c: 0 + 0.7·1 = 0.7
+    expect(fused.map((c) => c.id)).toEqual(['b', 'c', 'a']);
+    expect(fused[0]!.fused!.score).toBeCloseTo(0.3 * (0.39 / 0.4) + 0.7 * 0.75, 10);
+    // RRF with the same weights cannot tell b's near-tie on the dense list from a's clear lead.
+    expect(fusedScores(candidates, { ...convex, method: 'rrf' })[0]).toBeCloseTo(0.3 / 61 + 0.7 / 63, 12);
+    // The title-match boost: a title with every query term, in order, beats a stronger BM25 score on one term.
+    const titled = (id: string, title: string, score: number, rank: number): Candidate => ({
+      id,
+      coupon: makeCoupon(id, { title }),
+      lexical: { rank, score },
+    });
+    const boosted = await fuseLists(() => ({ ...convex, normalization: 'max', matchBoost: { terms: 0.2, bigrams: 0.2 } })).run(
+      {
+        ...ctxOf([titled('rare', 'Pepperoni special', 5, 1), titled('whole', 'Large pepperoni pizza', 4, 2)]),
+        request: { ...ctxOf([]).request, query: 'pepperoni pizza' },
+      },
+      deps,
+    );
+    expect(boosted.candidates.map((c) => c.id)).toEqual(['whole', 'rare']);
+    expect(boosted.notes.fuse).toMatch(/title match \(terms 0.2, bigrams 0.2\)/);
+    // Equal scores in a list (nothing to normalise) give every member full credit.
+    expect(fusedScores([{ lexical: { rank: 1, score: 2 } }, { lexical: { rank: 2, score: 2 } }], convex)).toEqual([0.7, 0.7]);
   });
 
   it("the rank stage sorts by the scorer and records it with every candidate's feature row", async () => {

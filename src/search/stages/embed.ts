@@ -6,6 +6,6 @@ export const embedQuery: Stage = {
   async run(ctx, { embeddings }) {
     if (!ctx.request.query.trim()) return { ...ctx, notes: { ...ctx.notes, embed: 'no query text' } };
     const queryVector = await embeddings.embedQuery(ctx.request.query);
-    return { ...ctx, queryVector, notes: { ...ctx.notes, embed: `embedded with ${embeddings.embedder.id}` } };
+    return { ...ctx, queryVector, notes: { ...ctx.notes, embed: `embedded with ${embeddings.queryPath}` } };
   },
 };

@@ -1,24 +1,32 @@
-import type { Stage } from '../context.ts';
+import type { SearchSettings, Stage } from '../context.ts';
+import { queryTerms, titleMatch } from '../../text/title-match.ts';
+import { tokenize } from '../../text/tokenize.ts';
+import { describeFusion, FUSED_LISTS, type FusionSettings, fusedScores } from '../fusion.ts';
 
 /**
- * Reciprocal rank fusion (Cormack et al. 2009): score = Σ 1 / (k + rank) over the lists a candidate
- * appears in (dense, lexical, behaviour, popularity). Rank-based, so BM25 scores and cosines need no common scale.
+ * Merges the retrievers' lists (dense, lexical, behaviour, popularity) into one order with a
+ * fusion from the settings (`search/fusion.ts`). The order stands when no learned ranker is loaded.
  */
-export const fuseByReciprocalRank: Stage = {
+export const fuseLists = (fusionOf: (settings: SearchSettings) => FusionSettings): Stage => ({
   name: 'fuse',
   run(ctx, { settings }) {
-    const k = settings.rrfK;
-    const scored = ctx.candidates.map((c) => ({
-      c,
-      score: [c.dense, c.lexical, c.behavior, c.popularity].reduce((sum, list) => sum + (list ? 1 / (k + list.rank) : 0), 0),
-    }));
+    const fusion = fusionOf(settings);
+    const query = queryTerms(ctx.request.query);
+    const matches = query.terms.length ? ctx.candidates.map((c) => titleMatch(query, tokenize(c.coupon.title))) : undefined;
+    const scores = fusedScores(ctx.candidates, fusion, matches);
+    const scored = ctx.candidates.map((c, i) => ({ c, score: scores[i]! }));
     scored.sort((a, b) => b.score - a.score || a.c.id.localeCompare(b.c.id));
     const candidates = scored.map(({ c, score }, i) => ({ ...c, fused: { rank: i + 1, score } }));
-    const several = candidates.filter((c) => [c.dense, c.lexical, c.behavior, c.popularity].filter(Boolean).length > 1).length;
+    const several = candidates.filter((c) => FUSED_LISTS.filter((l) => c[l]).length > 1).length;
     return {
       ...ctx,
       candidates,
-      notes: { ...ctx.notes, fuse: `RRF (k=${k}) over ${candidates.length} candidates, ${several} found by more than one retriever` },
+      notes: { ...ctx.notes, fuse: `${describeFusion(fusion)} over ${candidates.length} candidates, ${several} found by more than one retriever` },
     };
   },
-};
+});
+
+/** Query search: the fusion chosen by evaluation (`FUSION`, `FUSION_DENSE_WEIGHT`, `FUSION_PARAPHRASE_WEIGHT`). */
+export const fuseQueryLists = fuseLists((s) => s.fusion);
+/** Similar coupons and feeds: behaviour, popularity and content lists by RRF. */
+export const fuseRecommendationLists = fuseLists((s) => s.recommendationFusion);

@@ -1,0 +1,35 @@
+import { allOf, servableAt } from '../../domain/filter.ts';
+import { queryTerms, titleMatch } from '../../text/title-match.ts';
+import { tokenize } from '../../text/tokenize.ts';
+import type { Candidate, Stage } from '../context.ts';
+
+/**
+ * When the words find little and no title holds every query term ("car service" against a
+ * catalogue that says "oil change"), the query is embedded again by the sentence encoder through
+ * the query bridge (it understands paraphrase; static word vectors do not), and that kNN list
+ * (`paraphrase`) takes the static dense list's place in the fusion. Queries whose words match —
+ * almost all of them — never pay the sentence encoder's few milliseconds.
+ */
+export const retrieveParaphrases: Stage = {
+  // Part of retrieval in explain and timings: it decides which dense candidates there are.
+  name: 'retrieve',
+  async run(ctx, { store, embeddings, settings }) {
+    if (!embeddings.paraphrases) return ctx;
+    const q = queryTerms(ctx.request.query);
+    if (q.terms.length === 0) return ctx;
+    const lexical = ctx.candidates.filter((c) => c.lexical);
+    if (lexical.length >= settings.paraphrase.maxLexicalHits) return ctx;
+    const best = Math.max(0, ...lexical.map((c) => titleMatch(q, tokenize(c.coupon.title)).termCoverage));
+    if (best >= 1) return ctx;
+    const vector = await embeddings.embedParaphrase(ctx.request.query);
+    const hits = await store.knn(vector, { k: settings.candidates, filter: allOf(servableAt(ctx.request.now), ctx.request.filter), withVectors: true });
+    // The static vectors' list goes: on such queries it matches single words, as BM25 did.
+    const byId = new Map(ctx.candidates.map(({ dense: _, ...c }) => [c.id, c as Candidate]));
+    hits.forEach((hit, i) => {
+      const c = byId.get(hit.id) ?? { id: hit.id, coupon: hit.coupon, vector: hit.vector, behaviorVector: hit.behavior };
+      byId.set(hit.id, { ...c, vector: c.vector ?? hit.vector, paraphrase: { rank: i + 1, score: hit.score } });
+    });
+    const note = `; the words found ${lexical.length} coupons and no title with every query term (best ${Math.round(best * 100)} %), so the dense list is ${hits.length} candidates by meaning (USE-lite through the query bridge)`;
+    return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `${ctx.notes.retrieve ?? ''}${note}` } };
+  },
+};

@@ -1,0 +1,34 @@
+import { tokenize } from './tokenize.ts';
+
+/** A query's terms and adjacent-term pairs, prepared once per request. */
+export interface QueryTerms {
+  terms: readonly string[];
+  bigrams: ReadonlySet<string>;
+}
+
+/** How completely a title contains the query: the share of its terms, and of its adjacent pairs. */
+export interface TitleMatch {
+  termCoverage: number;
+  bigramCoverage: number;
+}
+
+export function queryTerms(query: string): QueryTerms {
+  const terms = tokenize(query);
+  return { terms, bigrams: new Set(terms.slice(1).map((t, i) => `${terms[i]} ${t}`)) };
+}
+
+/**
+ * The share of query terms the title has, and of query bigrams it has in order ("deck screws"
+ * in "Deck Screws, 5 lb" but not in "Screws for a deck"). A one-term query's bigram share is its
+ * term share. Shared by the fusion's match boost and the ranking features.
+ */
+export function titleMatch(q: QueryTerms, titleTerms: readonly string[]): TitleMatch {
+  if (q.terms.length === 0) return { termCoverage: 0, bigramCoverage: 0 };
+  const titleSet = new Set(titleTerms);
+  const termCoverage = q.terms.filter((t) => titleSet.has(t)).length / q.terms.length;
+  if (q.bigrams.size === 0) return { termCoverage, bigramCoverage: termCoverage };
+  const titleBigrams = new Set(titleTerms.slice(1).map((t, i) => `${titleTerms[i]} ${t}`));
+  let shared = 0;
+  for (const b of q.bigrams) if (titleBigrams.has(b)) shared++;
+  return { termCoverage, bigramCoverage: shared / q.bigrams.size };
+}
