@@ -101,7 +101,10 @@ describe('static embedder adaptation', () => {
         // No coupon contains "zorbo": only the adapted vectors can find the pizzas (MMR may bring
         // in one other coupon lower down, for variety).
         const titles: string[] = res.json.results.map((r: { coupon: { title: string } }) => r.coupon.title);
-        expect(titles.slice(0, 2).every((t) => /pizza/i.test(t)), JSON.stringify(titles)).toBe(true);
+        expect(
+          titles.slice(0, 2).every((t) => /pizza/i.test(t)),
+          JSON.stringify(titles),
+        ).toBe(true);
       } finally {
         await second.close();
       }
