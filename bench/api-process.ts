@@ -6,8 +6,11 @@
  */
 import { loadConfig } from '../src/config.ts';
 import type { Coupon } from '../src/domain/coupon.ts';
+import { createEmbedder } from '../src/embed/create-embedder.ts';
+import type { Embedder } from '../src/embed/embedder.ts';
 import { createStore } from '../src/store/create-store.ts';
-import type { VectorStore } from '../src/store/vector-store.ts';
+import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
+import type { VectorSpace, VectorStore } from '../src/store/vector-store.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { spawnTs, waitFor, type Spawned } from '../test/support/processes.ts';
 
@@ -138,4 +141,11 @@ export async function loadThroughApi(url: string, coupons: Coupon[], batch = 100
 /** The store of a DATA_DIR as the API configures it by default, opened from this process (floors, final checks). */
 export function storeFor(dataDir: string): VectorStore {
   return createStore(loadConfig({ DATA_DIR: dataDir }).store);
+}
+
+/** The document embedder the API runs with under this environment (EMBEDDER etc.), ready, and its vector space. */
+export async function configuredEmbedder(): Promise<{ embedder: Embedder; space: VectorSpace }> {
+  const embedder = createEmbedder(loadConfig(process.env).embedder);
+  await embedder.ready();
+  return { embedder, space: { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION } };
 }

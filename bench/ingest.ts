@@ -23,6 +23,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
+import { loadConfig } from '../src/config.ts';
 import { completeCoupon, type Coupon } from '../src/domain/coupon.ts';
 import { matchesFilter, servableAt } from '../src/domain/filter.ts';
 import { EmbedderPool } from '../src/embed/embedder-pool.ts';
@@ -31,7 +32,7 @@ import { embeddingText } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { readJsonLines } from '../src/util/json-lines.ts';
 import { ProgressBar } from '../src/util/progress.ts';
-import { postBatches, scrape, startApi, storeFor, waitUntilIndexed } from './api-process.ts';
+import { configuredEmbedder, postBatches, scrape, startApi, storeFor, waitUntilIndexed } from './api-process.ts';
 import { fmt } from './lib.ts';
 
 const args = parseCliArgs();
@@ -50,9 +51,15 @@ async function loadCoupons(): Promise<Coupon[]> {
   return generateCatalogue({ size: N, seed: 11 });
 }
 
-/** The raw document embedder's throughput on these texts: what indexing can at best reach. */
+/**
+ * The raw document embedder's throughput on these texts: what indexing can at best reach. The
+ * embedder the API is configured with (EMBEDDER), run as the engine runs it: USE-lite on a pool of
+ * threads, the static embedder on the calling thread.
+ */
 async function embedderFloor(texts: string[]): Promise<number> {
-  const pool = new EmbedderPool({ kind: 'use-lite' }, THREADS, 'use-lite@1', 512);
+  const config = loadConfig(process.env).embedder;
+  const { embedder, space } = await configuredEmbedder();
+  const pool = config.kind === 'use-lite' ? new EmbedderPool(config, THREADS, space.embedderId, space.dims) : embedder;
   await pool.ready();
   const chunks: string[][] = [];
   for (let i = 0; i < texts.length; i += 64) chunks.push(texts.slice(i, i + 64));
@@ -65,6 +72,7 @@ async function embedderFloor(texts: string[]): Promise<number> {
   );
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
+  await embedder.close();
   return texts.length / seconds;
 }
 
@@ -157,7 +165,7 @@ async function main(): Promise<void> {
 
     // Every id once, at its latest version.
     const store = storeFor(dir);
-    await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: 1 });
+    await store.open((await configuredEmbedder()).space);
     const expected = new Map(coupons.map((c) => [c.id, c.version]));
     for (const u of updated) expected.set(u.id, u.version);
     const seen = new Map<string, number>();

@@ -24,13 +24,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { servableAt } from '../src/domain/filter.ts';
-import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
 import type { VectorStore } from '../src/store/vector-store.ts';
-import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { pick, seededRandom } from '../src/util/random.ts';
-import { loadThroughApi, benchApiEnv, scrape, startApi, storeFor } from './api-process.ts';
+import { benchApiEnv, configuredEmbedder, loadThroughApi, scrape, startApi, storeFor } from './api-process.ts';
 import { QUERY_THINGS as THINGS, QUERY_WORDS as WORDS, fmt } from './lib.ts';
 
 const options = parseCliArgs();
@@ -158,10 +156,9 @@ async function main(): Promise<void> {
 
     // Floor: raw store kNN throughput on the same data dir, 16 concurrent callers, no HTTP, no embedding.
     const store = storeFor(dir);
-    await store.open({ embedderId: 'use-lite@1', dims: 512, textVersion: COUPON_TEXT_VERSION });
+    const { embedder, space } = await configuredEmbedder();
+    await store.open(space);
     const ids = await servableIds(store);
-    const embedder = createEmbedder({ kind: 'use-lite' });
-    await embedder.ready();
     const queryVectors = await embedder.embed(searchPaths(200).map((p) => decodeURIComponent(/q=([^&]*)/.exec(p)![1]!)));
     await embedder.close();
     const filter = servableAt(new Date());

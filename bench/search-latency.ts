@@ -84,7 +84,7 @@ async function benchSize(size: number, dataDir: string | undefined) {
     const texts = queries.slice(20).map((q) => decodeURIComponent(/q=([^&]*)/.exec(q)![1]!));
     // The same model alone in this process, one query at a time: what the `embed` stage costs
     // without the server's other work around it.
-    const embedder = createEmbedder(loadConfig({}).embedder);
+    const embedder = createEmbedder(loadConfig(process.env).embedder);
     await embedder.ready();
     for (const t of texts.slice(0, 20)) await embedder.embed([`${t} warm-up`]);
     const embedAlone: number[] = [];
