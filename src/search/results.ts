@@ -10,6 +10,7 @@ const stageScore = z.object({ rank: z.number().int(), score: z.number() });
 const candidateExplanation = z.object({
   dense: stageScore.optional(),
   lexical: stageScore.optional(),
+  paraphrase: stageScore.optional(),
   behavior: stageScore.optional(),
   popularity: stageScore.optional(),
   fused: stageScore.optional(),
@@ -54,6 +55,7 @@ function explainCandidate(c: Candidate, names: readonly string[]): CandidateExpl
   return {
     ...(c.dense && { dense: { rank: c.dense.rank, score: round(c.dense.score) } }),
     ...(c.lexical && { lexical: { rank: c.lexical.rank, score: round(c.lexical.score) } }),
+    ...(c.paraphrase && { paraphrase: { rank: c.paraphrase.rank, score: round(c.paraphrase.score) } }),
     ...(c.behavior && { behavior: { rank: c.behavior.rank, score: round(c.behavior.score) } }),
     ...(c.popularity && { popularity: { rank: c.popularity.rank, score: round(c.popularity.score) } }),
     ...(c.fused && { fused: { rank: c.fused.rank, score: round(c.fused.score, 6) } }),

@@ -23,8 +23,9 @@ export const retrieveParaphrases: Stage = {
     if (best >= 1) return ctx;
     const vector = await embeddings.embedParaphrase(ctx.request.query);
     const hits = await store.knn(vector, { k: settings.candidates, filter: allOf(servableAt(ctx.request.now), ctx.request.filter), withVectors: true });
-    // The static vectors' list goes: on such queries it matches single words, as BM25 did.
-    const byId = new Map(ctx.candidates.map(({ dense: _, ...c }) => [c.id, c as Candidate]));
+    // The static vectors' list goes (on such queries it matches single words, as BM25 did): the
+    // lexical candidates stay, without their dense scores, and the ones by meaning join them.
+    const byId = new Map(ctx.candidates.filter((c) => c.lexical).map(({ dense: _, ...c }): [string, Candidate] => [c.id, c]));
     hits.forEach((hit, i) => {
       const c = byId.get(hit.id) ?? { id: hit.id, coupon: hit.coupon, vector: hit.vector, behaviorVector: hit.behavior };
       byId.set(hit.id, { ...c, vector: c.vector ?? hit.vector, paraphrase: { rank: i + 1, score: hit.score } });
