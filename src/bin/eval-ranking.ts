@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const table = new MetricsTable();
   const idfs = idfTable(titles);
   const idf = idfLookup(idfs);
-  const denseList = (s: DenseSource, q: string) => s.index.search(s.queryVector(q), K);
+  const denseList = (s: DenseSource, q: string) => s.search(q, K);
   // With a paraphrase list, it takes the static dense list's place, as in the engine.
   const poolOf = (q: QueryData, s: DenseSource, f: FusionSettings, paraphrase?: DenseSource) =>
     pool(q.query, paraphrase ? [] : denseList(s, q.query), q.lexical, f, titleOf, paraphrase ? denseList(paraphrase, q.query) : []);

@@ -9,6 +9,8 @@ export interface DenseSource {
   name: string;
   index: ExactDenseIndex;
   queryVector(query: string): Float32Array;
+  /** The top `k` for a query (memoised: the evaluation asks for the same list under several fusions). */
+  search(query: string, k: number): Array<{ id: string; score: number }>;
   /** Cosine of a query to a product, for the judged-products-only ("rerank") metrics. */
   similarity(query: string, productIndex: number): number;
 }
@@ -16,10 +18,15 @@ export interface DenseSource {
 function sourceOf(name: string, index: ExactDenseIndex, queryVector: (q: string) => Float32Array): DenseSource {
   const cache = new Map<string, Float32Array>();
   const vectorOf = (q: string) => cache.get(q) ?? cache.set(q, queryVector(q)).get(q)!;
+  const lists = new Map<string, Array<{ id: string; score: number }>>();
   return {
     name,
     index,
     queryVector: vectorOf,
+    search: (q, k) => {
+      const key = `${k}\u0000${q}`;
+      return lists.get(key) ?? lists.set(key, index.search(vectorOf(q), k)).get(key)!;
+    },
     similarity: (q, i) => {
       const a = vectorOf(q);
       const b = index.vector(i);
