@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   if (config.embedder.kind !== 'static') throw new Error(`train:embedder adapts the static embedder; EMBEDDER is ${config.embedder.kind}`);
   if (a.bridge !== undefined) return fitBridge(a, config.embedder);
-  if (!a.judgments && a['from-logs'] === undefined) throw new Error('pass --bridge, --from-logs, or --judgments <csv> (e.g. ../shared/data/home-depot/judgments.csv)');
+  if (!a.judgments && a['from-logs'] === undefined)
+    throw new Error('pass --bridge, --from-logs, or --judgments <csv> (e.g. ../shared/data/home-depot/judgments.csv)');
   const base = new StaticVectorEmbedder({ cacheDir: config.embedder.cacheDir });
   await base.ready();
   const source = a.judgments ?? `served-list logs (${config.events.kind} event store)`;
@@ -74,7 +75,8 @@ async function pairsFromLogs(config: Config, embedder: { id: string; dims: numbe
   try {
     for await (const list of events.servedOutcomes({ since })) {
       if (list.surface !== 'search' || !list.query.trim()) continue;
-      for (const [couponId, outcomes] of Object.entries(list.outcomes)) if (outcomes.some((o) => o in OUTCOME_GAIN)) wanted.push({ query: list.query, couponId });
+      for (const [couponId, outcomes] of Object.entries(list.outcomes))
+        if (outcomes.some((o) => o in OUTCOME_GAIN)) wanted.push({ query: list.query, couponId });
     }
   } finally {
     await events.close();

@@ -4,11 +4,13 @@
  * and a compose file with pinned Qdrant and Redis (noeviction), a scalable worker, health checks
  * and restart policies.
  */
-import { readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/processes.ts';
+import { tempDir } from '../support/tmp.ts';
 
 const dockerfile = readFileSync(path.join(REPO_ROOT, 'docker/Dockerfile'), 'utf8');
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker/docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -41,6 +43,22 @@ describe('docker/Dockerfile', () => {
       expect(() => readFileSync(path.join(REPO_ROOT, copied)), `COPY ${copied}`).not.toThrow(/ENOENT/);
     }
   });
+
+  it("compiles the static embedder's word table at build time, where the non-root user will read it", async () => {
+    const cache = /STATIC_VECTORS_CACHE=(\S+)/.exec(dockerfile)?.[1];
+    expect(cache).toMatch(/^\/app\//);
+    const run = /^RUN (node --import tsx -e .*loadSifTable.*)$/m.exec(dockerfile)?.[1];
+    expect(run, 'a RUN step that builds the table').toBeDefined();
+    expect(dockerfile.indexOf(run!)).toBeLessThan(dockerfile.indexOf('USER node'));
+    // The same command, run here into a temp dir, leaves a loadable table behind.
+    const { dir, cleanup } = await tempDir('docker-sif-');
+    try {
+      execSync(run!, { cwd: REPO_ROOT, env: { ...process.env, STATIC_VECTORS_CACHE: dir }, stdio: 'pipe' });
+      expect(readdirSync(dir).some((f) => f.endsWith('.f32'))).toBe(true);
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
 
   it('runs the commands that package.json runs', () => {
     const scripts = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts;
