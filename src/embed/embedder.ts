@@ -32,3 +32,15 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
 }
+
+/** x (1 × inDims) · M (inDims × outDims, row-major): the learned projections of the embedders. */
+export function projectVector(x: ArrayLike<number>, matrix: Float32Array, inDims: number, outDims: number): Float32Array {
+  const y = new Float32Array(outDims);
+  for (let i = 0; i < inDims; i++) {
+    const xi = x[i]!;
+    if (xi === 0) continue;
+    const o = i * outDims;
+    for (let j = 0; j < outDims; j++) y[j]! += xi * matrix[o + j]!;
+  }
+  return y;
+}

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Embedder, l2normalize } from './embedder.ts';
+import { type Embedder, l2normalize, projectVector } from './embedder.ts';
 import { loadWeights, saveWeights } from './weights-file.ts';
 
 /**
@@ -85,15 +85,7 @@ export function fitQueryBridge(
 
 /** x · M, L2-normalised. */
 export function bridgeVector(bridge: QueryBridge, x: Float32Array): Float32Array {
-  const { inDims, outDims, matrix } = bridge;
-  const y = new Float32Array(outDims);
-  for (let i = 0; i < inDims; i++) {
-    const xi = x[i]!;
-    if (xi === 0) continue;
-    const o = i * outDims;
-    for (let j = 0; j < outDims; j++) y[j]! += xi * matrix[o + j]!;
-  }
-  return l2normalize(y);
+  return l2normalize(projectVector(x, bridge.matrix, bridge.inDims, bridge.outDims));
 }
 
 export async function saveQueryBridge(dir: string, bridge: QueryBridge, metadata: QueryBridgeMetadata): Promise<void> {

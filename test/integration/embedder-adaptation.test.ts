@@ -26,6 +26,19 @@ for (let i = 0; i < 40; i++) {
   pairs.push({ query: ['quixa', 'quixa coupon', 'quick quixa', 'quixa near me'][i % 4]!, document: OIL[i % OIL.length]! });
 }
 
+async function save(dir: string, base: StaticVectorEmbedder, adaptation: Parameters<typeof saveAdaptation>[1], training: Record<string, unknown>) {
+  await saveAdaptation(dir, adaptation, {
+    name: 'static-embedder-adaptation',
+    version: '1.0.0+test',
+    created_at: new Date().toISOString(),
+    base: { embedder: base.id, table: base.wordTable.fingerprint },
+    dims: { in: adaptation.inDims, out: adaptation.outDims },
+    words: adaptation.words.length,
+    training,
+    metrics: {},
+  });
+}
+
 describe('static embedder adaptation', () => {
   it('learns words the pretrained table lacks, saves as model.json + weights.bin + metadata, and serves the same vectors', async () => {
     const base = new StaticVectorEmbedder({ cacheDir: STATIC_CACHE });
@@ -38,16 +51,7 @@ describe('static embedder adaptation', () => {
     expect(history.at(-1)!).toBeLessThan(history[0]!);
     const { dir, cleanup } = await tempDir('adaptation-');
     try {
-      await saveAdaptation(dir, adaptation, {
-        name: 'static-embedder-adaptation',
-        version: '1.0.0+test',
-        created_at: new Date().toISOString(),
-        base: { embedder: base.id, table: base.wordTable.fingerprint },
-        dims: { in: adaptation.inDims, out: adaptation.outDims },
-        words: adaptation.words.length,
-        training: { pairs: pairs.length },
-        metrics: {},
-      });
+      await save(dir, base, adaptation, { pairs: pairs.length });
       const manifest = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
       expect(manifest.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(['word_rows', 'projection']);
 
@@ -72,16 +76,7 @@ describe('static embedder adaptation', () => {
     const data = await tempDir('adaptation-engine-');
     const model = await tempDir('adaptation-model-');
     try {
-      await saveAdaptation(model.dir, adaptation, {
-        name: 'static-embedder-adaptation',
-        version: '1.0.0+test',
-        created_at: new Date().toISOString(),
-        base: { embedder: base.id, table: base.wordTable.fingerprint },
-        dims: { in: adaptation.inDims, out: adaptation.outDims },
-        words: adaptation.words.length,
-        training: {},
-        metrics: {},
-      });
+      await save(model.dir, base, adaptation, {});
       const coupons = [...PIZZA, ...OIL].map((title, i) => makeCoupon(`c${i}`, { title, merchant: { id: `m${i}`, name: `Shop ${i}` } }));
       const first = await startServer(testEnv(data.dir));
       await first.engine.upsertCoupons(coupons);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -68,11 +68,13 @@ export async function loadSifTable(cacheDir: string, recipe: SifRecipe = DEFAULT
   const source = JSON.parse(await readFile(path.join(packageDir, `${WORD_VECTORS_PACKAGE}.json`), 'utf8')) as WinkVectors;
   const table = compileSifTable(source, recipe, fingerprint);
   await mkdir(cacheDir, { recursive: true });
-  // Written under temporary names, then renamed: a crash never leaves a half-written table behind.
-  await writeFile(`${base}.words.tmp`, table.words.join('\n'));
-  await writeFile(`${base}.f32.tmp`, Buffer.from(table.rows.buffer, table.rows.byteOffset, table.rows.byteLength));
-  await rename(`${base}.words.tmp`, `${base}.words`);
-  await rename(`${base}.f32.tmp`, `${base}.f32`);
+  // Written under names of this process's own, then renamed: a crash never leaves a half-written
+  // table behind, and processes compiling it at the same time (parallel test files) do not mix.
+  const tmp = `.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(`${base}.words${tmp}`, table.words.join('\n'));
+  await writeFile(`${base}.f32${tmp}`, Buffer.from(table.rows.buffer, table.rows.byteOffset, table.rows.byteLength));
+  await rename(`${base}.words${tmp}`, `${base}.words`);
+  await rename(`${base}.f32${tmp}`, `${base}.f32`);
   return table;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { l2normalize, type Embedder } from '../embedder.ts';
+import { type Embedder, l2normalize, projectVector } from '../embedder.ts';
 import { type AdaptationMetadata, type EmbedderAdaptation, loadAdaptation } from './adaptation.ts';
 import { loadSifTable, SIF_TABLE_VERSION, type SifTable, wordTokens } from './sif-table.ts';
 
@@ -86,7 +86,7 @@ export class StaticVectorEmbedder implements Embedder {
       const row = table.rowOf.get(word);
       if (row !== undefined) addRow(sum, table.rows, row, dims);
     }
-    return l2normalize(adapted ? project(sum, adapted.projection, dims, adapted.outDims) : sum);
+    return l2normalize(adapted ? projectVector(sum, adapted.projection, dims, adapted.outDims) : sum);
   }
 
   async close(): Promise<void> {}
@@ -95,16 +95,4 @@ export class StaticVectorEmbedder implements Embedder {
 function addRow(sum: Float32Array, rows: Float32Array, row: number, dims: number): void {
   const o = row * dims;
   for (let d = 0; d < dims; d++) sum[d]! += rows[o + d]!;
-}
-
-/** x (1 × dims) · P (dims × out). */
-function project(x: Float32Array, p: Float32Array, dims: number, out: number): Float32Array {
-  const y = new Float32Array(out);
-  for (let i = 0; i < dims; i++) {
-    const xi = x[i]!;
-    if (xi === 0) continue;
-    const o = i * out;
-    for (let j = 0; j < out; j++) y[j]! += xi * p[o + j]!;
-  }
-  return y;
 }
