@@ -1,5 +1,7 @@
 import type { Config } from './config.ts';
 import { createEmbedder, createQueryEmbedders } from './embed/create-embedder.ts';
+import { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
+import { StaticVectorEmbedder } from './embed/static-vectors/static-vector-embedder.ts';
 import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { Engine } from './engine.ts';
@@ -95,5 +97,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
           lockDurationMs: config.queue.lockDurationMs,
         })
       : undefined;
-  return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker });
+  // The static embedder's 100,000 English words double as the dictionary of words that are never typos.
+  const dictionary = embedder instanceof StaticVectorEmbedder ? (word: string) => embedder.wordTable.rowOf.has(word) : undefined;
+  const vocabulary = new CatalogueVocabulary(store, logger.child({ component: 'vocabulary' }), dictionary);
+  vocabulary.start(config.search.vocabularyRefreshMs);
+  return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker, vocabulary });
 }

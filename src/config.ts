@@ -118,9 +118,9 @@ const envSchema = z.object({
   RECOMMENDER_MODEL_DIR: z.string().min(1).default('models/recommender'),
   /** The learned ranker (model.json + metadata.json + idf.json); missing or `none`: the fused order. @defaultValue 'models/ranker' */
   RANKER_MODEL_DIR: z.string().min(1).default('models/ranker'),
-  /** Dense and lexical candidates per search. @defaultValue 200 */
-  SEARCH_CANDIDATES: int(10, 2000).default(200),
-  /** How search fuses the dense and lexical lists without a learned ranker: `convex` (weighted min-max-normalised scores) or `rrf` (weighted reciprocal ranks). Chosen by `eval:ranking`. @defaultValue 'convex' */
+  /** Dense and lexical candidates per search: the depth `eval:ranking` measures the fusion and the ranker at. @defaultValue 100 */
+  SEARCH_CANDIDATES: int(10, 2000).default(100),
+  /** How search fuses the dense and lexical lists without a learned ranker: `convex` (weighted normalised scores) or `rrf` (weighted reciprocal ranks). Chosen by `eval:ranking`. @defaultValue 'convex' */
   FUSION: z.enum(['convex', 'rrf']).default('convex'),
   /** How `convex` fusion scales each list: `max` divides by the list's best score, `minmax` maps [min, max] to [0, 1]. Chosen by `eval:ranking`. @defaultValue 'max' */
   FUSION_NORMALIZATION: z.enum(['max', 'minmax']).default('max'),
@@ -130,6 +130,8 @@ const envSchema = z.object({
   FUSION_MATCH_BOOST: z.coerce.number().min(0).max(10).default(0.2),
   /** The reciprocal rank fusion constant k in 1 / (k + rank). @defaultValue 60 */
   RRF_K: z.coerce.number().min(0).max(10_000).default(60),
+  /** How often the catalogue vocabulary behind typo tolerance checks the store for coupons written elsewhere. @defaultValue 30000 */
+  VOCABULARY_REFRESH_MS: int(1000, 86_400_000).default(30_000),
   /** @defaultValue 2 */
   MAX_PER_MERCHANT: int(1, 1000).default(2),
   /** @defaultValue 0.8 */
@@ -195,6 +197,7 @@ export interface Config {
     fusion: FusionConfig;
     recommendationFusion: FusionConfig;
     paraphrase: { maxLexicalHits: number };
+    vocabularyRefreshMs: number;
     mmrLambda: number;
     maxPerMerchant: number;
     nearDuplicateCosine: number;
@@ -287,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         matchBoost: { terms: e.FUSION_MATCH_BOOST, bigrams: e.FUSION_MATCH_BOOST },
       },
       paraphrase: { maxLexicalHits: e.PARAPHRASE_MAX_LEXICAL_HITS },
+      vocabularyRefreshMs: e.VOCABULARY_REFRESH_MS,
       recommendationFusion: {
         method: 'rrf',
         rrfK: e.RRF_K,

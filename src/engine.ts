@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
+import type { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
 import type { Coupon } from './domain/coupon.ts';
 import type { CouponEvent } from './domain/event.ts';
 import { allOf, type Filter } from './domain/filter.ts';
@@ -35,6 +36,8 @@ export interface SearchInput {
   explain: boolean;
   /** The shopper, when known: personal ranking signals (affinity, the recommender's score). */
   userId?: string | undefined;
+  /** Correct unknown query words against the catalogue. @defaultValue true */
+  typoTolerance?: boolean | undefined;
 }
 
 export interface SearchOutcome {
@@ -61,6 +64,8 @@ export interface EngineParts {
   ranking: Ranking;
   /** The BullMQ worker running in this process, if any. */
   worker: { close(): Promise<void> } | undefined;
+  /** The catalogue's words, for typo tolerance (started by the composition root). */
+  vocabulary: CatalogueVocabulary;
 }
 
 export class Engine {
@@ -75,6 +80,7 @@ export class Engine {
   readonly ranking: Ranking;
   private readonly spaceGuard: VectorSpaceGuard;
   private readonly worker: { close(): Promise<void> } | undefined;
+  private readonly vocabulary: CatalogueVocabulary;
   /** Served result lists, for training the ranker on what shoppers saw (off when LOG_SERVED_LISTS=false). */
   private readonly servedLog: ServedListLog | undefined;
   private readonly closers: Array<() => Promise<void>> = [];
@@ -90,7 +96,7 @@ export class Engine {
       indexer: this.indexer,
       queue: this.queue,
     } = parts);
-    ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
+    ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker, vocabulary: this.vocabulary } = parts);
     this.servedLog = this.config.logServedLists
       ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
       : undefined;
@@ -110,6 +116,7 @@ export class Engine {
       scorer: this.ranking.scorer,
       features: this.ranking.features,
       settings: this.config.search,
+      spelling: this.vocabulary.corrector,
     };
   }
 
@@ -168,7 +175,9 @@ export class Engine {
    */
   async upsertCoupons(coupons: readonly Coupon[], requestId?: string): Promise<string[]> {
     await this.admit(coupons.length);
-    return this.queue.enqueue(coupons.map((coupon): IndexJob => ({ type: 'upsert', coupon, requestId })));
+    const ids = await this.queue.enqueue(coupons.map((coupon): IndexJob => ({ type: 'upsert', coupon, requestId })));
+    this.vocabulary.add(coupons);
+    return ids;
   }
 
   /** Refuses writes while the queue is over its cap (before a request body is even parsed). */
@@ -317,6 +326,7 @@ export class Engine {
 
   /** Stops taking work, finishes running jobs and flushes batched writes. */
   async close(): Promise<void> {
+    this.vocabulary.stop();
     await Promise.all(this.closers.map((c) => c()));
     await this.servedLog?.flush();
     await this.worker?.close();

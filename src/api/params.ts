@@ -60,9 +60,13 @@ function checkPlace(p: { lat?: number | undefined; lon?: number | undefined; rad
 /** The shopper, for personal ranking signals (optional everywhere). */
 const userId = idSchema.optional();
 
+/** Correct unknown query words against the catalogue. @defaultValue true */
+const typoTolerance = { typo_tolerance: bool.default(true) };
+
 export const searchQuerySchema = z
   .strictObject({
     q: query,
+    ...typoTolerance,
     user_id: userId,
     category: csv.optional(),
     merchant: csv.optional(),
@@ -75,6 +79,7 @@ export const searchQuerySchema = z
 export const searchBodySchema = z
   .strictObject({
     q: query,
+    typo_tolerance: z.boolean().default(true),
     user_id: userId,
     filter: filterSchema.optional(),
     lat: z.number().min(-90).max(90).optional(),

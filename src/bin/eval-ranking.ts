@@ -28,6 +28,7 @@ import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
 import type { FusionSettings } from '../search/fusion.ts';
 import { createStore } from '../store/create-store.ts';
 import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
+import { SpellingCorrector } from '../text/spelling.ts';
 import { queryTerms, titleMatch } from '../text/title-match.ts';
 import { tokenize } from '../text/tokenize.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
@@ -83,6 +84,11 @@ async function main(): Promise<void> {
   await embedder.ready();
   const store = createStore({ kind: 'embedded', dir, annThreshold: 1e9, readConsistencyMs: 0, rowCacheSize: 1000 });
   const data = new Map<string, QueryData>();
+  const servedData = new Map<string, QueryData>();
+  // Typo tolerance as the engine runs it: the corpus's words, the static table as the dictionary.
+  const spelling = new SpellingCorrector((w) => embedder.wordTable.rowOf.has(w));
+  for (const t of titles) spelling.addText(t);
+  let corrections = 0;
   try {
     await store.open({ embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION });
     const bar = new ProgressBar(`indexing ${corpus.length} products`, corpus.length);
@@ -93,11 +99,19 @@ async function main(): Promise<void> {
     }
     await store.optimize();
     const qbar = new ProgressBar('lexical retrieval', queryTexts.length);
-    for (const query of queryTexts) {
-      const judged = testQ.get(query) ?? trainQ.get(query)!;
+    const retrieve = async (query: string, judged: Map<string, number>): Promise<QueryData> => {
       const lexical = await store.lexical(query, { k: K });
       const lexicalJudged = await store.lexical(query, { k: judged.size, filter: { id: [...judged.keys()] } });
-      data.set(query, { query, judged, lexical, lexicalJudged: new Map(lexicalJudged.map((h) => [h.id, h.score])) });
+      return { query, judged, lexical, lexicalJudged: new Map(lexicalJudged.map((h) => [h.id, h.score])) };
+    };
+    for (const query of queryTexts) {
+      const judged = testQ.get(query) ?? trainQ.get(query)!;
+      const raw = await retrieve(query, judged);
+      data.set(query, raw);
+      // What the engine retrieves: the query after typo tolerance (the same when nothing changed).
+      const corrected = spelling.correct(query).query;
+      servedData.set(query, corrected === query ? raw : await retrieve(corrected, judged));
+      if (corrected !== query) corrections++;
       qbar.tick();
     }
   } finally {
@@ -107,18 +121,19 @@ async function main(): Promise<void> {
 
   // Dense sources: each embedder as it is, and the query path a fresh install serves.
   const statics = await staticSource(ids, titles, cacheDir);
-  const sources: DenseSource[] = [statics, await useLiteSource(ids, titles, queryTexts)];
-  const bridged = bridge ? await bridgedSource(statics, bridge.dir, queryTexts, bridge.weight, cacheDir) : undefined;
+  const servedTexts = [...new Set([...queryTexts, ...[...servedData.values()].map((q) => q.query)])];
+  const sources: DenseSource[] = [statics, await useLiteSource(ids, titles, servedTexts)];
+  const bridged = bridge ? await bridgedSource(statics, bridge.dir, servedTexts, bridge.weight, cacheDir) : undefined;
   if (bridged) sources.push(bridged);
   // A lighter bridge too: weight 1 is measured above.
   for (const w of bridge ? [bridge.weight / 4] : []) {
-    const other = await bridgedSource(statics, bridge!.dir, queryTexts, w, cacheDir);
+    const other = await bridgedSource(statics, bridge!.dir, servedTexts, w, cacheDir);
     if (other) sources.push(other);
   }
   const served = configured?.weight ? bridged! : statics; // what the engine's default config embeds queries with
   // The paraphrase retriever, as the engine runs it: when no lexical candidate's title holds every
   // query term, the dense list comes from USE-lite through the bridge, fused with its own weights.
-  const paraphrases = configured?.paraphrase ? await bridgedSource(statics, configured.dir, queryTexts, Infinity, cacheDir) : undefined;
+  const paraphrases = configured?.paraphrase ? await bridgedSource(statics, configured.dir, servedTexts, Infinity, cacheDir) : undefined;
   if (paraphrases) sources.push(paraphrases);
   const wordsFail = (q: QueryData) => {
     const terms = queryTerms(q.query);
@@ -184,28 +199,34 @@ async function main(): Promise<void> {
       `fold ${f + 1}/${rounds}: training the ranker on ${cut} queries, validating on ${trainQueries.length - cut}, testing on ${testQueries.length}\n`,
     );
     await ranker.fit(
-      trainQueries.slice(0, cut).map((q) => listOf(data.get(q)!)),
-      trainQueries.slice(cut).map((q) => listOf(data.get(q)!)),
+      trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!)),
+      trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!)),
     );
     const tbar = new ProgressBar(`fold ${f + 1}/${rounds}: scoring`, testQueries.length);
     for (const query of testQueries) {
-      const q = data.get(query)!;
+      // `raw`: the query as typed (plain BM25 and each embedder alone); `q`: as the engine serves it.
+      const raw = data.get(query)!;
+      const q = servedData.get(query)!;
       const judgedPool = judgedPoolOf(q, served, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
       record(
         'bm25',
-        q,
-        order(pool(query, [], q.lexical, fusion, titleOf), (c) => c.lexical!.score),
-        order(judgedPool, (c) => c.lexical?.score ?? 0),
+        raw,
+        order(pool(query, [], raw.lexical, fusion, titleOf), (c) => c.lexical!.score),
+        order(judgedPoolOf(raw, served, fusion), (c) => c.lexical?.score ?? 0),
       );
       for (const s of [...sources, ...(adapted ? [adapted] : [])]) {
-        const jp = s === served ? judgedPool : judgedPoolOf(q, s, fusion);
         record(
           `dense: ${s.name}`,
-          q,
+          raw,
           denseList(s, query).map((h) => h.id),
-          order(jp, (c) => c.dense?.score ?? 0),
+          order(judgedPoolOf(raw, s, fusion), (c) => c.dense?.score ?? 0),
         );
       }
+      record(
+        'default without typo tolerance',
+        raw,
+        order(poolOf(raw, served, fusion, paraphrases && wordsFail(raw) ? paraphrases : undefined), (c) => c.fused!.score),
+      );
       const rrf: FusionSettings = {
         method: 'rrf',
         rrfK: 60,
@@ -300,7 +321,12 @@ async function main(): Promise<void> {
         .map(([k, v]) => [k.slice(7), v]),
     ),
     default_with_adapted_embedder: systems['default + adapted embedder'],
-    default_config: { dense: served.name, fusion, paraphrase: paraphrases ? { share_of_queries: round(paraphrased / queries.length) } : 'off' },
+    default_config: {
+      dense: served.name,
+      fusion,
+      typo_corrected_share: round(corrections / queries.length),
+      paraphrase: paraphrases ? { share_of_queries: round(paraphrased / queries.length) } : 'off',
+    },
     queries: queries.length,
     corpus: corpus.length,
   };

@@ -41,7 +41,7 @@ export class RankingFeaturizer implements Featurizer {
       signals = candidates.map((c) => couponSignals(c.coupon, request.now, request.origin));
       note = `engagement and personal signals unavailable (${(error as Error).message})`;
     }
-    const q = prepareQuery(request.query, { idf: this.idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
+    const q = prepareQuery(ctx.queryText, { idf: this.idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
     const rows = candidates.map((c, i) =>
       rankingFeatures(q, { title: c.coupon.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused?.rank ?? candidates.length }, signals[i]),
     );

@@ -4,6 +4,7 @@ import type { GeoPoint } from '../domain/geo.ts';
 import type { EmbeddingService } from '../embed/embedding-service.ts';
 import type { VectorStore } from '../store/vector-store.ts';
 import type { EventStore, UserAffinity } from '../events/event-store.ts';
+import type { SpellingCorrector } from '../text/spelling.ts';
 import type { FusionSettings } from './fusion.ts';
 
 /** What every request has, whatever the surface. */
@@ -22,6 +23,8 @@ interface RequestBase {
   now: Date;
   /** Identifies this served list; clicks and redemptions name it to join back to it. */
   queryId: string;
+  /** Correct unknown query words against the catalogue's vocabulary. @defaultValue true */
+  typoTolerance?: boolean;
 }
 
 /** What a caller asks, by surface: a text search, the neighbours of a seed coupon, or a shopper's feed. */
@@ -71,6 +74,10 @@ export type StageName = 'embed' | 'retrieve' | 'fuse' | 'rank' | 'diversify' | '
 
 export interface SearchContext {
   request: SearchRequest;
+  /** The query text retrieval and ranking use: the request's, or its typo-corrected form. */
+  queryText: string;
+  /** Set when typo tolerance rewrote the query. */
+  correctedQuery?: string | undefined;
   queryVector?: Float32Array | undefined;
   candidates: Candidate[];
   /** Candidates before paging (for `total`). */
@@ -111,6 +118,8 @@ export interface SearchSettings {
   recommendationFusion: FusionSettings;
   /** The paraphrase retriever runs when the lexical list is shorter than this and no title has every query term. */
   paraphrase: { maxLexicalHits: number };
+  /** How often the vocabulary behind typo tolerance re-checks the store. */
+  vocabularyRefreshMs: number;
   /** MMR trade-off: 1 is pure relevance. @defaultValue 0.8 */
   mmrLambda: number;
   /** Results per merchant before the rest are moved below the others. @defaultValue 2 */
@@ -131,6 +140,8 @@ export interface SearchDeps {
   scorer: Scorer;
   features: Featurizer;
   settings: SearchSettings;
+  /** The catalogue's vocabulary, once built: typo tolerance. */
+  spelling?: SpellingCorrector | undefined;
 }
 
 export interface Stage {

@@ -1,4 +1,5 @@
 import type { SearchContext, SearchDeps, SearchRequest, Stage } from './context.ts';
+import { correctTypos } from './stages/correct.ts';
 import { diversifyByMerchant } from './stages/diversify.ts';
 import { embedQuery } from './stages/embed.ts';
 import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
@@ -9,6 +10,7 @@ import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retr
 
 /** The search path, in order. Each stage is a plain function over the context. */
 export const SEARCH_STAGES: readonly Stage[] = [
+  correctTypos,
   embedQuery,
   retrieveByQuery,
   retrieveParaphrases,
@@ -26,7 +28,7 @@ export const RECOMMEND_STAGES: readonly Stage[] = [embedQuery, retrieveForUser, 
 
 /** Runs the stages in order; an aborted `signal` (the request's deadline passed) stops before the next stage. */
 export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps, signal?: AbortSignal): Promise<SearchContext> {
-  let ctx: SearchContext = { request, candidates: [], total: 0, timings: {}, notes: {} };
+  let ctx: SearchContext = { request, queryText: request.query, candidates: [], total: 0, timings: {}, notes: {} };
   for (const stage of stages) {
     signal?.throwIfAborted();
     const started = performance.now();

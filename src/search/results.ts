@@ -27,6 +27,7 @@ export const searchResponseSchema = z.object({
   total: z.number().int(),
   limit: z.number().int(),
   offset: z.number().int(),
+  corrected_query: z.string().optional().describe('The query as searched, when typo tolerance corrected it'),
   results: z.array(
     z.object({
       id: z.string(),
@@ -90,6 +91,7 @@ export function toResponse(ctx: SearchContext): SearchResponse {
     total: ctx.total,
     limit,
     offset,
+    ...(ctx.correctedQuery !== undefined && { corrected_query: ctx.correctedQuery }),
     results,
     ...(explain && {
       explain: {

@@ -21,6 +21,7 @@ const settings: SearchSettings = {
   fusion: RRF,
   recommendationFusion: RRF,
   paraphrase: { maxLexicalHits: 20 },
+  vocabularyRefreshMs: 30_000,
   mmrLambda: 0.8,
   maxPerMerchant: 2,
   nearDuplicateCosine: 0.95,
@@ -30,6 +31,7 @@ const settings: SearchSettings = {
 const deps = { settings, scorer: fusedScorer, features: RankingFeaturizer.uniform() } as unknown as SearchDeps;
 const ctxOf = (candidates: Candidate[], limit = 10, offset = 0, queryId = 'q-1'): SearchContext => ({
   request: { surface: 'search', query: 'q', limit, offset, explain: true, now: new Date(), queryId },
+  queryText: 'q',
   candidates,
   total: 0,
   timings: {},
@@ -82,6 +84,7 @@ describe('search stages', () => {
       {
         ...ctxOf([titled('rare', 'Pepperoni special', 5, 1), titled('whole', 'Large pepperoni pizza', 4, 2)]),
         request: { ...ctxOf([]).request, query: 'pepperoni pizza' },
+        queryText: 'pepperoni pizza',
       },
       deps,
     );

@@ -53,6 +53,7 @@ export const searchRoutes: RouteSpec[] = [
     summary: 'Search coupons',
     params: [
       { ...q('q', { type: 'string', minLength: 1, maxLength: 500 }), required: true },
+      q('typo_tolerance', { type: 'boolean', default: true }, 'correct query words the catalogue does not know (the response then has corrected_query)'),
       q('category', list('categories')),
       q('merchant', list('merchant ids')),
       q('min_discount', { type: 'number', minimum: 0, maximum: 100 }),
@@ -71,6 +72,7 @@ export const searchRoutes: RouteSpec[] = [
         offset: p.offset,
         explain: p.explain,
         userId: p.user_id,
+        typoTolerance: p.typo_tolerance,
       };
       send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
     },
@@ -84,7 +86,16 @@ export const searchRoutes: RouteSpec[] = [
     responses: { 200: results, ...errorResponses(400, 413, ...COMMON_ERRORS) },
     async handle(ctx, { engine, metrics, bodyLimit }) {
       const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
-      const input = { query: p.q, filter: p.filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, userId: p.user_id };
+      const input = {
+        query: p.q,
+        filter: p.filter,
+        origin: originFromParams(p),
+        limit: p.limit,
+        offset: p.offset,
+        explain: p.explain,
+        userId: p.user_id,
+        typoTolerance: p.typo_tolerance,
+      };
       send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
     },
   },

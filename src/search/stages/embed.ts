@@ -4,8 +4,9 @@ import type { Stage } from '../context.ts';
 export const embedQuery: Stage = {
   name: 'embed',
   async run(ctx, { embeddings }) {
-    if (!ctx.request.query.trim()) return { ...ctx, notes: { ...ctx.notes, embed: 'no query text' } };
-    const queryVector = await embeddings.embedQuery(ctx.request.query);
-    return { ...ctx, queryVector, notes: { ...ctx.notes, embed: `embedded with ${embeddings.queryPath}` } };
+    const before = ctx.notes.embed ? `${ctx.notes.embed}; ` : '';
+    if (!ctx.queryText.trim()) return { ...ctx, notes: { ...ctx.notes, embed: `${before}no query text` } };
+    const queryVector = await embeddings.embedQuery(ctx.queryText);
+    return { ...ctx, queryVector, notes: { ...ctx.notes, embed: `${before}embedded with ${embeddings.queryPath}` } };
   },
 };

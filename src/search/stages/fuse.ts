@@ -11,7 +11,7 @@ export const fuseLists = (fusionOf: (settings: SearchSettings) => FusionSettings
   name: 'fuse',
   run(ctx, { settings }) {
     const fusion = fusionOf(settings);
-    const query = queryTerms(ctx.request.query);
+    const query = queryTerms(ctx.queryText);
     const matches = query.terms.length ? ctx.candidates.map((c) => titleMatch(query, tokenize(c.coupon.title))) : undefined;
     const scores = fusedScores(ctx.candidates, fusion, matches);
     const scored = ctx.candidates.map((c, i) => ({ c, score: scores[i]! }));

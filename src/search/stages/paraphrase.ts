@@ -15,13 +15,13 @@ export const retrieveParaphrases: Stage = {
   name: 'retrieve',
   async run(ctx, { store, embeddings, settings }) {
     if (!embeddings.paraphrases) return ctx;
-    const q = queryTerms(ctx.request.query);
+    const q = queryTerms(ctx.queryText);
     if (q.terms.length === 0) return ctx;
     const lexical = ctx.candidates.filter((c) => c.lexical);
     if (lexical.length >= settings.paraphrase.maxLexicalHits) return ctx;
     const best = Math.max(0, ...lexical.map((c) => titleMatch(q, tokenize(c.coupon.title)).termCoverage));
     if (best >= 1) return ctx;
-    const vector = await embeddings.embedParaphrase(ctx.request.query);
+    const vector = await embeddings.embedParaphrase(ctx.queryText);
     const hits = await store.knn(vector, { k: settings.candidates, filter: allOf(servableAt(ctx.request.now), ctx.request.filter), withVectors: true });
     // The static vectors' list goes (on such queries it matches single words, as BM25 did): the
     // lexical candidates stay, without their dense scores, and the ones by meaning join them.

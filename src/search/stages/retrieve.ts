@@ -26,7 +26,7 @@ export const retrieveByQuery: Stage = {
     const options = { k: settings.candidates, filter, withVectors: true };
     const [dense, lexical] = await Promise.all([
       ctx.queryVector ? store.knn(ctx.queryVector, options) : Promise.resolve([]),
-      store.lexical(ctx.request.query, options),
+      store.lexical(ctx.queryText, options),
     ]);
     const byId = new Map<string, Candidate>();
     merge(byId, dense, 'dense');

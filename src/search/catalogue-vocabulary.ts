@@ -1,0 +1,68 @@
+import type { Coupon } from '../domain/coupon.ts';
+import type { Logger } from '../log.ts';
+import type { VectorStore } from '../store/vector-store.ts';
+import { lexicalText } from '../text/coupon-text.ts';
+import { SpellingCorrector } from '../text/spelling.ts';
+
+/**
+ * The words of the catalogue, for typo tolerance: built from the store at start-up, extended at
+ * once by every coupon this process writes, and rebuilt in the background when the store's count
+ * changes (coupons written by another process, deletions), so corrections always point at words
+ * some coupon has. Until the first build finishes, only this process's writes are known.
+ */
+export class CatalogueVocabulary {
+  /** Empty until the first build; coupons written here count at once. */
+  corrector: SpellingCorrector;
+  private timer: NodeJS.Timeout | undefined;
+  private builtAtCount = -1;
+  private building: Promise<void> | undefined;
+  /** Coupons written while a rebuild scans the store: added to the new vocabulary too. */
+  private writtenDuringBuild: Coupon[] | undefined;
+
+  constructor(
+    private readonly store: VectorStore,
+    private readonly logger: Logger,
+    /** Words that are never typos (the static embedder's English vocabulary, when it runs). */
+    private readonly isWord?: (word: string) => boolean,
+  ) {
+    this.corrector = new SpellingCorrector(isWord);
+  }
+
+  /** Builds now (in the background) and then re-checks the store every `refreshMs`. */
+  start(refreshMs: number): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), refreshMs);
+    this.timer.unref();
+  }
+
+  add(coupons: readonly Coupon[]): void {
+    for (const c of coupons) this.corrector.addText(lexicalText(c));
+    this.writtenDuringBuild?.push(...coupons);
+  }
+
+  /** Rebuilds when the store's count moved since the last build; one build at a time. */
+  refresh(): Promise<void> {
+    this.building ??= (async () => {
+      this.writtenDuringBuild = [];
+      try {
+        const { count } = await this.store.stats();
+        if (count === this.builtAtCount) return;
+        const next = new SpellingCorrector(this.isWord);
+        for await (const rows of this.store.scan(5000)) for (const { coupon } of rows) next.addText(lexicalText(coupon));
+        for (const c of this.writtenDuringBuild) next.addText(lexicalText(c));
+        this.corrector = next;
+        this.builtAtCount = count;
+      } catch (error) {
+        this.logger.warn({ err: error }, 'the catalogue vocabulary could not be rebuilt; typo tolerance keeps the previous one');
+      } finally {
+        this.building = undefined;
+        this.writtenDuringBuild = undefined;
+      }
+    })();
+    return this.building;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

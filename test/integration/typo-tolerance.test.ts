@@ -1,0 +1,64 @@
+/**
+ * Typo tolerance through the API: misspelt words reach BM25 corrected, the response says so,
+ * it can be turned off, and a coupon written a moment ago already counts in the vocabulary.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCatalogue } from '../../src/sample/catalogue.ts';
+import { makeCoupon } from '../support/coupons.ts';
+import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
+import { tempDir } from '../support/tmp.ts';
+
+describe('typo tolerance', () => {
+  let dir: { dir: string; cleanup: () => Promise<void> };
+  let server: TestServer;
+
+  beforeAll(async () => {
+    dir = await tempDir('typos-');
+    server = await startServer(testEnv(dir.dir));
+    await server.engine.upsertCoupons(generateCatalogue({ size: 600, seed: 3 }));
+    await server.engine.waitForIndexing();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    await dir?.cleanup();
+  });
+
+  const search = async (params: string) => {
+    const res = await api(server.url, 'GET', `/v1/search?${params}`);
+    expect(res.status, res.text).toBe(200);
+    return res.json as {
+      corrected_query?: string;
+      results: Array<{ coupon: { title: string }; explain?: { lexical?: unknown } }>;
+      explain?: { stages: Record<string, { note: string }> };
+    };
+  };
+
+  it.each([
+    ['pizzza', 'pizza', /pizza/i],
+    ['sushii', 'sushi', /sushi/i],
+    ['masage', 'massage', /massage/i],
+  ])('"%s" is searched as "%s" and finds its coupons through BM25 too', async (typo, fixed, title) => {
+    const res = await search(`q=${typo}&limit=5&explain=true`);
+    expect(res.corrected_query).toBe(fixed);
+    expect(res.explain!.stages.embed!.note).toContain(`"${typo}" → "${fixed}"`);
+    expect(res.results.length).toBeGreaterThan(0);
+    expect(res.results.every((r) => title.test(r.coupon.title))).toBe(true);
+    expect(res.results.some((r) => r.explain?.lexical)).toBe(true);
+  });
+
+  it('typo_tolerance=false searches the words as typed', async () => {
+    const res = await search('q=pizzza&limit=5&typo_tolerance=false&explain=true');
+    expect(res.corrected_query).toBeUndefined();
+    expect(res.results.every((r) => !r.explain?.lexical)).toBe(true);
+    expect((await api(server.url, 'GET', '/v1/search?q=pizza&typo_tolerance=maybe')).json.error.message).toMatch(/typo_tolerance/);
+  });
+
+  it('leaves known words alone, and knows a merchant written a moment ago', async () => {
+    expect((await search('q=half+price+pizza')).corrected_query).toBeUndefined();
+    await server.engine.upsertCoupons([makeCoupon('zb-1', { title: 'Gelato flight', merchant: { id: 'm-zb', name: 'Zanzibella Gelateria' } })]);
+    await server.engine.waitForIndexing();
+    const res = await search('q=zanzibela+gelato');
+    expect(res.corrected_query).toBe('zanzibella gelato');
+    expect(res.results[0]!.coupon.title).toBe('Gelato flight');
+  });
+});
