@@ -230,13 +230,15 @@ export class Engine {
     }
   }
 
-  /** Waits until no indexing job is waiting or running, then commits what is batched; `onPending` sees each poll. */
+  /** Waits until no indexing job is waiting or running, then commits what is batched; `onPending` sees each poll. Returns early once shutting down. */
   async waitForIndexing(onPending?: (pending: number) => void): Promise<void> {
     for (;;) {
       const c = await this.queue.counts();
       const pending = c.waiting + c.active + c.delayed;
       onPending?.(pending);
       if (pending === 0) break;
+      // Shutting down: the queue finishes (or journals) the rest; nobody should wait for it here.
+      if (this.draining) return;
       await new Promise((r) => setTimeout(r, 250));
     }
     await this.indexer.flush();
@@ -315,6 +317,11 @@ export class Engine {
   }
 
   /** Shutdown has begun: readiness fails so load balancers send no new requests; requests still arriving are served. */
+  /** Shutting down: background work (the sample seeding) stops at its next step. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
   startDraining(): void {
     this.draining = true;
   }

@@ -38,9 +38,15 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   logger.info({ url, ...engine.describe() }, 'listening');
-  installShutdown(server, engine, logger, config);
+  const shutdown = installShutdown(server, engine, logger, config);
 
-  if (config.sample.seed && (await engine.indexStats()).count === 0) await seedSample(engine, config.sample.size);
+  if (config.sample.seed && (await engine.indexStats()).count === 0) {
+    // A SIGTERM during seeding waits for the step under way, then the seeding stops there.
+    const seeding = seedSample(engine, config.sample.size);
+    shutdown.waitFor(seeding);
+    await seeding;
+    if (engine.isDraining) return;
+  }
   const stats = await engine.indexStats();
   process.stderr.write(
     `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` + `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n` + `Demo: ${url}/demo\n\n`,
@@ -55,7 +61,7 @@ async function seedSample(engine: Engine, size: number): Promise<void> {
   // Shoppers' history: feeds for shopper-0001… and popularity for everyone else.
   const { events } = simulateShoppers(coupons, { shoppers: 200, sessions: 6, end: new Date() });
   const recording = new ProgressBar("recording sample shoppers' events", events.length);
-  for (let i = 0; i < events.length; i += 1000) {
+  for (let i = 0; i < events.length && !engine.isDraining; i += 1000) {
     await engine.recordEvents(events.slice(i, i + 1000));
     recording.update(Math.min(events.length, i + 1000));
   }
@@ -64,8 +70,9 @@ async function seedSample(engine: Engine, size: number): Promise<void> {
 /** How long connections opened before SIGTERM may take to send their request. */
 const SHUTDOWN_GRACE_MS = 500;
 
-function installShutdown(server: Server, engine: Engine, logger: Logger, config: Config): void {
+function installShutdown(server: Server, engine: Engine, logger: Logger, config: Config): { waitFor(work: Promise<unknown>): void } {
   let stopping = false;
+  const background: Array<Promise<unknown>> = [];
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -86,11 +93,13 @@ function installShutdown(server: Server, engine: Engine, logger: Logger, config:
     }, SHUTDOWN_GRACE_MS);
     await closed;
     clearTimeout(reaper);
+    await Promise.allSettled(background);
     await engine.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  return { waitFor: (work) => void background.push(work) };
 }
 
 main().catch((error) => {

@@ -14,7 +14,7 @@ describe('config', () => {
       queryBridge: { dir: path.resolve('models/query-bridge'), weight: 0, paraphrase: true },
     });
     expect(config.search.fusion).toMatchObject({ method: 'convex', normalization: 'max', weights: { dense: 0.1, lexical: 0.9, paraphrase: 0.5 } });
-    expect(config.search.candidates).toBe(200);
+    expect(config.search.candidates).toBe(100);
     expect(config.store).toMatchObject({ kind: 'embedded', annThreshold: 5000 });
     expect(config.store.kind === 'embedded' && config.store.dir.endsWith('data/lancedb')).toBe(true);
   });
