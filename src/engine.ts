@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
+import type { SortOrder } from './search/sort-order.ts';
 import type { Coupon } from './domain/coupon.ts';
 import type { CouponEvent } from './domain/event.ts';
 import { allOf, type Filter } from './domain/filter.ts';
@@ -38,6 +39,7 @@ export interface SearchInput {
   userId?: string | undefined;
   /** Correct unknown query words against the catalogue. @defaultValue true */
   typoTolerance?: boolean | undefined;
+  sort?: SortOrder | undefined;
 }
 
 export interface SearchOutcome {

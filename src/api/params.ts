@@ -3,6 +3,7 @@ import { idSchema } from '../domain/coupon.ts';
 import { allOf, filterSchema, type Filter } from '../domain/filter.ts';
 import { parseOrThrow } from '../domain/validation.ts';
 import { ValidationError } from '../errors.ts';
+import { SORT_ORDERS } from '../search/sort-order.ts';
 
 /** Query strings arrive as strings (or arrays when repeated); schemas here coerce and bound them. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string | string[] | undefined>): z.output<S> {
@@ -62,11 +63,19 @@ const userId = idSchema.optional();
 
 /** Correct unknown query words against the catalogue. @defaultValue true */
 const typoTolerance = { typo_tolerance: bool.default(true) };
+/** The order of the results. @defaultValue 'relevance' */
+const sort = z.enum(SORT_ORDERS).default('relevance');
+
+/** `sort=distance` needs a place to measure from. */
+function checkSort(p: { sort: string; lat?: number | undefined }, ctx: z.RefinementCtx): void {
+  if (p.sort === 'distance' && p.lat === undefined) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=distance needs lat and lon' });
+}
 
 export const searchQuerySchema = z
   .strictObject({
     q: query,
     ...typoTolerance,
+    sort,
     user_id: userId,
     category: csv.optional(),
     merchant: csv.optional(),
@@ -74,12 +83,14 @@ export const searchQuerySchema = z
     ...place,
     ...paging,
   })
-  .superRefine(checkPlace);
+  .superRefine(checkPlace)
+  .superRefine(checkSort);
 
 export const searchBodySchema = z
   .strictObject({
     q: query,
     typo_tolerance: z.boolean().default(true),
+    sort,
     user_id: userId,
     filter: filterSchema.optional(),
     lat: z.number().min(-90).max(90).optional(),
@@ -88,7 +99,8 @@ export const searchBodySchema = z
     offset: z.number().int().min(0).max(MAX_OFFSET).default(0),
     explain: z.boolean().default(false),
   })
-  .superRefine(checkPlace);
+  .superRefine(checkPlace)
+  .superRefine(checkSort);
 
 export const similarQuerySchema = z
   .strictObject({

@@ -16,11 +16,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
-import { completeCoupon, couponSchema } from '../domain/coupon.ts';
 import { trainAdaptation } from '../embed/static-vectors/train-adaptation.ts';
 import { StaticVectorEmbedder } from '../embed/static-vectors/static-vector-embedder.ts';
 import { bridgedSource, type DenseSource, staticSource, useLiteSource } from '../eval/dense-sources.ts';
-import { corpusOf, type Judgment, loadJudgments, pairsFromJudgments } from '../eval/home-depot.ts';
+import { corpusOf, type Judgment, loadJudgments, pairsFromJudgments, productCoupon, productIdToCoupon } from '../eval/home-depot.ts';
 import { type Candidate, MetricsTable, order, pool } from '../eval/ranking-systems.ts';
 import { saveRanker } from '../ranking/artifacts.ts';
 import { idfLookup, idfTable, prepareQuery, RANKING_FEATURES, RANKING_FEATURES_VERSION, rankingFeatures } from '../ranking/features.ts';
@@ -131,8 +130,9 @@ async function main(): Promise<void> {
     if (other) sources.push(other);
   }
   const served = configured?.weight ? bridged! : statics; // what the engine's default config embeds queries with
-  // The paraphrase retriever, as the engine runs it: when no lexical candidate's title holds every
-  // query term, the dense list comes from USE-lite through the bridge, fused with its own weights.
+  // The paraphrase retriever, as the engine runs it: when the words find fewer than
+  // PARAPHRASE_MAX_LEXICAL_HITS products and no title holds every query term, USE-lite through the
+  // bridge gives the dense list.
   const paraphrases = configured?.paraphrase ? await bridgedSource(statics, configured.dir, servedTexts, Infinity, cacheDir) : undefined;
   if (paraphrases) sources.push(paraphrases);
   const wordsFail = (q: QueryData) => {
@@ -334,27 +334,6 @@ async function main(): Promise<void> {
 }
 
 const round = (x: number) => Number(x.toFixed(4));
-
-function productIdToCoupon(id: string): string {
-  return `p${id}`;
-}
-
-/** A product as a coupon, so it goes through the same store: only its title carries text. */
-function productCoupon(id: string, title: string) {
-  return completeCoupon(
-    couponSchema.parse({
-      id: productIdToCoupon(id),
-      merchant: { id: 'catalogue', name: 'x' },
-      title: title.slice(0, 300) || '(untitled)',
-      categories: ['product'],
-      discount: { kind: 'free_item' },
-      valid_from: '2000-01-01T00:00:00Z',
-      valid_until: '2100-01-01T00:00:00Z',
-      online: true,
-      version: 1,
-    }),
-  );
-}
 
 main().catch((error) => {
   console.error((error as Error).stack ?? error);

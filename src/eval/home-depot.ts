@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { completeCoupon, couponSchema } from '../domain/coupon.ts';
 import type { TrainingPair } from '../embed/static-vectors/train-adaptation.ts';
 
 /** One graded judgment: how relevant a product is to a query (1 irrelevant … 3 exact). */
@@ -68,4 +69,26 @@ export function corpusOf(judgments: readonly Judgment[]): Array<{ id: string; ti
 /** Judged pairs with relevance ≥ 2.33 (of 3) are positives for the embedder: one per (query, product). */
 export function pairsFromJudgments(judgments: readonly Judgment[]): TrainingPair[] {
   return judgments.filter((j) => j.relevance >= 2.33 - 1e-9).map((j) => ({ query: j.query, document: j.title }));
+}
+
+/** Products are stored as coupons `p<product_uid>`. */
+export function productIdToCoupon(id: string): string {
+  return `p${id}`;
+}
+
+/** A product as a coupon, so it goes through the same store: only its title carries text. */
+export function productCoupon(id: string, title: string) {
+  return completeCoupon(
+    couponSchema.parse({
+      id: productIdToCoupon(id),
+      merchant: { id: 'catalogue', name: 'x' },
+      title: title.slice(0, 300) || '(untitled)',
+      categories: ['product'],
+      discount: { kind: 'free_item' },
+      valid_from: '2000-01-01T00:00:00Z',
+      valid_until: '2100-01-01T00:00:00Z',
+      online: true,
+      version: 1,
+    }),
+  );
 }

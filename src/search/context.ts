@@ -6,6 +6,7 @@ import type { VectorStore } from '../store/vector-store.ts';
 import type { EventStore, UserAffinity } from '../events/event-store.ts';
 import type { SpellingCorrector } from '../text/spelling.ts';
 import type { FusionSettings } from './fusion.ts';
+import type { SortOrder } from './sort-order.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -25,6 +26,8 @@ interface RequestBase {
   queryId: string;
   /** Correct unknown query words against the catalogue's vocabulary. @defaultValue true */
   typoTolerance?: boolean;
+  /** The order of the results: relevance, or one field with ties by relevance. @defaultValue 'relevance' */
+  sort?: SortOrder;
 }
 
 /** What a caller asks, by surface: a text search, the neighbours of a seed coupon, or a shopper's feed. */

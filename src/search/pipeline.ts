@@ -5,6 +5,7 @@ import { embedQuery } from './stages/embed.ts';
 import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
 import { pageResults } from './stages/page.ts';
 import { retrieveParaphrases } from './stages/paraphrase.ts';
+import { sortResults } from './stages/sort.ts';
 import { rankCandidates } from './stages/rank.ts';
 import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retrieve.ts';
 
@@ -17,6 +18,7 @@ export const SEARCH_STAGES: readonly Stage[] = [
   fuseQueryLists,
   rankCandidates,
   diversifyByMerchant,
+  sortResults,
   pageResults,
 ];
 

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { parseOrThrow } from '../../domain/validation.ts';
 import type { SearchOutcome } from '../../engine.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { SORT_ORDERS } from '../../search/sort-order.ts';
 import { readJson } from '../body.ts';
 import {
   DEFAULT_FEED_RADIUS_KM,
@@ -54,6 +55,7 @@ export const searchRoutes: RouteSpec[] = [
     params: [
       { ...q('q', { type: 'string', minLength: 1, maxLength: 500 }), required: true },
       q('typo_tolerance', { type: 'boolean', default: true }, 'correct query words the catalogue does not know (the response then has corrected_query)'),
+      q('sort', { type: 'string', enum: [...SORT_ORDERS], default: 'relevance' }, 'relevance, or one field (ties by relevance); distance needs lat and lon'),
       q('category', list('categories')),
       q('merchant', list('merchant ids')),
       q('min_discount', { type: 'number', minimum: 0, maximum: 100 }),
@@ -73,6 +75,7 @@ export const searchRoutes: RouteSpec[] = [
         explain: p.explain,
         userId: p.user_id,
         typoTolerance: p.typo_tolerance,
+        sort: p.sort,
       };
       send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
     },
@@ -95,6 +98,7 @@ export const searchRoutes: RouteSpec[] = [
         explain: p.explain,
         userId: p.user_id,
         typoTolerance: p.typo_tolerance,
+        sort: p.sort,
       };
       send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
     },

@@ -23,7 +23,10 @@ export const pageResults: Stage = {
       ...ctx,
       total: ctx.candidates.length,
       candidates: page,
-      notes: { ...ctx.notes, page: `results ${offset + 1}–${Math.min(offset + limit, ctx.candidates.length)} of ${ctx.candidates.length}${explored}` },
+      notes: {
+        ...ctx.notes,
+        page: `${ctx.notes.page ? `${ctx.notes.page}; ` : ''}results ${offset + 1}–${Math.min(offset + limit, ctx.candidates.length)} of ${ctx.candidates.length}${explored}`,
+      },
     };
   },
 };
