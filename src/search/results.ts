@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Coupon } from '../domain/coupon.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
 import { discountPhrase } from '../text/coupon-text.ts';
+import { termRanges, tokenize } from '../text/tokenize.ts';
 import type { Candidate, SearchContext } from './context.ts';
 
 const stageScore = z.object({ rank: z.number().int(), score: z.number() });
@@ -35,6 +36,9 @@ export const searchResponseSchema = z.object({
       coupon: z.custom<Coupon>().describe('The coupon, as stored (see the Coupon schema)'),
       discount_label: z.string().describe('"50% off", "$10 off", "buy one get one free"…'),
       distance_km: z.number().optional().describe('To the nearest store, when the request had a location and the coupon has stores'),
+      highlight: z
+        .object({ title: z.array(z.tuple([z.number().int(), z.number().int()])), description: z.array(z.tuple([z.number().int(), z.number().int()])) })
+        .describe('Where the query terms (as searched: stemmed, typo-corrected) occur, as [start, end) character ranges'),
       explain: candidateExplanation.optional(),
     }),
   ),
@@ -75,6 +79,7 @@ function explainCandidate(c: Candidate, names: readonly string[]): CandidateExpl
 /** The wire shape of a finished pipeline run. */
 export function toResponse(ctx: SearchContext): SearchResponse {
   const { origin, explain, limit, offset } = ctx.request;
+  const terms = new Set(tokenize(ctx.queryText));
   const results = ctx.candidates.map((c): SearchResult => {
     const distance = origin ? nearestDistanceKm(origin, c.coupon.locations) : undefined;
     return {
@@ -83,6 +88,7 @@ export function toResponse(ctx: SearchContext): SearchResponse {
       coupon: c.coupon,
       discount_label: discountPhrase(c.coupon),
       ...(distance !== undefined && { distance_km: round(distance, 2) }),
+      highlight: { title: termRanges(c.coupon.title, terms), description: termRanges(c.coupon.description, terms) },
       ...(explain && { explain: explainCandidate(c, ctx.featureNames ?? []) }),
     };
   });

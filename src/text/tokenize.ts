@@ -18,6 +18,21 @@ export function tokenize(text: string): string[] {
   return out;
 }
 
+/**
+ * Where the query's terms occur in `text`, as [start, end) character ranges: each word of the
+ * text whose term (lower-cased, stemmed, as `tokenize` makes it) is one of `terms`. For
+ * highlighting, so "Pizzas" in a title lights up for the query "pizza".
+ */
+export function termRanges(text: string, terms: ReadonlySet<string>): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  if (terms.size === 0) return ranges;
+  for (const m of text.matchAll(/[\p{L}\p{N}]+(?:[.'][\p{L}\p{N}]+)*/gu)) {
+    const token = m[0].toLowerCase().normalize('NFKC').replace(/'/g, '');
+    if (terms.has(stem(token))) ranges.push([m.index, m.index + m[0].length]);
+  }
+  return ranges;
+}
+
 /** Strips common English plural endings ("pizzas" → "pizza", "boxes" → "box"); leaves numbers alone. */
 function stem(token: string): string {
   if (/^\d/.test(token) || token.length <= 3) return token;

@@ -78,6 +78,7 @@ li { display: flex; flex-direction: column; }
 .card:hover { border-color: var(--coupon-accent, #0b57d0); }
 .discount { display: inline-block; font-weight: 700; color: #fff; background: var(--coupon-accent, #0b57d0); border-radius: 4px; padding: .1rem .4rem; font-size: .85rem; }
 .title { display: block; font-weight: 600; margin: .4rem 0 .2rem; font-size: 1rem; }
+.title mark { background: var(--cs-mark, #fff3a3); color: inherit; }
 .meta { display: block; font-size: .85rem; color: var(--coupon-muted, #4a4a4a); }
 .state { padding: .8rem; color: var(--coupon-muted, #4a4a4a); }
 .error { color: #a50e0e; }
@@ -88,6 +89,18 @@ pre { white-space: pre-wrap; word-break: break-word; max-height: 14rem; overflow
 `;
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The text with the given [start, end) ranges in <mark>, every piece escaped (no markup gets through). */
+function markRanges(text, ranges = []) {
+  let out = '';
+  let at = 0;
+  for (const [a, b] of ranges) {
+    if (a < at || b > text.length) continue;
+    out += `${escapeHtml(text.slice(at, a))}<mark>${escapeHtml(text.slice(a, b))}</mark>`;
+    at = b;
+  }
+  return out + escapeHtml(text.slice(at));
+}
 
 function expiryText(until) {
   const days = Math.ceil((Date.parse(until) - Date.now()) / 86_400_000);
@@ -190,7 +203,7 @@ class CouponList extends HTMLElement {
           .filter(Boolean)
           .map(escapeHtml)
           .join(' · ');
-        const inner = `<span class="discount">${escapeHtml(r.discount_label)}</span><span class="title">${escapeHtml(c.title)}</span><span class="meta">${meta}</span>`;
+        const inner = `<span class="discount">${escapeHtml(r.discount_label)}</span><span class="title">${markRanges(c.title, r.highlight?.title)}</span><span class="meta">${meta}</span>`;
         const tag = href ? `a href="${escapeHtml(href.replace('{id}', encodeURIComponent(r.id)))}"` : 'button type="button"';
         const explain = r.explain ? `<details><summary>Why this result</summary><pre>${escapeHtml(JSON.stringify(r.explain, null, 1))}</pre></details>` : '';
         return `<li><${tag} class="card" data-i="${i}" data-id="${escapeHtml(r.id)}" aria-label="${escapeHtml(`${r.discount_label}: ${c.title}, ${c.merchant.name}`)}">${inner}</${tag.split(' ')[0]}>${explain}</li>`;

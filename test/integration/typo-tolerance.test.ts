@@ -46,6 +46,19 @@ describe('typo tolerance', () => {
     expect(res.results.some((r) => r.explain?.lexical)).toBe(true);
   });
 
+  it('highlight ranges point at the query terms as searched (stemmed, typo-corrected) in title and description', async () => {
+    const res = (await api(server.url, 'GET', '/v1/search?q=pizzzas+garlic&limit=5')).json as {
+      results: Array<{ coupon: { title: string; description: string }; highlight: { title: Array<[number, number]>; description: Array<[number, number]> } }>;
+    };
+    const marked = res.results.flatMap((r) => [
+      ...r.highlight.title.map(([a, b]) => r.coupon.title.slice(a, b)),
+      ...r.highlight.description.map(([a, b]) => r.coupon.description.slice(a, b)),
+    ]);
+    expect(marked.length).toBeGreaterThan(0);
+    for (const word of marked) expect(word.toLowerCase()).toMatch(/^(pizzas?|garlic)$/);
+    for (const r of res.results) for (const [a, b] of r.highlight.title) expect(a < b && b <= r.coupon.title.length).toBe(true);
+  });
+
   it('typo_tolerance=false searches the words as typed', async () => {
     const res = await search('q=pizzza&limit=5&typo_tolerance=false&explain=true');
     expect(res.corrected_query).toBeUndefined();
