@@ -99,7 +99,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
       : undefined;
   // The static embedder's 100,000 English words double as the dictionary of words that are never typos.
   const dictionary = embedder instanceof StaticVectorEmbedder ? (word: string) => embedder.wordTable.rowOf.has(word) : undefined;
-  const vocabulary = new CatalogueVocabulary(store, logger.child({ component: 'vocabulary' }), dictionary);
+  const vocabulary = new CatalogueVocabulary(store, events, logger.child({ component: 'vocabulary' }), dictionary);
   vocabulary.start(config.search.vocabularyRefreshMs);
   return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker, vocabulary });
 }

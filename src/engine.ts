@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
-import type { SortOrder } from './search/sort-order.ts';
+import type { Suggestion } from './search/suggestions.ts';
 import type { Coupon } from './domain/coupon.ts';
 import type { CouponEvent } from './domain/event.ts';
-import { allOf, type Filter } from './domain/filter.ts';
-import type { GeoPoint } from './domain/geo.ts';
+import { allOf } from './domain/filter.ts';
 import type { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, UnavailableError } from './errors.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
@@ -16,7 +15,14 @@ import type { Logger } from './log.ts';
 import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
 import type { RecommenderService } from './recommend/recommender-service.ts';
-import type { SearchContext, SearchDeps, SearchRequest, Stage } from './search/context.ts';
+import type { SearchContext, SearchDeps, SearchInput, SearchRequest, Stage } from './search/context.ts';
+
+export type { SearchInput };
+
+export interface SearchOutcome {
+  response: SearchResponse;
+  timings: SearchContext['timings'];
+}
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
@@ -27,25 +33,6 @@ export type { Readiness } from './observability/readiness.ts';
 
 /** Omit over each member of a union (keeps the union's tags). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-export interface SearchInput {
-  query: string;
-  filter?: Filter | undefined;
-  origin?: GeoPoint | undefined;
-  limit: number;
-  offset: number;
-  explain: boolean;
-  /** The shopper, when known: personal ranking signals (affinity, the recommender's score). */
-  userId?: string | undefined;
-  /** Correct unknown query words against the catalogue. @defaultValue true */
-  typoTolerance?: boolean | undefined;
-  sort?: SortOrder | undefined;
-}
-
-export interface SearchOutcome {
-  response: SearchResponse;
-  timings: SearchContext['timings'];
-}
 
 /**
  * The application: one embedder, one store, one queue, the search pipeline, wired from config.
@@ -125,7 +112,15 @@ export class Engine {
   /** Runs the search pipeline; `timings` (ms per stage) feed the Server-Timing header and metrics. */
   async search(input: SearchInput, signal?: AbortSignal): Promise<SearchOutcome> {
     const user = input.userId ? await this.shopper(input.userId) : undefined;
-    return this.run(SEARCH_STAGES, { ...input, surface: 'search', user }, signal);
+    const outcome = await this.run(SEARCH_STAGES, { ...input, surface: 'search', user }, signal);
+    // Searches that found coupons become suggestions, in the form they were searched.
+    this.vocabulary.addQuery(outcome.response.corrected_query ?? input.query, outcome.response.total);
+    return outcome;
+  }
+
+  /** Autocomplete for a prefix: past queries, merchants, categories and coupon titles. */
+  suggest(prefix: string, limit: number): Suggestion[] {
+    return this.vocabulary.suggestions.suggest(prefix, limit);
   }
 
   async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }, signal?: AbortSignal): Promise<SearchOutcome> {

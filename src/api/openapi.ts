@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { couponSchema } from '../domain/coupon.ts';
 import { eventBatchSchema } from '../domain/event.ts';
 import { FILTER_NODE_SCHEMAS } from '../domain/filter.ts';
-import { searchResponseSchema } from '../search/results.ts';
+import { searchResponseSchema, suggestResponseSchema } from '../search/results.ts';
 import { MAX_LIMIT, MAX_OFFSET } from './params.ts';
 import { jsonBody, openApiPath, type RouteSpec, schemaRef } from './route.ts';
 
@@ -66,6 +66,7 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
         Filter: filterDocument(),
         SearchBody: { ...searchBody, properties: { ...(searchBody.properties as object), filter: schemaRef('Filter') } },
         SearchResponse: strip(json(searchResponseSchema)),
+        SuggestResponse: strip(json(suggestResponseSchema)),
         EventBatch: strip(json(eventBatchSchema, 'input')),
         Job: strip(json(jobInfo)),
         Accepted: strip(json(accepted)),

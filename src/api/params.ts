@@ -102,6 +102,12 @@ export const searchBodySchema = z
   .superRefine(checkPlace)
   .superRefine(checkSort);
 
+export const suggestQuerySchema = z.strictObject({
+  q: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  /** @defaultValue 8 */
+  limit: z.coerce.number().int().min(1).max(20).default(8),
+});
+
 export const similarQuerySchema = z
   .strictObject({
     ...place,

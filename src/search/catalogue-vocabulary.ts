@@ -3,6 +3,8 @@ import type { Logger } from '../log.ts';
 import type { VectorStore } from '../store/vector-store.ts';
 import { lexicalText } from '../text/coupon-text.ts';
 import { SpellingCorrector } from '../text/spelling.ts';
+import { SuggestionIndex } from './suggestions.ts';
+import type { EventStore } from '../events/event-store.ts';
 
 /**
  * The words of the catalogue, for typo tolerance: built from the store at start-up, extended at
@@ -13,6 +15,8 @@ import { SpellingCorrector } from '../text/spelling.ts';
 export class CatalogueVocabulary {
   /** Empty until the first build; coupons written here count at once. */
   corrector: SpellingCorrector;
+  /** Autocomplete over the same coupons, and the queries served that found some. */
+  suggestions = new SuggestionIndex();
   private timer: NodeJS.Timeout | undefined;
   private builtAtCount = -1;
   private building: Promise<void> | undefined;
@@ -21,6 +25,7 @@ export class CatalogueVocabulary {
 
   constructor(
     private readonly store: VectorStore,
+    private readonly events: EventStore | undefined,
     private readonly logger: Logger,
     /** Words that are never typos (the static embedder's English vocabulary, when it runs). */
     private readonly isWord?: (word: string) => boolean,
@@ -36,8 +41,16 @@ export class CatalogueVocabulary {
   }
 
   add(coupons: readonly Coupon[]): void {
-    for (const c of coupons) this.corrector.addText(lexicalText(c));
+    for (const c of coupons) {
+      this.corrector.addText(lexicalText(c));
+      this.suggestions.addCoupon(c);
+    }
     this.writtenDuringBuild?.push(...coupons);
+  }
+
+  /** A served search and how many coupons it found (kept across rebuilds; the served-list log seeds them at start). */
+  addQuery(text: string, total: number): void {
+    this.suggestions.addQuery(text, total);
   }
 
   /** Rebuilds when the store's count moved since the last build; one build at a time. */
@@ -48,9 +61,18 @@ export class CatalogueVocabulary {
         const { count } = await this.store.stats();
         if (count === this.builtAtCount) return;
         const next = new SpellingCorrector(this.isWord);
-        for await (const rows of this.store.scan(5000)) for (const { coupon } of rows) next.addText(lexicalText(coupon));
-        for (const c of this.writtenDuringBuild) next.addText(lexicalText(c));
+        const suggestions = new SuggestionIndex();
+        const take = (c: Coupon) => {
+          next.addText(lexicalText(c));
+          suggestions.addCoupon(c);
+        };
+        for await (const rows of this.store.scan(5000)) for (const { coupon } of rows) take(coupon);
+        if (this.builtAtCount < 0 && this.events) await this.readServedQueries(suggestions);
+        // After the last await: nothing written meanwhile can be missed.
+        for (const c of this.writtenDuringBuild) take(c);
+        suggestions.takeQueries(this.suggestions);
         this.corrector = next;
+        this.suggestions = suggestions;
         this.builtAtCount = count;
       } catch (error) {
         this.logger.warn({ err: error }, 'the catalogue vocabulary could not be rebuilt; typo tolerance keeps the previous one');
@@ -60,6 +82,14 @@ export class CatalogueVocabulary {
       }
     })();
     return this.building;
+  }
+
+  /** Past searches that found coupons, from the served-list log (the last 30 days), once. */
+  private async readServedQueries(into: SuggestionIndex): Promise<void> {
+    const since = new Date(Date.now() - 30 * 86_400_000);
+    for await (const list of this.events!.servedOutcomes({ since })) {
+      if (list.surface === 'search') into.addQuery(list.query, list.items.length);
+    }
   }
 
   stop(): void {

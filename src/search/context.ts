@@ -151,3 +151,18 @@ export interface Stage {
   name: StageName;
   run(context: SearchContext, deps: SearchDeps): Promise<SearchContext> | SearchContext;
 }
+
+/** What the engine's search, similar and feed calls take (the surface-specific parts aside). */
+export interface SearchInput {
+  query: string;
+  filter?: Filter | undefined;
+  origin?: GeoPoint | undefined;
+  limit: number;
+  offset: number;
+  explain: boolean;
+  /** The shopper, when known: personal ranking signals (affinity, the recommender's score). */
+  userId?: string | undefined;
+  /** Correct unknown query words against the catalogue. @defaultValue true */
+  typoTolerance?: boolean | undefined;
+  sort?: SortOrder | undefined;
+}

@@ -108,3 +108,14 @@ export function toResponse(ctx: SearchContext): SearchResponse {
     }),
   };
 }
+
+/** The wire shape of `GET /v1/suggest`. */
+export const suggestResponseSchema = z.object({
+  suggestions: z.array(
+    z.object({
+      text: z.string(),
+      kind: z.enum(['query', 'merchant', 'category', 'coupon']),
+      count: z.number().int().describe('Coupons it matches: the last result count of a query; the coupons of a merchant, category or title'),
+    }),
+  ),
+});

@@ -59,6 +59,23 @@ describe('typo tolerance', () => {
     for (const r of res.results) for (const [a, b] of r.highlight.title) expect(a < b && b <= r.coupon.title.length).toBe(true);
   });
 
+  it('suggests past queries, merchants, categories and titles for a prefix, typos included', async () => {
+    const suggest = async (q: string) => {
+      const res = await api(server.url, 'GET', `/v1/suggest?q=${encodeURIComponent(q)}&limit=8`);
+      expect(res.status, res.text).toBe(200);
+      return res.json.suggestions as Array<{ text: string; kind: string; count: number }>;
+    };
+    await search('q=pizza+for+two'); // a served query with results
+    const piz = await suggest('piz');
+    expect(piz.some((s) => (s.kind === 'query' || s.kind === 'coupon') && /pizza/i.test(s.text))).toBe(true);
+    expect(piz.filter((s) => s.kind === 'query').map((s) => s.text)).toContain('pizza for two');
+    expect((await suggest('tony')).find((s) => s.kind === 'merchant')).toMatchObject({ text: "Tony's Pizzeria" });
+    expect((await suggest('foo')).find((s) => s.kind === 'category')).toMatchObject({ text: 'food' });
+    for (const s of piz) expect(s.count).toBeGreaterThan(0);
+    expect((await suggest('pizaz')).some((s) => /pizza/i.test(s.text))).toBe(true); // one edit off the prefix
+    expect((await api(server.url, 'GET', '/v1/suggest?q=')).json.error.message).toMatch(/q/);
+  });
+
   it('typo_tolerance=false searches the words as typed', async () => {
     const res = await search('q=pizzza&limit=5&typo_tolerance=false&explain=true');
     expect(res.corrected_query).toBeUndefined();

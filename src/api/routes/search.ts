@@ -16,6 +16,7 @@ import {
   searchBodySchema,
   searchQuerySchema,
   similarQuerySchema,
+  suggestQuerySchema,
 } from '../params.ts';
 import { COMMON_ERRORS, errorResponses, idParam, jsonBody, queryParam as q, type RouteSpec, schemaRef } from '../route.ts';
 
@@ -101,6 +102,22 @@ export const searchRoutes: RouteSpec[] = [
         sort: p.sort,
       };
       send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/suggest',
+    scope: 'search',
+    summary: 'Autocomplete: past queries, merchants, categories and coupon titles for a prefix (typo-tolerant)',
+    params: [
+      { ...q('q', { type: 'string', minLength: 1, maxLength: 100 }, 'what the shopper has typed so far'), required: true },
+      q('limit', { type: 'integer', minimum: 1, maximum: 20, default: 8 }),
+      q('api_key', { type: 'string' }, 'an API key, for clients that cannot send headers (widgets)'),
+    ],
+    responses: { 200: { description: 'suggestions', ...jsonBody(schemaRef('SuggestResponse')) }, ...errorResponses(400, ...COMMON_ERRORS) },
+    handle(ctx, { engine }) {
+      const p = parseQuery(suggestQuerySchema, ctx.query);
+      ctx.body = { suggestions: engine.suggest(p.q, p.limit) };
     },
   },
   {

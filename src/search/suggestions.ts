@@ -1,0 +1,86 @@
+import type { Coupon } from '../domain/coupon.ts';
+import { editDistance } from '../text/spelling.ts';
+
+export type SuggestionKind = 'query' | 'merchant' | 'category' | 'coupon';
+
+export interface Suggestion {
+  text: string;
+  kind: SuggestionKind;
+  /** Coupons that match it: the last result count of a query, the coupons of a merchant, category or title. */
+  count: number;
+}
+
+/** Kinds in the order suggestions are offered when several match. */
+const KINDS: readonly SuggestionKind[] = ['query', 'merchant', 'category', 'coupon'];
+
+/**
+ * Autocomplete: past queries that found coupons, merchant names, categories and coupon titles,
+ * matched by prefix (on the whole text or on any word of it), and when nothing matches exactly,
+ * within one edit of the prefix (from 4 characters), so "pizz" and "piza" both reach "pizza".
+ */
+export class SuggestionIndex {
+  private readonly entries: Record<SuggestionKind, Map<string, { text: string; count: number }>> = {
+    query: new Map(),
+    merchant: new Map(),
+    category: new Map(),
+    coupon: new Map(),
+  };
+  /** How often each query was searched: popularity among past queries. */
+  private readonly searches = new Map<string, number>();
+
+  addCoupon(c: Coupon): void {
+    this.bump('merchant', c.merchant.name, 1);
+    for (const category of c.categories) this.bump('category', category, 1);
+    this.bump('coupon', c.title, 1);
+  }
+
+  /** A served search that found `total` coupons (queries without results are never suggested). */
+  addQuery(text: string, total: number): void {
+    const key = normalise(text);
+    if (!key || total <= 0) return;
+    this.entries.query.set(key, { text: key, count: total });
+    this.searches.set(key, (this.searches.get(key) ?? 0) + 1);
+  }
+
+  /** The past queries of another index (the one this one replaces). */
+  takeQueries(other: SuggestionIndex): void {
+    for (const [key, entry] of other.entries.query) this.entries.query.set(key, entry);
+    for (const [key, n] of other.searches) this.searches.set(key, (this.searches.get(key) ?? 0) + n);
+  }
+
+  suggest(prefix: string, limit: number): Suggestion[] {
+    const p = normalise(prefix);
+    if (!p) return [];
+    let found = this.matching(p, (text) => text.startsWith(p) || text.includes(` ${p}`));
+    if (found.length === 0 && p.length >= 4) found = this.matching(p, (text) => text.split(' ').some((w) => editDistance(p, w.slice(0, p.length), 1) <= 1));
+    return found.slice(0, limit);
+  }
+
+  /** Each kind's matches best first, then taken in turns (a query, a merchant, a category, a title, …). */
+  private matching(p: string, matches: (text: string) => boolean): Suggestion[] {
+    const byKind: Suggestion[][] = [];
+    for (const kind of KINDS) {
+      const hits: Array<Suggestion & { rank: number }> = [];
+      for (const [key, { text, count }] of this.entries[kind]) {
+        if (!matches(key)) continue;
+        // Popular queries by how often they were searched; the rest by how many coupons they cover.
+        const rank = kind === 'query' ? (this.searches.get(key) ?? 0) : count;
+        hits.push({ text, kind, count, rank: key.startsWith(p) ? rank * 2 + 1 : rank });
+      }
+      hits.sort((a, b) => b.rank - a.rank || a.text.localeCompare(b.text));
+      byKind.push(hits.map(({ rank: _, ...s }) => s));
+    }
+    const out: Suggestion[] = [];
+    for (let i = 0; byKind.some((list) => i < list.length); i++) for (const list of byKind) if (i < list.length) out.push(list[i]!);
+    return out;
+  }
+
+  private bump(kind: SuggestionKind, text: string, by: number): void {
+    const key = normalise(text);
+    if (!key) return;
+    const seen = this.entries[kind].get(key);
+    this.entries[kind].set(key, { text: seen?.text ?? text, count: (seen?.count ?? 0) + by });
+  }
+}
+
+const normalise = (text: string) => text.toLowerCase().normalize('NFKC').replace(/\s+/g, ' ').trim();
