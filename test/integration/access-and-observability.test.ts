@@ -197,6 +197,7 @@ describe('OpenAPI 3.1 document', () => {
     const served = [
       'GET /v1/search',
       'POST /v1/search',
+      'GET /v1/suggest',
       'GET /v1/coupons/{id}/similar',
       'GET /v1/users/{id}/recommendations',
       'GET /v1/coupons/{id}',
@@ -223,6 +224,9 @@ describe('OpenAPI 3.1 document', () => {
       ['GET /v1/search', 'GET', '/v1/search?q=pizza'],
       ['POST /v1/search', 'POST', '/v1/search', { q: 'spa day', filter: { and: [{ category: ['spa'] }, { discount_pct: { gte: 10 } }] } }, all],
       ['POST /v1/search', 'POST', '/v1/search', { q: 'spa', filter: { nope: 1 } }, all],
+      ['GET /v1/search', 'GET', '/v1/search?q=pizzza&sort=discount', undefined, all],
+      ['GET /v1/suggest', 'GET', '/v1/suggest?q=piz', undefined, all],
+      ['GET /v1/suggest', 'GET', '/v1/suggest?q=', undefined, all],
       ['GET /v1/coupons/{id}/similar', 'GET', `/v1/coupons/${c.id}/similar?explain=true`, undefined, all],
       ['GET /v1/coupons/{id}/similar', 'GET', '/v1/coupons/none/similar', undefined, all],
       ['GET /v1/users/{id}/recommendations', 'GET', '/v1/users/u1/recommendations', undefined, all],

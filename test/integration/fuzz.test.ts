@@ -80,12 +80,28 @@ const mutatedBody = (valid: fc.Arbitrary<Record<string, unknown>>, fields: strin
     },
     { weight: 1, arbitrary: value.map((v) => (v === undefined ? 'null' : v)) },
   );
-const SEARCH_KEYS = ['q', 'category', 'merchant', 'min_discount', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain', 'user_id', 'api_key'];
+const SEARCH_KEYS = [
+  'q',
+  'category',
+  'merchant',
+  'min_discount',
+  'lat',
+  'lon',
+  'radius_km',
+  'limit',
+  'offset',
+  'explain',
+  'user_id',
+  'api_key',
+  'typo_tolerance',
+  'sort',
+];
 const searches: Array<Record<string, string>> = [
   { q: 'pizza' },
   { q: 'half price sushi', category: 'food', limit: '5', explain: 'true' },
   { q: 'car service', lat: '40.71', lon: '-74.0', radius_km: '20', user_id: 'u-1' },
   { q: 'spa day', min_discount: '30', offset: '2' },
+  { q: 'pizzza', sort: 'distance', lat: '40.71', lon: '-74.0', typo_tolerance: 'false' },
 ];
 const PLACES: Array<Record<string, string>> = [
   {},
@@ -184,6 +200,10 @@ const endpoints: Record<string, fc.Arbitrary<Request>> = {
     ),
     ['q', 'filter', 'limit', 'offset', 'lat', 'lon', 'explain', 'user_id', 'zz'],
   ).map((body) => ({ method: 'POST', url: '/v1/search', body })),
+  'GET /v1/suggest': mutated([{ q: 'piz' }, { q: 'tony', limit: '3' }, { q: 'masag' }], ['q', 'limit', 'api_key']).map((q) => ({
+    method: 'GET',
+    url: `/v1/suggest?${q}`,
+  })),
   'GET /v1/coupons/:id/similar': fc
     .tuple(
       fc.oneof({ weight: 4, arbitrary: fc.constantFrom('cpn-000001', 'cpn-000005') }, { weight: 1, arbitrary: idArb }),
