@@ -10,6 +10,8 @@ export interface Suggestion {
   count: number;
 }
 
+type Ranked = Suggestion & { rank: number };
+
 /** Kinds in the order suggestions are offered when several match. */
 const KINDS: readonly SuggestionKind[] = ['query', 'merchant', 'category', 'coupon'];
 
@@ -51,24 +53,31 @@ export class SuggestionIndex {
   suggest(prefix: string, limit: number): Suggestion[] {
     const p = normalise(prefix);
     if (!p) return [];
-    let found = this.matching(p, (text) => text.startsWith(p) || text.includes(` ${p}`));
-    if (found.length === 0 && p.length >= 4) found = this.matching(p, (text) => text.split(' ').some((w) => editDistance(p, w.slice(0, p.length), 1) <= 1));
+    let found = this.matching(p, limit, (text) => text.startsWith(p) || text.includes(` ${p}`));
+    if (found.length === 0 && p.length >= 4)
+      found = this.matching(p, limit, (text) => text.split(' ').some((w) => editDistance(p, w.slice(0, p.length), 1) <= 1));
     return found.slice(0, limit);
   }
 
   /** Each kind's matches best first, then taken in turns (a query, a merchant, a category, a title, …). */
-  private matching(p: string, matches: (text: string) => boolean): Suggestion[] {
+  private matching(p: string, limit: number, matches: (text: string) => boolean): Suggestion[] {
     const byKind: Suggestion[][] = [];
+    const better = (a: Ranked, b: Ranked) => b.rank - a.rank || a.text.localeCompare(b.text);
     for (const kind of KINDS) {
-      const hits: Array<Suggestion & { rank: number }> = [];
+      // The best `limit` of this kind, kept sorted as they come (a prefix of one letter matches most of a catalogue).
+      const top: Ranked[] = [];
       for (const [key, { text, count }] of this.entries[kind]) {
         if (!matches(key)) continue;
         // Popular queries by how often they were searched; the rest by how many coupons they cover.
-        const rank = kind === 'query' ? (this.searches.get(key) ?? 0) : count;
-        hits.push({ text, kind, count, rank: key.startsWith(p) ? rank * 2 + 1 : rank });
+        const base = kind === 'query' ? (this.searches.get(key) ?? 0) : count;
+        const hit: Ranked = { text, kind, count, rank: key.startsWith(p) ? base * 2 + 1 : base };
+        if (top.length === limit && better(hit, top[limit - 1]!) >= 0) continue;
+        let at = top.length;
+        while (at > 0 && better(hit, top[at - 1]!) < 0) at--;
+        top.splice(at, 0, hit);
+        if (top.length > limit) top.pop();
       }
-      hits.sort((a, b) => b.rank - a.rank || a.text.localeCompare(b.text));
-      byKind.push(hits.map(({ rank: _, ...s }) => s));
+      byKind.push(top.map(({ rank: _, ...s }) => s));
     }
     const out: Suggestion[] = [];
     for (let i = 0; byKind.some((list) => i < list.length); i++) for (const list of byKind) if (i < list.length) out.push(list[i]!);
