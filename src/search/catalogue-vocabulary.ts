@@ -9,8 +9,8 @@ import type { EventStore } from '../events/event-store.ts';
 /**
  * The words of the catalogue, for typo tolerance: built from the store at start-up, extended at
  * once by every coupon this process writes, and rebuilt in the background when the store's count
- * changes (coupons written by another process, deletions), so corrections always point at words
- * some coupon has. Until the first build finishes, only this process's writes are known.
+ * moved by more than this process wrote (coupons written through another API process). Until the
+ * first build finishes, only this process's writes are known.
  */
 export class CatalogueVocabulary {
   /** Empty until the first build; coupons written here count at once. */
@@ -19,9 +19,9 @@ export class CatalogueVocabulary {
   suggestions = new SuggestionIndex();
   private timer: NodeJS.Timeout | undefined;
   private builtAtCount = -1;
+  /** Coupons this process wrote since the last build: a count that moved by no more needs no rebuild. */
+  private addedSinceBuild = 0;
   private building: Promise<void> | undefined;
-  /** Coupons written while a rebuild scans the store: added to the new vocabulary too. */
-  private writtenDuringBuild: Coupon[] | undefined;
 
   constructor(
     private readonly store: VectorStore,
@@ -45,7 +45,7 @@ export class CatalogueVocabulary {
       this.corrector.addText(lexicalText(c));
       this.suggestions.addCoupon(c);
     }
-    this.writtenDuringBuild?.push(...coupons);
+    this.addedSinceBuild += coupons.length;
   }
 
   /** A served search and how many coupons it found (kept across rebuilds; the served-list log seeds them at start). */
@@ -53,13 +53,14 @@ export class CatalogueVocabulary {
     this.suggestions.addQuery(text, total);
   }
 
-  /** Rebuilds when the store's count moved since the last build; one build at a time. */
+  /** Rebuilds when the store holds coupons this process did not write; one build at a time. */
   refresh(): Promise<void> {
     this.building ??= (async () => {
-      this.writtenDuringBuild = [];
       try {
         const { count } = await this.store.stats();
-        if (count === this.builtAtCount) return;
+        // Only writes by other processes (and deletions) call for a rebuild: this one's are in already.
+        if (this.builtAtCount >= 0 && Math.abs(count - this.builtAtCount) <= this.addedSinceBuild) return;
+        const addedBefore = this.addedSinceBuild;
         const next = new SpellingCorrector(this.isWord);
         const suggestions = new SuggestionIndex();
         const take = (c: Coupon) => {
@@ -68,17 +69,19 @@ export class CatalogueVocabulary {
         };
         for await (const rows of this.store.scan(5000)) for (const { coupon } of rows) take(coupon);
         if (this.builtAtCount < 0 && this.events) await this.readServedQueries(suggestions);
-        // After the last await: nothing written meanwhile can be missed.
-        for (const c of this.writtenDuringBuild) take(c);
-        suggestions.takeQueries(this.suggestions);
+        // After the last await, the current vocabulary's words join in: this process's writes not
+        // yet in the store, and the ones made during the scan, are not lost. (Words of deleted
+        // coupons therefore stay until a restart: a correction towards them finds nothing more.)
+        next.absorb(this.corrector);
+        suggestions.absorb(this.suggestions);
         this.corrector = next;
         this.suggestions = suggestions;
         this.builtAtCount = count;
+        this.addedSinceBuild -= addedBefore;
       } catch (error) {
         this.logger.warn({ err: error }, 'the catalogue vocabulary could not be rebuilt; typo tolerance keeps the previous one');
       } finally {
         this.building = undefined;
-        this.writtenDuringBuild = undefined;
       }
     })();
     return this.building;

@@ -44,9 +44,14 @@ export class SuggestionIndex {
     this.searches.set(key, (this.searches.get(key) ?? 0) + 1);
   }
 
-  /** The past queries of another index (the one this one replaces). */
-  takeQueries(other: SuggestionIndex): void {
-    for (const [key, entry] of other.entries.query) this.entries.query.set(key, entry);
+  /** Takes in another index (the one this one replaces): its past queries, and the larger count of each entry. */
+  absorb(other: SuggestionIndex): void {
+    for (const kind of KINDS) {
+      for (const [key, entry] of other.entries[kind]) {
+        const mine = this.entries[kind].get(key);
+        if (kind === 'query' || !mine || mine.count < entry.count) this.entries[kind].set(key, entry);
+      }
+    }
     for (const [key, n] of other.searches) this.searches.set(key, (this.searches.get(key) ?? 0) + n);
   }
 

@@ -35,9 +35,17 @@ export class SpellingCorrector {
     return this.counts.size;
   }
 
-  private addTerm(term: string): void {
+  /** Takes in the terms of another corrector (counts: the larger of the two). */
+  absorb(other: SpellingCorrector): void {
+    for (const [term, n] of other.counts) {
+      const mine = this.counts.get(term) ?? 0;
+      if (n > mine) this.addTerm(term, n - mine);
+    }
+  }
+
+  private addTerm(term: string, by = 1): void {
     const seen = this.counts.get(term);
-    this.counts.set(term, (seen ?? 0) + 1);
+    this.counts.set(term, (seen ?? 0) + by);
     if (seen !== undefined || term.length < 4 || /\d/.test(term)) return;
     for (const d of deletions(term, maxEdits(term.length))) {
       const set = this.deletes.get(d);

@@ -40,6 +40,12 @@ describe('typo tolerance', () => {
     expect(s.correct('carx').query).toBe('card');
   });
 
+  it('absorbs another vocabulary (the one a rebuild replaces) without losing its words', () => {
+    const rebuilt = corrector(['Oil change']);
+    rebuilt.absorb(corrector(['Zanzibella gelato']));
+    expect(rebuilt.correct('zanzibela chnage').query).toBe('zanzibella change');
+  });
+
   it('measures optimal string alignment distance with an early exit', () => {
     expect(editDistance('toliet', 'toilet', 2)).toBe(1);
     expect(editDistance('kitten', 'sitting', 3)).toBe(3);
