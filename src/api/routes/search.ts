@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import { parseOrThrow } from '../../domain/validation.ts';
-import type { SearchOutcome } from '../../engine.ts';
+import type { z } from 'zod';
+import type { Filter } from '../../domain/filter.ts';
+import type { SearchInput, SearchOutcome } from '../../engine.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { SORT_ORDERS } from '../../search/sort-order.ts';
 import { readJson } from '../body.ts';
@@ -30,6 +32,21 @@ function send(ctx: Context, outcome: SearchOutcome, pipeline: string, metrics: M
       .join(', '),
   );
   ctx.body = outcome.response;
+}
+
+/** The engine's search input from either form's parsed parameters (the filter built by the caller). */
+function searchInput(p: z.output<typeof searchBodySchema> | z.output<typeof searchQuerySchema>, filter: Filter | undefined): SearchInput {
+  return {
+    query: p.q,
+    filter,
+    origin: originFromParams(p),
+    limit: p.limit,
+    offset: p.offset,
+    explain: p.explain,
+    userId: p.user_id,
+    typoTolerance: p.typo_tolerance,
+    sort: p.sort,
+  };
 }
 
 const paging = [
@@ -67,18 +84,7 @@ export const searchRoutes: RouteSpec[] = [
     responses: { 200: results, ...errorResponses(400, ...COMMON_ERRORS) },
     async handle(ctx, { engine, metrics }) {
       const p = parseQuery(searchQuerySchema, ctx.query);
-      const input = {
-        query: p.q,
-        filter: filterFromParams(p),
-        origin: originFromParams(p),
-        limit: p.limit,
-        offset: p.offset,
-        explain: p.explain,
-        userId: p.user_id,
-        typoTolerance: p.typo_tolerance,
-        sort: p.sort,
-      };
-      send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
+      send(ctx, await engine.search(searchInput(p, filterFromParams(p)), ctx.state.signal), 'search', metrics);
     },
   },
   {
@@ -90,18 +96,7 @@ export const searchRoutes: RouteSpec[] = [
     responses: { 200: results, ...errorResponses(400, 413, ...COMMON_ERRORS) },
     async handle(ctx, { engine, metrics, bodyLimit }) {
       const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
-      const input = {
-        query: p.q,
-        filter: p.filter,
-        origin: originFromParams(p),
-        limit: p.limit,
-        offset: p.offset,
-        explain: p.explain,
-        userId: p.user_id,
-        typoTolerance: p.typo_tolerance,
-        sort: p.sort,
-      };
-      send(ctx, await engine.search(input, ctx.state.signal), 'search', metrics);
+      send(ctx, await engine.search(searchInput(p, p.filter), ctx.state.signal), 'search', metrics);
     },
   },
   {
