@@ -58,7 +58,7 @@ export class CatalogueVocabulary {
     this.building ??= (async () => {
       try {
         const { count } = await this.store.stats();
-        // Only writes by other processes (and deletions) call for a rebuild: this one's are in already.
+        // Only writes by other processes call for a rebuild: this one's are in already.
         if (this.builtAtCount >= 0 && Math.abs(count - this.builtAtCount) <= this.addedSinceBuild) return;
         const addedBefore = this.addedSinceBuild;
         const next = new SpellingCorrector(this.isWord);
