@@ -28,7 +28,8 @@ import type { FusionSettings } from '../search/fusion.ts';
 import { createStore } from '../store/create-store.ts';
 import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
 import { SpellingCorrector } from '../text/spelling.ts';
-import { queryTerms, titleMatch } from '../text/title-match.ts';
+import { queryTerms } from '../text/title-match.ts';
+import { bestCoverageIfWordsFail } from '../search/stages/paraphrase.ts';
 import { tokenize } from '../text/tokenize.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { ProgressBar } from '../util/progress.ts';
@@ -122,24 +123,25 @@ async function main(): Promise<void> {
   const statics = await staticSource(ids, titles, cacheDir);
   const servedTexts = [...new Set([...queryTexts, ...[...servedData.values()].map((q) => q.query)])];
   const sources: DenseSource[] = [statics, await useLiteSource(ids, titles, servedTexts)];
-  const bridged = bridge ? await bridgedSource(statics, bridge.dir, servedTexts, bridge.weight, cacheDir) : undefined;
+  const bridged = bridge ? await bridgedSource(statics, bridge.dir, servedTexts, bridge.weight) : undefined;
   if (bridged) sources.push(bridged);
   // A lighter bridge too: weight 1 is measured above.
   for (const w of bridge ? [bridge.weight / 4] : []) {
-    const other = await bridgedSource(statics, bridge!.dir, servedTexts, w, cacheDir);
+    const other = await bridgedSource(statics, bridge!.dir, servedTexts, w);
     if (other) sources.push(other);
   }
   const served = configured?.weight ? bridged! : statics; // what the engine's default config embeds queries with
   // The paraphrase retriever, as the engine runs it: when the words find fewer than
   // PARAPHRASE_MAX_LEXICAL_HITS products and no title holds every query term, USE-lite through the
   // bridge gives the dense list.
-  const paraphrases = configured?.paraphrase ? await bridgedSource(statics, configured.dir, servedTexts, Infinity, cacheDir) : undefined;
+  const paraphrases = configured?.paraphrase ? await bridgedSource(statics, configured.dir, servedTexts, Infinity) : undefined;
   if (paraphrases) sources.push(paraphrases);
-  const wordsFail = (q: QueryData) => {
-    const terms = queryTerms(q.query);
-    if (terms.terms.length === 0 || q.lexical.length >= config.search.paraphrase.maxLexicalHits) return false;
-    return q.lexical.every((h) => titleMatch(terms, tokenize(titleOf.get(h.id)!)).termCoverage < 1);
-  };
+  const wordsFail = (q: QueryData) =>
+    bestCoverageIfWordsFail(
+      queryTerms(q.query),
+      q.lexical.map((h) => tokenize(titleOf.get(h.id)!)),
+      config.search.paraphrase.maxLexicalHits,
+    ) !== undefined;
   let paraphrased = 0;
   const fusion = config.search.fusion as FusionSettings;
 

@@ -68,19 +68,13 @@ export async function useLiteSource(ids: readonly string[], titles: readonly str
  * Static documents, queries through the shipped query bridge as the engine serves them:
  * normalize(static(q) + weight · bridge(USE-lite(q))). Undefined without a bridge in `bridgeDir`.
  */
-export async function bridgedSource(
-  staticDocs: DenseSource,
-  bridgeDir: string,
-  queries: readonly string[],
-  weight: number,
-  cacheDir: string,
-): Promise<DenseSource | undefined> {
+export async function bridgedSource(staticDocs: DenseSource, bridgeDir: string, queries: readonly string[], weight: number): Promise<DenseSource | undefined> {
   const loaded = await loadQueryBridge(bridgeDir);
   if (!loaded) return undefined;
-  const embedder = new StaticVectorEmbedder({ cacheDir });
-  await embedder.ready();
   const qv = await cachedEmbeddings(queries);
   const bridged = new Map(queries.map((q, i) => [q, bridgeVector(loaded.bridge, qv[i]!)]));
   const name = weight === Infinity ? 'bridge only (paraphrase retriever)' : `static+bridge(${weight})`;
-  return sourceOf(name, staticDocs.index, (q) => (weight === Infinity ? bridged.get(q)! : combineQueryVectors(embedder.embedOne(q), bridged.get(q)!, weight)));
+  return sourceOf(name, staticDocs.index, (q) =>
+    weight === Infinity ? bridged.get(q)! : combineQueryVectors(staticDocs.queryVector(q), bridged.get(q)!, weight),
+  );
 }

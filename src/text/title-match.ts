@@ -12,6 +12,19 @@ export interface TitleMatch {
   bigramCoverage: number;
 }
 
+const termsByTitleOwner = new WeakMap<object, readonly string[]>();
+
+/**
+ * The title's terms, tokenized once per coupon object: the row cache hands out the same object for
+ * a coupon until its next version, so fusion and retrieval do not re-tokenize every candidate on
+ * every request.
+ */
+export function titleTermsOf(coupon: { title: string }): readonly string[] {
+  let terms = termsByTitleOwner.get(coupon);
+  if (!terms) termsByTitleOwner.set(coupon, (terms = tokenize(coupon.title)));
+  return terms;
+}
+
 export function queryTerms(query: string): QueryTerms {
   const terms = tokenize(query);
   return { terms, bigrams: new Set(terms.slice(1).map((t, i) => `${terms[i]} ${t}`)) };

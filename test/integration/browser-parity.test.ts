@@ -14,19 +14,8 @@ import { tfRuntime } from '../../src/embed/tf-runtime.ts';
 import { saveRecommender } from '../../src/recommend/artifacts.ts';
 import { historyMeans } from '../../src/recommend/two-tower.ts';
 import { trainToy } from '../support/recommender.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.ts';
 import { tempDir } from '../support/tmp.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 function serve(root: string, tfBundle: string): Promise<Server> {
   const server = createServer((req, res) => {

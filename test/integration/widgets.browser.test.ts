@@ -16,19 +16,9 @@ import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { simulateShoppers } from '../../src/sample/shoppers.ts';
 import { REPO_ROOT, waitFor } from '../support/processes.ts';
 import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.ts';
 import { tempDir } from '../support/tmp.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts');
 
 /** A page server on another origin (another port): the marketplace embedding the widgets. */

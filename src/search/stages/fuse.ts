@@ -1,6 +1,5 @@
 import type { SearchSettings, Stage } from '../context.ts';
-import { queryTerms, titleMatch } from '../../text/title-match.ts';
-import { tokenize } from '../../text/tokenize.ts';
+import { queryTerms, titleMatch, titleTermsOf } from '../../text/title-match.ts';
 import { describeFusion, FUSED_LISTS, type FusionSettings, fusedScores } from '../fusion.ts';
 
 /**
@@ -12,7 +11,7 @@ export const fuseLists = (fusionOf: (settings: SearchSettings) => FusionSettings
   run(ctx, { settings }) {
     const fusion = fusionOf(settings);
     const query = queryTerms(ctx.queryText);
-    const matches = query.terms.length ? ctx.candidates.map((c) => titleMatch(query, tokenize(c.coupon.title))) : undefined;
+    const matches = query.terms.length ? ctx.candidates.map((c) => titleMatch(query, titleTermsOf(c.coupon))) : undefined;
     const scores = fusedScores(ctx.candidates, fusion, matches);
     const scored = ctx.candidates.map((c, i) => ({ c, score: scores[i]! }));
     scored.sort((a, b) => b.score - a.score || a.c.id.localeCompare(b.c.id));

@@ -1,6 +1,5 @@
 import { allOf, servableAt } from '../../domain/filter.ts';
-import { queryTerms, titleMatch } from '../../text/title-match.ts';
-import { tokenize } from '../../text/tokenize.ts';
+import { type QueryTerms, queryTerms, titleMatch, titleTermsOf } from '../../text/title-match.ts';
 import type { Candidate, Stage } from '../context.ts';
 
 /**
@@ -15,12 +14,13 @@ export const retrieveParaphrases: Stage = {
   name: 'retrieve',
   async run(ctx, { store, embeddings, settings }) {
     if (!embeddings.paraphrases) return ctx;
-    const q = queryTerms(ctx.queryText);
-    if (q.terms.length === 0) return ctx;
     const lexical = ctx.candidates.filter((c) => c.lexical);
-    if (lexical.length >= settings.paraphrase.maxLexicalHits) return ctx;
-    const best = Math.max(0, ...lexical.map((c) => titleMatch(q, tokenize(c.coupon.title)).termCoverage));
-    if (best >= 1) return ctx;
+    const best = bestCoverageIfWordsFail(
+      queryTerms(ctx.queryText),
+      lexical.map((c) => titleTermsOf(c.coupon)),
+      settings.paraphrase.maxLexicalHits,
+    );
+    if (best === undefined) return ctx;
     const vector = await embeddings.embedParaphrase(ctx.queryText);
     const hits = await store.knn(vector, { k: settings.candidates, filter: allOf(servableAt(ctx.request.now), ctx.request.filter), withVectors: true });
     // The static vectors' list goes (on such queries it matches single words, as BM25 did): the
@@ -34,3 +34,14 @@ export const retrieveParaphrases: Stage = {
     return { ...ctx, candidates: [...byId.values()], notes: { ...ctx.notes, retrieve: `${ctx.notes.retrieve ?? ''}${note}` } };
   },
 };
+
+/**
+ * The trigger, shared with `eval:ranking`: the best share of query terms a lexical hit's title
+ * holds, when the words failed (fewer hits than `maxLexicalHits`, none with every term); otherwise
+ * undefined.
+ */
+export function bestCoverageIfWordsFail(q: QueryTerms, lexicalTitles: ReadonlyArray<readonly string[]>, maxLexicalHits: number): number | undefined {
+  if (q.terms.length === 0 || lexicalTitles.length >= maxLexicalHits) return undefined;
+  const best = Math.max(0, ...lexicalTitles.map((terms) => titleMatch(q, terms).termCoverage));
+  return best < 1 ? best : undefined;
+}
