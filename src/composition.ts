@@ -5,7 +5,9 @@ import { StaticVectorEmbedder } from './embed/static-vectors/static-vector-embed
 import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
 import { Engine } from './engine.ts';
+import { createDefinitionStore } from './definitions/create-definition-store.ts';
 import { createEventStore } from './events/create-event-store.ts';
+import { SynonymService } from './synonyms/synonym-service.ts';
 import { BullQueue, startBullWorker } from './indexing/bullmq-queue.ts';
 import { createIndexer } from './indexing/handler.ts';
 import { InlineQueue } from './indexing/inline-queue.ts';
@@ -101,5 +103,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const dictionary = embedder instanceof StaticVectorEmbedder ? (word: string) => embedder.wordTable.rowOf.has(word) : undefined;
   const vocabulary = new CatalogueVocabulary(store, events, logger.child({ component: 'vocabulary' }), dictionary);
   vocabulary.start(config.search.vocabularyRefreshMs);
-  return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker, vocabulary });
+  const definitions = createDefinitionStore(config);
+  await definitions.open();
+  const synonyms = new SynonymService(definitions, logger.child({ component: 'synonyms' }));
+  await synonyms.start(config.search.definitionsRefreshMs);
+  return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker, vocabulary, definitions, synonyms });
 }

@@ -132,6 +132,8 @@ const envSchema = z.object({
   RRF_K: z.coerce.number().min(0).max(10_000).default(60),
   /** How often the catalogue vocabulary behind typo tolerance checks the store for coupons written elsewhere. @defaultValue 30000 */
   VOCABULARY_REFRESH_MS: int(1000, 86_400_000).default(30_000),
+  /** How often each process checks for synonym sets (and rules) written by others. */
+  DEFINITIONS_REFRESH_MS: int(100, 60_000).default(1000),
   /** @defaultValue 2 */
   MAX_PER_MERCHANT: int(1, 1000).default(2),
   /** @defaultValue 0.8 */
@@ -198,6 +200,7 @@ export interface Config {
     recommendationFusion: FusionConfig;
     paraphrase: { maxLexicalHits: number };
     vocabularyRefreshMs: number;
+    definitionsRefreshMs: number;
     mmrLambda: number;
     maxPerMerchant: number;
     nearDuplicateCosine: number;
@@ -291,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       paraphrase: { maxLexicalHits: e.PARAPHRASE_MAX_LEXICAL_HITS },
       vocabularyRefreshMs: e.VOCABULARY_REFRESH_MS,
+      definitionsRefreshMs: e.DEFINITIONS_REFRESH_MS,
       recommendationFusion: {
         method: 'rrf',
         rrfK: e.RRF_K,

@@ -7,7 +7,9 @@ import type { CouponEvent } from './domain/event.ts';
 import { allOf } from './domain/filter.ts';
 import type { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, UnavailableError } from './errors.ts';
+import type { DefinitionStore } from './definitions/definition-store.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
+import type { SynonymService } from './synonyms/synonym-service.ts';
 import type { Indexer } from './indexing/handler.ts';
 import type { IndexJob } from './indexing/jobs.ts';
 import type { JobCounts, JobInfo, JobQueue } from './indexing/queue.ts';
@@ -16,28 +18,23 @@ import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
 import type { RecommenderService } from './recommend/recommender-service.ts';
 import type { SearchContext, SearchDeps, SearchInput, SearchRequest, Stage } from './search/context.ts';
-
+import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
+import { toResponse, type SearchResponse } from './search/results.ts';
+import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
+import { type Readiness, runProbes } from './observability/readiness.ts';
+import { describeSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
+import type { MetricsSources } from './observability/metrics.ts';
+export type { Readiness } from './observability/readiness.ts';
 export type { SearchInput };
 
 export interface SearchOutcome {
   response: SearchResponse;
   timings: SearchContext['timings'];
 }
-import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
-import { toResponse, type SearchResponse } from './search/results.ts';
-import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
-import { type Readiness, runProbes } from './observability/readiness.ts';
-import { describeSpace, type StoreStats, type VectorSpace, type VectorStore } from './store/vector-store.ts';
-import type { MetricsSources } from './observability/metrics.ts';
-export type { Readiness } from './observability/readiness.ts';
 
 /** Omit over each member of a union (keeps the union's tags). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/**
- * The application: one embedder, one store, one queue, the search pipeline, wired from config.
- * The HTTP API, the worker process and the CLIs all drive the engine through these methods.
- */
 /** What the composition root hands the engine (see composition.ts). */
 export interface EngineParts {
   config: Config;
@@ -55,8 +52,16 @@ export interface EngineParts {
   worker: { close(): Promise<void> } | undefined;
   /** The catalogue's words, for typo tolerance (started by the composition root). */
   vocabulary: CatalogueVocabulary;
+  /** Where synonym sets (and rules) are persisted. */
+  definitions: DefinitionStore;
+  /** The synonym sets in force (started by the composition root). */
+  synonyms: SynonymService;
 }
 
+/**
+ * The application: one embedder, one store, one queue, the search pipeline, wired from config.
+ * The HTTP API, the worker process and the CLIs all drive the engine through these methods.
+ */
 export class Engine {
   readonly config: Config;
   readonly logger: Logger;
@@ -67,6 +72,9 @@ export class Engine {
   readonly queue: JobQueue;
   readonly recommender: RecommenderService | undefined;
   readonly ranking: Ranking;
+  /** Synonym sets: `GET/PUT/DELETE /v1/synonyms` manage them; search expands queries with them. */
+  readonly synonyms: SynonymService;
+  private readonly definitions: DefinitionStore;
   private readonly spaceGuard: VectorSpaceGuard;
   private readonly worker: { close(): Promise<void> } | undefined;
   private readonly vocabulary: CatalogueVocabulary;
@@ -85,7 +93,8 @@ export class Engine {
       indexer: this.indexer,
       queue: this.queue,
     } = parts);
-    ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker, vocabulary: this.vocabulary } = parts);
+    ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
+    ({ vocabulary: this.vocabulary, definitions: this.definitions, synonyms: this.synonyms } = parts);
     this.servedLog = this.config.logServedLists
       ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
       : undefined;
@@ -106,6 +115,7 @@ export class Engine {
       features: this.ranking.features,
       settings: this.config.search,
       spelling: this.vocabulary.corrector,
+      thesaurus: this.synonyms.thesaurus,
     };
   }
 
@@ -254,11 +264,6 @@ export class Engine {
     return this.queue.retryFailed();
   }
 
-  /** Coupons stored, and whether an ANN index serves them. */
-  indexStats(): Promise<StoreStats> {
-    return this.store.stats();
-  }
-
   /** Which adapters and models run (start-up log, metrics). */
   describe(): { store: string; queue: string; embedder: string; ranker: string; recommender: string } {
     return {
@@ -313,12 +318,12 @@ export class Engine {
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
-  /** Shutdown has begun: readiness fails so load balancers send no new requests; requests still arriving are served. */
   /** Shutting down: background work (the sample seeding) stops at its next step. */
   get isDraining(): boolean {
     return this.draining;
   }
 
+  /** Shutdown has begun: readiness fails so load balancers send no new requests; requests still arriving are served. */
   startDraining(): void {
     this.draining = true;
   }
@@ -331,6 +336,7 @@ export class Engine {
   /** Stops taking work, finishes running jobs and flushes batched writes. */
   async close(): Promise<void> {
     this.vocabulary.stop();
+    this.synonyms.stop();
     await Promise.all(this.closers.map((c) => c()));
     await this.servedLog?.flush();
     await this.worker?.close();
@@ -338,6 +344,7 @@ export class Engine {
     await this.indexer.close();
     await this.store.close();
     await this.events.close();
+    await this.definitions.close();
     await this.embeddings.close();
   }
 }

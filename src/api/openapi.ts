@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { couponSchema } from '../domain/coupon.ts';
 import { eventBatchSchema } from '../domain/event.ts';
 import { FILTER_NODE_SCHEMAS } from '../domain/filter.ts';
+import { FACET_NAMES } from '../search/facets.ts';
 import { searchResponseSchema, suggestResponseSchema } from '../search/results.ts';
+import { SORT_ORDERS } from '../search/sort-order.ts';
+import { synonymListSchema, synonymSetSchema } from '../synonyms/synonym-set.ts';
 import { MAX_LIMIT, MAX_OFFSET } from './params.ts';
 import { jsonBody, openApiPath, type RouteSpec, schemaRef } from './route.ts';
 
@@ -67,6 +70,9 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
         SearchBody: { ...searchBody, properties: { ...(searchBody.properties as object), filter: schemaRef('Filter') } },
         SearchResponse: strip(json(searchResponseSchema)),
         SuggestResponse: strip(json(suggestResponseSchema)),
+        SynonymSetBody: strip(json(synonymSetSchema, 'input')),
+        SynonymSet: strip(json(synonymListSchema.shape.synonyms.element)),
+        SynonymList: strip(json(synonymListSchema)),
         EventBatch: strip(json(eventBatchSchema, 'input')),
         Job: strip(json(jobInfo)),
         Accepted: strip(json(accepted)),
@@ -118,6 +124,10 @@ function filterDocument(): Record<string, unknown> {
 function searchBodyShape() {
   return z.object({
     q: z.string().min(1).max(500),
+    typo_tolerance: z.boolean().default(true),
+    understand: z.boolean().default(true),
+    facets: z.array(z.enum(FACET_NAMES)).min(1).max(FACET_NAMES.length).optional(),
+    sort: z.enum(SORT_ORDERS).default('relevance'),
     user_id: z.string().optional(),
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),

@@ -3,6 +3,7 @@ import { idSchema } from '../domain/coupon.ts';
 import { allOf, filterSchema, type Filter } from '../domain/filter.ts';
 import { parseOrThrow } from '../domain/validation.ts';
 import { ValidationError } from '../errors.ts';
+import { FACET_NAMES } from '../search/facets.ts';
 import { SORT_ORDERS } from '../search/sort-order.ts';
 
 /** Query strings arrive as strings (or arrays when repeated); schemas here coerce and bound them. */
@@ -66,15 +67,25 @@ const typoTolerance = { typo_tolerance: bool.default(true) };
 /** The order of the results. @defaultValue 'relevance' */
 const sort = z.enum(SORT_ORDERS).default('relevance');
 
-/** `sort=distance` needs a place to measure from. */
-function checkSort(p: { sort: string; lat?: number | undefined }, ctx: z.RefinementCtx): void {
+/** Read coupon phrases ("half price", "under $15") as filters and boosts. @defaultValue true */
+const understand = { understand: bool.default(true) };
+const facetList = z.array(z.enum(FACET_NAMES)).min(1, 'needs at least one facet').max(FACET_NAMES.length);
+/** `facets=category,merchant,discount,distance`. */
+const facetsParam = csv.pipe(facetList).transform((f) => [...new Set(f)]);
+
+/** `sort=distance` and the distance facet need a place to measure from. */
+function checkSort(p: { sort: string; lat?: number | undefined; facets?: readonly string[] | undefined }, ctx: z.RefinementCtx): void {
   if (p.sort === 'distance' && p.lat === undefined) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=distance needs lat and lon' });
+  if (p.facets?.includes('distance') && p.lat === undefined)
+    ctx.addIssue({ code: 'custom', path: ['facets'], message: 'the distance facet needs lat and lon' });
 }
 
 export const searchQuerySchema = z
   .strictObject({
     q: query,
     ...typoTolerance,
+    ...understand,
+    facets: facetsParam.optional(),
     sort,
     user_id: userId,
     category: csv.optional(),
@@ -90,6 +101,8 @@ export const searchBodySchema = z
   .strictObject({
     q: query,
     typo_tolerance: z.boolean().default(true),
+    understand: z.boolean().default(true),
+    facets: facetList.transform((f) => [...new Set(f)]).optional(),
     sort,
     user_id: userId,
     filter: filterSchema.optional(),

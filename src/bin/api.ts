@@ -40,14 +40,14 @@ async function main(): Promise<void> {
   logger.info({ url, ...engine.describe() }, 'listening');
   const shutdown = installShutdown(server, engine, logger, config);
 
-  if (config.sample.seed && (await engine.indexStats()).count === 0) {
+  if (config.sample.seed && (await engine.store.stats()).count === 0) {
     // A SIGTERM during seeding waits for the step under way, then the seeding stops there.
     const seeding = seedSample(engine, config.sample.size);
     shutdown.waitFor(seeding);
     await seeding;
     if (engine.isDraining) return;
   }
-  const stats = await engine.indexStats();
+  const stats = await engine.store.stats();
   process.stderr.write(
     `\nCoupon search is up at ${url} with ${stats.count} coupons.\n` + `Try:  curl '${url}/v1/search?q=half+price+pizza&limit=3'\n` + `Demo: ${url}/demo\n\n`,
   );

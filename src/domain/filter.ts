@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { COUPON_STATUSES, DISCOUNT_KINDS, discountPercent, idSchema, type Coupon, type CouponStatus, type DiscountKind } from './coupon.ts';
+import {
+  COUPON_STATUSES,
+  DISCOUNT_KINDS,
+  discountPercent,
+  idSchema,
+  WEEKDAYS,
+  type Coupon,
+  type CouponStatus,
+  type DiscountKind,
+  type Weekday,
+} from './coupon.ts';
 import { haversineKm } from './geo.ts';
 
 /**
@@ -42,7 +52,9 @@ export type Filter =
   | { geo: GeoRadius }
   | { online: boolean }
   /** Has at least one physical location. */
-  | { in_store: boolean };
+  | { in_store: boolean }
+  /** Usable on any of these weekdays (`usable_weekdays`). */
+  | { usable_on: Weekday[] };
 
 const MAX_LIST = 200;
 const MAX_DEPTH = 8;
@@ -87,6 +99,7 @@ export const FILTER_NODE_SCHEMAS: Record<string, z.ZodType> = {
   geo: geoRadiusSchema,
   online: z.boolean(),
   in_store: z.boolean(),
+  usable_on: z.array(z.enum(WEEKDAYS)).min(1, 'needs at least one value').max(7),
 };
 const NODE_KEYS = Object.keys(FILTER_NODE_SCHEMAS).join(', ');
 
@@ -155,6 +168,7 @@ export function matchesFilter(c: Coupon, f: Filter): boolean {
   if ('geo' in f) return c.locations.some((p) => haversineKm(p, f.geo) <= f.geo.radius_km);
   if ('online' in f) return c.online === f.online;
   if ('in_store' in f) return c.locations.length > 0 === f.in_store;
+  if ('usable_on' in f) return c.usable_weekdays.some((d) => f.usable_on.includes(d));
   return assertNever(f);
 }
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
-import { UnavailableError } from '../errors.ts';
+import { postgresError } from '../util/postgres-errors.ts';
 import {
   decay,
   emptyCounts,
@@ -115,7 +115,7 @@ export class PostgresEventStore implements EventStore {
       return { counted: claimed.rowCount ?? 0, users: [...new Set(claimed.rows.map((r) => r.user_id as string))] };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw mapError(error);
+      throw postgresError(error, 'event store');
     } finally {
       client.release();
     }
@@ -231,7 +231,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.pool.connect();
     } catch (error) {
-      throw mapError(error);
+      throw postgresError(error, 'event store');
     }
   }
 
@@ -239,16 +239,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.pool.query(sql, values);
     } catch (error) {
-      throw mapError(error);
+      throw postgresError(error, 'event store');
     }
   }
-}
-
-/** Connection failures become UnavailableError (503, retry); SQL errors stay errors. */
-function mapError(error: unknown): Error {
-  const code = (error as { code?: string }).code ?? '';
-  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|57P0\d|08\d\d\d)$/.test(code) || /timeout|terminated|Connection/i.test((error as Error).message)) {
-    return new UnavailableError('event store', (error as Error).message, { cause: error });
-  }
-  return error as Error;
 }

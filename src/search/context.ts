@@ -7,6 +7,9 @@ import type { EventStore, UserAffinity } from '../events/event-store.ts';
 import type { SpellingCorrector } from '../text/spelling.ts';
 import type { FusionSettings } from './fusion.ts';
 import type { SortOrder } from './sort-order.ts';
+import type { Understood } from './query-understanding.ts';
+import type { FacetCounts, FacetName } from './facets.ts';
+import type { Thesaurus } from '../synonyms/thesaurus.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -28,6 +31,10 @@ interface RequestBase {
   typoTolerance?: boolean;
   /** The order of the results: relevance, or one field with ties by relevance. @defaultValue 'relevance' */
   sort?: SortOrder;
+  /** Read coupon phrases ("half price", "under $15", "tonight") as filters and boosts. @defaultValue true */
+  understand?: boolean;
+  /** Facets to count over the candidates. @defaultValue none */
+  facets?: readonly FacetName[];
 }
 
 /** What a caller asks, by surface: a text search, the neighbours of a seed coupon, or a shopper's feed. */
@@ -71,6 +78,16 @@ export interface Candidate {
   /** The rank stage's score, the scorer that gave it, and the feature row (schema v2) behind it. */
   ranked?: { score: number; scorer: string; features: Float32Array };
   diversified?: { position: number; mmr: number; maxSimilarity: number; demoted: boolean };
+  /** What boosts added to the rank score, and which. */
+  boosted?: { added: number; by: string[] };
+}
+
+/** A preference: candidates matching `filter` gain `weight` × the spread of the rank scores (negative: bury). */
+export interface Boost {
+  filter: Filter;
+  weight: number;
+  /** Who asked for it, for explain ("understood \"half price\""). */
+  reason: string;
 }
 
 export type StageName = 'embed' | 'retrieve' | 'fuse' | 'rank' | 'diversify' | 'page';
@@ -81,6 +98,14 @@ export interface SearchContext {
   queryText: string;
   /** Set when typo tolerance rewrote the query. */
   correctedQuery?: string | undefined;
+  /** The query with synonyms substituted, `queryText` first: lexical retrieval searches all their words, and each candidate is matched with the form its title uses. */
+  queryForms?: readonly string[] | undefined;
+  /** Phrases read as filters or boosts (query understanding). */
+  understood?: Understood[] | undefined;
+  /** Preferences applied after ranking (query understanding, merchandising rules). */
+  boosts?: Boost[] | undefined;
+  /** Facet counts over the candidates, when the request asked for facets. */
+  facets?: FacetCounts | undefined;
   queryVector?: Float32Array | undefined;
   candidates: Candidate[];
   /** Candidates before paging (for `total`). */
@@ -145,6 +170,8 @@ export interface SearchDeps {
   settings: SearchSettings;
   /** The catalogue's vocabulary, once built: typo tolerance. */
   spelling?: SpellingCorrector | undefined;
+  /** The synonym sets in force. */
+  thesaurus?: Thesaurus | undefined;
 }
 
 export interface Stage {
@@ -165,4 +192,7 @@ export interface SearchInput {
   /** Correct unknown query words against the catalogue. @defaultValue true */
   typoTolerance?: boolean | undefined;
   sort?: SortOrder | undefined;
+  /** Read coupon phrases as filters and boosts. @defaultValue true */
+  understand?: boolean | undefined;
+  facets?: readonly FacetName[] | undefined;
 }

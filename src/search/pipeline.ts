@@ -1,5 +1,9 @@
 import type { SearchContext, SearchDeps, SearchRequest, Stage } from './context.ts';
+import { applyBoosts } from './stages/boost.ts';
 import { correctTypos } from './stages/correct.ts';
+import { countFacets } from './stages/facets.ts';
+import { expandSynonyms } from './stages/synonyms.ts';
+import { understandPhrases } from './stages/understand.ts';
 import { diversifyByMerchant } from './stages/diversify.ts';
 import { embedQuery } from './stages/embed.ts';
 import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
@@ -11,14 +15,18 @@ import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retr
 
 /** The search path, in order. Each stage is a plain function over the context. */
 export const SEARCH_STAGES: readonly Stage[] = [
+  understandPhrases,
   correctTypos,
+  expandSynonyms,
   embedQuery,
   retrieveByQuery,
   retrieveParaphrases,
   fuseQueryLists,
   rankCandidates,
+  applyBoosts,
   diversifyByMerchant,
   sortResults,
+  countFacets,
   pageResults,
 ];
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Coupon } from '../domain/coupon.ts';
+import type { Filter } from '../domain/filter.ts';
+import { FACET_NAMES } from './facets.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
 import { discountPhrase } from '../text/coupon-text.ts';
 import { termRanges, tokenize } from '../text/tokenize.ts';
@@ -29,6 +31,25 @@ export const searchResponseSchema = z.object({
   limit: z.number().int(),
   offset: z.number().int(),
   corrected_query: z.string().optional().describe('The query as searched, when typo tolerance corrected it'),
+  understood: z
+    .array(
+      z.object({
+        text: z.string().describe('The phrase as typed'),
+        as: z.enum(['discount_target', 'price_cap', 'discount_kind', 'distance', 'time', 'channel']),
+        filter: z.custom<Filter>().optional().describe('A constraint every result satisfies (filter AST)'),
+        boost: z.custom<Filter>().optional().describe('A preference: results matching it come first (filter AST)'),
+      }),
+    )
+    .optional()
+    .describe('Coupon phrases read as filters or boosts (understand=false turns this off)'),
+  facets: z
+    .partialRecord(z.enum(FACET_NAMES), z.array(z.object({ value: z.string(), count: z.number().int() })))
+    .optional()
+    .describe('Counts per facet value; discount values are "at least N %", distance values "within N km"'),
+  facets_counted: z
+    .literal('candidates')
+    .optional()
+    .describe('What the facets counted: the candidates retrieved under the filter (a facet the filter constrains: the candidates without that constraint)'),
   results: z.array(
     z.object({
       id: z.string(),
@@ -36,6 +57,7 @@ export const searchResponseSchema = z.object({
       coupon: z.custom<Coupon>().describe('The coupon, as stored (see the Coupon schema)'),
       discount_label: z.string().describe('"50% off", "$10 off", "buy one get one free"…'),
       distance_km: z.number().optional().describe('To the nearest store, when the request had a location and the coupon has stores'),
+      boosted_by: z.array(z.string()).optional().describe('Boosts this result matched (understood phrases, rules)'),
       highlight: z
         .object({ title: z.array(z.tuple([z.number().int(), z.number().int()])), description: z.array(z.tuple([z.number().int(), z.number().int()])) })
         .describe('Where the query terms (as searched: stemmed, typo-corrected) occur, as [start, end) character ranges'),
@@ -79,7 +101,8 @@ function explainCandidate(c: Candidate, names: readonly string[]): CandidateExpl
 /** The wire shape of a finished pipeline run. */
 export function toResponse(ctx: SearchContext): SearchResponse {
   const { origin, explain, limit, offset } = ctx.request;
-  const terms = new Set(tokenize(ctx.queryText));
+  // Highlights show the words as searched: stemmed, typo-corrected, and every synonym form's.
+  const terms = new Set((ctx.queryForms ?? [ctx.queryText]).flatMap((form) => tokenize(form)));
   const results = ctx.candidates.map((c): SearchResult => {
     const distance = origin ? nearestDistanceKm(origin, c.coupon.locations) : undefined;
     return {
@@ -88,6 +111,7 @@ export function toResponse(ctx: SearchContext): SearchResponse {
       coupon: c.coupon,
       discount_label: discountPhrase(c.coupon),
       ...(distance !== undefined && { distance_km: round(distance, 2) }),
+      ...(c.boosted && { boosted_by: c.boosted.by }),
       highlight: { title: termRanges(c.coupon.title, terms), description: termRanges(c.coupon.description, terms) },
       ...(explain && { explain: explainCandidate(c, ctx.featureNames ?? []) }),
     };
@@ -98,6 +122,8 @@ export function toResponse(ctx: SearchContext): SearchResponse {
     limit,
     offset,
     ...(ctx.correctedQuery !== undefined && { corrected_query: ctx.correctedQuery }),
+    ...(ctx.understood?.length && { understood: ctx.understood }),
+    ...(ctx.facets && { facets: ctx.facets, facets_counted: 'candidates' as const }),
     results,
     ...(explain && {
       explain: {

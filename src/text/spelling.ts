@@ -54,15 +54,15 @@ export class SpellingCorrector {
     }
   }
 
-  /** The query with unknown words corrected (or the query itself), and what changed. */
-  correct(query: string): { query: string; changes: SpellingChange[] } {
+  /** The query with unknown words corrected (or the query itself), and what changed; `known` terms (synonyms) stay as they are. */
+  correct(query: string, known: (term: string) => boolean = () => false): { query: string; changes: SpellingChange[] } {
     const changes: SpellingChange[] = [];
     const words = query.split(/(\s+)/);
     const out = words.map((word) => {
       const terms = tokenize(word);
       if (terms.length !== 1) return word;
       const term = terms[0]!;
-      if (this.counts.has(term) || term.length < 4 || /\d/.test(term) || this.isWord(word.toLowerCase()) || this.isWord(term)) return word;
+      if (this.counts.has(term) || known(term) || term.length < 4 || /\d/.test(term) || this.isWord(word.toLowerCase()) || this.isWord(term)) return word;
       const fixed = this.bestEdit(term);
       if (fixed) {
         changes.push({ from: word, to: fixed, why: 'edit' });

@@ -45,3 +45,13 @@ export function titleMatch(q: QueryTerms, titleTerms: readonly string[]): TitleM
   for (const b of q.bigrams) if (titleBigrams.has(b)) shared++;
   return { termCoverage, bigramCoverage: shared / q.bigrams.size };
 }
+
+/** The best match of a title among a query's forms (synonym substitutions): the form its words use. */
+export function bestTitleMatch(forms: readonly QueryTerms[], titleTerms: readonly string[]): { form: number; match: TitleMatch } {
+  let best = { form: 0, match: titleMatch(forms[0]!, titleTerms) };
+  for (let i = 1; i < forms.length; i++) {
+    const match = titleMatch(forms[i]!, titleTerms);
+    if (match.termCoverage + match.bigramCoverage > best.match.termCoverage + best.match.bigramCoverage) best = { form: i, match };
+  }
+  return best;
+}

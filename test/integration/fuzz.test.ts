@@ -95,6 +95,8 @@ const SEARCH_KEYS = [
   'api_key',
   'typo_tolerance',
   'sort',
+  'understand',
+  'facets',
 ];
 const searches: Array<Record<string, string>> = [
   { q: 'pizza' },
@@ -102,6 +104,8 @@ const searches: Array<Record<string, string>> = [
   { q: 'car service', lat: '40.71', lon: '-74.0', radius_km: '20', user_id: 'u-1' },
   { q: 'spa day', min_discount: '30', offset: '2' },
   { q: 'pizzza', sort: 'distance', lat: '40.71', lon: '-74.0', typo_tolerance: 'false' },
+  { q: 'half price pizza under $15 tonight', facets: 'category,merchant,discount' },
+  { q: 'bogo sushi near me', lat: '40.71', lon: '-74.0', facets: 'distance', understand: 'false' },
 ];
 const PLACES: Array<Record<string, string>> = [
   {},
@@ -198,7 +202,7 @@ const endpoints: Record<string, fc.Arbitrary<Request>> = {
       },
       { requiredKeys: ['q'] },
     ),
-    ['q', 'filter', 'limit', 'offset', 'lat', 'lon', 'explain', 'user_id', 'zz'],
+    ['q', 'filter', 'limit', 'offset', 'lat', 'lon', 'explain', 'user_id', 'facets', 'understand', 'typo_tolerance', 'sort', 'zz'],
   ).map((body) => ({ method: 'POST', url: '/v1/search', body })),
   'GET /v1/suggest': mutated([{ q: 'piz' }, { q: 'tony', limit: '3' }, { q: 'masag' }], ['q', 'limit', 'api_key']).map((q) => ({
     method: 'GET',
@@ -219,6 +223,20 @@ const endpoints: Record<string, fc.Arbitrary<Request>> = {
       mutated([...PLACES, { q: 'sushi', min_discount: '20' }], ['q', 'category', 'min_discount', 'lat', 'lon', 'radius_km', 'limit', 'offset', 'explain']),
     )
     .map(([id, q]) => ({ method: 'GET', url: `/v1/users/${encodeId(id)}/recommendations?${q}` })),
+  'PUT /v1/synonyms/:id': fc
+    .tuple(
+      fc.oneof({ weight: 4, arbitrary: fc.constantFrom('deals', 'tv') }, { weight: 1, arbitrary: idArb }),
+      mutatedBody(
+        fc.oneof(
+          fc.constant<Record<string, unknown>>({ synonyms: ['coupon', 'voucher', 'promo code'] }),
+          fc.constant<Record<string, unknown>>({ root: 'tv', synonyms: ['television'] }),
+        ),
+        ['root', 'synonyms', 'zz'],
+      ),
+    )
+    .map(([id, body]) => ({ method: 'PUT', url: `/v1/synonyms/${encodeId(id)}`, body })),
+  'GET /v1/synonyms/:id': fc.oneof(fc.constantFrom('deals', 'tv'), idArb).map((id) => ({ method: 'GET', url: `/v1/synonyms/${encodeId(id)}` })),
+  'DELETE /v1/synonyms/:id': fc.oneof(fc.constantFrom('deals', 'nothing'), idArb).map((id) => ({ method: 'DELETE', url: `/v1/synonyms/${encodeId(id)}` })),
   'GET /v1/coupons/:id': fc.oneof(fc.constantFrom('cpn-000001', 'cpn-000010'), idArb).map((id) => ({ method: 'GET', url: `/v1/coupons/${encodeId(id)}` })),
   'PUT /v1/coupons/:id': fc
     .tuple(

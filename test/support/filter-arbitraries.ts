@@ -31,6 +31,7 @@ export const couponArb = fc.record({
   places: fc.subarray(PLACES, { maxLength: 2 }),
   online: fc.boolean(),
   paused: fc.boolean(),
+  weekdaysOnly: fc.boolean(),
 });
 
 export const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
@@ -51,6 +52,7 @@ const leaf: fc.Arbitrary<Filter> = fc.oneof(
     .map(({ p, r }) => ({ geo: { lat: p.lat, lon: p.lon, radius_km: r } })),
   fc.boolean().map((online) => ({ online })),
   fc.boolean().map((in_store) => ({ in_store })),
+  fc.constantFrom<Filter>({ usable_on: ['sat', 'sun'] }, { usable_on: ['mon'] }),
 );
 export const filterArb: fc.Arbitrary<Filter> = fc.letrec<{ f: Filter }>((tie) => ({
   f: fc.oneof(
@@ -78,6 +80,7 @@ export function randomCoupons(n = N, seed = 1234): Coupon[] {
       locations: s.places,
       online: s.online || s.places.length === 0,
       status: s.paused ? 'paused' : 'active',
+      usable_weekdays: s.weekdaysOnly ? ['mon', 'tue', 'wed', 'thu', 'fri'] : ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
     }),
   );
 }

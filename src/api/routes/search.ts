@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Filter } from '../../domain/filter.ts';
 import type { SearchInput, SearchOutcome } from '../../engine.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { FACET_NAMES } from '../../search/facets.ts';
 import { SORT_ORDERS } from '../../search/sort-order.ts';
 import { readJson } from '../body.ts';
 import {
@@ -45,6 +46,8 @@ function searchInput(p: z.output<typeof searchBodySchema> | z.output<typeof sear
     explain: p.explain,
     userId: p.user_id,
     typoTolerance: p.typo_tolerance,
+    understand: p.understand,
+    facets: p.facets,
     sort: p.sort,
   };
 }
@@ -73,6 +76,12 @@ export const searchRoutes: RouteSpec[] = [
     params: [
       { ...q('q', { type: 'string', minLength: 1, maxLength: 500 }), required: true },
       q('typo_tolerance', { type: 'boolean', default: true }, 'correct query words the catalogue does not know (the response then has corrected_query)'),
+      q(
+        'understand',
+        { type: 'boolean', default: true },
+        'read coupon phrases ("half price", "under $15", "bogo", "near me", "tonight", "online") as filters and boosts (the response then has understood)',
+      ),
+      q('facets', list(`facets to count: ${FACET_NAMES.join(', ')}; distance needs lat and lon`)),
       q('sort', { type: 'string', enum: [...SORT_ORDERS], default: 'relevance' }, 'relevance, or one field (ties by relevance); distance needs lat and lon'),
       q('category', list('categories')),
       q('merchant', list('merchant ids')),

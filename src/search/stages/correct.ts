@@ -8,12 +8,15 @@ import type { Stage } from '../context.ts';
  */
 export const correctTypos: Stage = {
   name: 'embed',
-  run(ctx, { spelling }) {
+  run(ctx, { spelling, thesaurus }) {
     if (ctx.request.surface !== 'search' || ctx.request.typoTolerance === false || !ctx.queryText.trim()) return ctx;
     if (!spelling) return ctx;
-    const { query, changes } = spelling.correct(ctx.queryText);
+    // A word of a synonym set is a word of the catalogue's language, even when no coupon uses it.
+    const { query, changes } = spelling.correct(ctx.queryText, (term) => thesaurus?.knows(term) ?? false);
     if (!changes.length) return ctx;
     const note = `corrected ${changes.map((c) => `"${c.from}" → "${c.to}"${c.why === 'split' ? ' (split)' : ''}`).join(', ')}`;
-    return { ...ctx, queryText: query, correctedQuery: query, notes: { ...ctx.notes, embed: note } };
+    // The query as typed with the corrections in (understood phrases kept): what `corrected_query` shows.
+    const correctedQuery = changes.reduce((q, c) => q.replace(c.from, c.to), ctx.request.query);
+    return { ...ctx, queryText: query, correctedQuery, notes: { ...ctx.notes, embed: ctx.notes.embed ? `${ctx.notes.embed}; ${note}` : note } };
   },
 };

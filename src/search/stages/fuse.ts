@@ -1,5 +1,5 @@
 import type { SearchSettings, Stage } from '../context.ts';
-import { queryTerms, titleMatch, titleTermsOf } from '../../text/title-match.ts';
+import { bestTitleMatch, queryTerms, titleTermsOf } from '../../text/title-match.ts';
 import { describeFusion, FUSED_LISTS, type FusionSettings, fusedScores } from '../fusion.ts';
 
 /**
@@ -10,8 +10,8 @@ export const fuseLists = (fusionOf: (settings: SearchSettings) => FusionSettings
   name: 'fuse',
   run(ctx, { settings }) {
     const fusion = fusionOf(settings);
-    const query = queryTerms(ctx.queryText);
-    const matches = query.terms.length ? ctx.candidates.map((c) => titleMatch(query, titleTermsOf(c.coupon))) : undefined;
+    const forms = (ctx.queryForms ?? [ctx.queryText]).map(queryTerms);
+    const matches = forms[0]!.terms.length ? ctx.candidates.map((c) => bestTitleMatch(forms, titleTermsOf(c.coupon)).match) : undefined;
     const scores = fusedScores(ctx.candidates, fusion, matches);
     const scored = ctx.candidates.map((c, i) => ({ c, score: scores[i]! }));
     scored.sort((a, b) => b.score - a.score || a.c.id.localeCompare(b.c.id));

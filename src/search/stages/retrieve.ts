@@ -1,7 +1,7 @@
-import { allOf, matchesFilter, servableAt } from '../../domain/filter.ts';
+import { allOf, type Filter, matchesFilter, servableAt } from '../../domain/filter.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { Hit } from '../../store/vector-store.ts';
-import type { Candidate, SearchContext, Stage } from '../context.ts';
+import type { Candidate, SearchContext, SearchDeps, Stage } from '../context.ts';
 
 /** The filter every retrieval runs under: the caller's, plus "active and valid now". */
 function effectiveFilter(ctx: SearchContext) {
@@ -18,16 +18,21 @@ function merge(into: Map<string, Candidate>, hits: Hit[], key: 'dense' | 'lexica
   });
 }
 
+/** A query's dense and lexical lists, in parallel, under one filter (also the facets' disjunctive counts). */
+export function queryLists(ctx: SearchContext, { store, settings }: Pick<SearchDeps, 'store' | 'settings'>, filter: Filter | undefined, withVectors: boolean) {
+  const options = { k: settings.candidates, filter, withVectors };
+  return Promise.all([
+    ctx.queryVector ? store.knn(ctx.queryVector, options) : Promise.resolve([]),
+    // Synonym forms widen the words searched for ("tv" finds "television" too).
+    store.lexical(ctx.queryForms ? ctx.queryForms.join(' ') : ctx.queryText, options),
+  ]);
+}
+
 /** Dense kNN and BM25, in parallel, under the same filter. */
 export const retrieveByQuery: Stage = {
   name: 'retrieve',
-  async run(ctx, { store, settings }) {
-    const filter = effectiveFilter(ctx);
-    const options = { k: settings.candidates, filter, withVectors: true };
-    const [dense, lexical] = await Promise.all([
-      ctx.queryVector ? store.knn(ctx.queryVector, options) : Promise.resolve([]),
-      store.lexical(ctx.queryText, options),
-    ]);
+  async run(ctx, deps) {
+    const [dense, lexical] = await queryLists(ctx, deps, effectiveFilter(ctx), true);
     const byId = new Map<string, Candidate>();
     merge(byId, dense, 'dense');
     merge(byId, lexical, 'lexical');

@@ -48,5 +48,7 @@ function condition(f: Filter): QdrantCondition {
   if ('geo' in f) return { key: 'locations', geo_radius: { center: { lat: f.geo.lat, lon: f.geo.lon }, radius: f.geo.radius_km * 1000 } };
   if ('online' in f) return { key: 'online', match: { value: f.online } };
   if ('in_store' in f) return { key: 'in_store', match: { value: f.in_store } };
+  // The stored coupon's own field (not indexed: a weekday narrows little, and it always comes with other conditions).
+  if ('usable_on' in f) return any('coupon.usable_weekdays', f.usable_on);
   return assertNever(f);
 }

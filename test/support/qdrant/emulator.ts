@@ -303,7 +303,8 @@ export function matches(payload: Record<string, unknown>, filter: { must?: Cond 
 
 function condition(payload: Record<string, unknown>, c: Cond): boolean {
   if ('must' in c || 'should' in c || 'must_not' in c) return matches(payload, c);
-  const raw = payload[c.key as string];
+  // Dotted keys reach into nested objects, as in Qdrant ("coupon.usable_weekdays").
+  const raw = (c.key as string).split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), payload);
   if (raw === undefined || raw === null) return false;
   const values = Array.isArray(raw) ? raw : [raw];
   const m = c.match as { value?: unknown; any?: unknown[] } | undefined;
