@@ -8,6 +8,7 @@ import { type Coupon, discountPercent } from '../../src/domain/coupon.ts';
 import { haversineKm } from '../../src/domain/geo.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
+import { STORE_SETUPS } from '../support/stores.ts';
 import { tempDir } from '../support/tmp.ts';
 
 interface Result {
@@ -26,20 +27,25 @@ interface Response {
   explain?: { stages: Record<string, { note: string }> };
 }
 
-describe('query understanding, synonyms and facets', () => {
+describe.each(STORE_SETUPS)('query understanding, synonyms and facets on $name', (setup) => {
+  if (setup.missing) return void it.skip(setup.missing, () => undefined);
   let dir: { dir: string; cleanup: () => Promise<void> };
   let server: TestServer;
+  let stopStore: (() => Promise<void>) | undefined;
   const catalogue = generateCatalogue({ size: 2400, seed: 5 });
 
   beforeAll(async () => {
     dir = await tempDir('understanding-');
+    const store = await setup.start();
+    stopStore = store.stop;
     // 50 per retriever: every candidate fits on one page of 100, so facet counts can be checked by brute force.
-    server = await startServer(testEnv(dir.dir, { SEARCH_CANDIDATES: '50' }));
+    server = await startServer(testEnv(dir.dir, { SEARCH_CANDIDATES: '50', ...store.env }));
     await server.engine.upsertCoupons(catalogue);
     await server.engine.waitForIndexing();
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await server?.close();
+    await stopStore?.();
     await dir?.cleanup();
   });
 

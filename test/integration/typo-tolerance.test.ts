@@ -6,20 +6,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { makeCoupon } from '../support/coupons.ts';
 import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
+import { STORE_SETUPS } from '../support/stores.ts';
 import { tempDir } from '../support/tmp.ts';
 
-describe('typo tolerance', () => {
+describe.each(STORE_SETUPS)('typo tolerance on $name', (setup) => {
+  if (setup.missing) return void it.skip(setup.missing, () => undefined);
   let dir: { dir: string; cleanup: () => Promise<void> };
   let server: TestServer;
+  let stopStore: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     dir = await tempDir('typos-');
-    server = await startServer(testEnv(dir.dir));
+    const store = await setup.start();
+    stopStore = store.stop;
+    server = await startServer(testEnv(dir.dir, store.env));
     await server.engine.upsertCoupons(generateCatalogue({ size: 600, seed: 3 }));
     await server.engine.waitForIndexing();
   }, 120_000);
   afterAll(async () => {
     await server?.close();
+    await stopStore?.();
     await dir?.cleanup();
   });
 

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { simulateShoppers } from '../../src/sample/shoppers.ts';
 import { REPO_ROOT, waitFor } from '../support/processes.ts';
+import { makeCoupon } from '../support/coupons.ts';
 import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -107,6 +108,65 @@ describe.skipIf(!existsSync(CHROMIUM))(`widgets and demo in Chromium (needs ${CH
     await page.locator('#search details summary').first().click();
     expect(await page.locator('#search details pre').first().textContent()).toContain('"fused"');
     await page.locator('#explain').uncheck();
+  });
+
+  it('autocomplete is an ARIA combobox: arrows move through suggestions, Enter searches the chosen one, Escape closes', async () => {
+    await page.goto(`${server.url}/demo`);
+    const input = page.getByRole('combobox', { name: 'Search coupons' });
+    await input.pressSequentially('piz', { delay: 30 });
+    const options = page.locator('#search [role=option]');
+    await expect.poll(() => options.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await input.getAttribute('aria-expanded')).toBe('true');
+    const texts = await options.allTextContents();
+    expect(texts.some((t) => /pizza/i.test(t))).toBe(true);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await input.getAttribute('aria-activedescendant')).toBe('suggestion-1');
+    expect(await options.nth(1).getAttribute('aria-selected')).toBe('true');
+    const chosen = (await options.nth(1).textContent())!;
+    await page.keyboard.press('Enter');
+    await expect.poll(() => input.inputValue()).not.toBe('piz');
+    expect(chosen.startsWith(await input.inputValue())).toBe(true);
+    expect(await input.getAttribute('aria-expanded')).toBe('false');
+    await expect.poll(() => page.locator('#search .card').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await input.fill('');
+    await input.pressSequentially('sus', { delay: 30 });
+    await expect.poll(() => input.getAttribute('aria-expanded'), { timeout: 15_000 }).toBe('true');
+    await page.keyboard.press('Escape');
+    expect(await input.getAttribute('aria-expanded')).toBe('false');
+    expect(await options.count()).toBe(0);
+  });
+
+  it('filter menus show facet counts from the search, and titles mark the matched words safely', async () => {
+    await page.goto(`${server.url}/demo`);
+    await page.getByLabel('Search coupons').fill('pizza');
+    await expect.poll(() => page.locator('#search .card').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    const res = (await api(server.url, 'GET', '/v1/search?q=pizza&limit=6&facets=category,discount')).json;
+    const menu = async (name: string) =>
+      page.evaluate((n) => Array.from(document.querySelector('#search')!.shadowRoot!.querySelectorAll(`select[name=${n}] option`), (o) => o.textContent), name);
+    await expect
+      .poll(() => menu('category'), { timeout: 15_000 })
+      .toContain(`food (${res.facets.category.find((v: { value: string }) => v.value === 'food').count})`);
+    const discounts = await menu('min_discount');
+    for (const v of res.facets.discount as Array<{ value: string; count: number }>) expect(discounts).toContain(`${v.value}% (${v.count})`);
+    const marks = await page.evaluate(() => Array.from(document.querySelector('#search')!.shadowRoot!.querySelectorAll('.title mark'), (m) => m.innerHTML));
+    expect(marks.length).toBeGreaterThan(0);
+    for (const m of marks) expect(m.toLowerCase()).toMatch(/^pizzas?$/);
+    // A title with markup is shown as text, marked around the match only.
+    const hostile = { ...makeCoupon('xss-1', { title: '<img src=x onerror="window.pwned=1"> pizza <b>deal</b>', categories: ['food'] }) };
+    await api(server.url, 'PUT', '/v1/coupons/xss-1?wait=true', hostile);
+    await page.getByLabel('Search coupons').fill('pizza deal onerror');
+    await expect
+      .poll(() => page.evaluate(() => document.querySelector('#search')!.shadowRoot!.querySelector('[data-id="xss-1"] .title')?.textContent), {
+        timeout: 15_000,
+      })
+      .toBe(hostile.title);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(
+        () => document.querySelector('#search')!.shadowRoot!.querySelectorAll('[data-id="xss-1"] .title img, [data-id="xss-1"] .title b').length,
+      ),
+    ).toBe(0);
   });
 
   it('works from the keyboard, labels every control and keeps text contrast at 4.5:1 or more', async () => {
