@@ -51,6 +51,64 @@ function makeQueries(n: number): string[] {
   return out;
 }
 
+/** One word of each query misspelt (a letter doubled), so typo correction has work to do. */
+function misspell(query: string, rand: () => number): string {
+  return query.replace(/q=([^&]*)/, (_, q: string) => {
+    const words = decodeURIComponent(q).split(' ');
+    const i = words.findIndex((w) => w.length >= 5);
+    if (i >= 0) {
+      const w = words[i]!;
+      const at = 1 + Math.floor(rand() * (w.length - 2));
+      words[i] = w.slice(0, at) + w[at] + w.slice(at);
+    }
+    return `q=${encodeURIComponent(words.join(' '))}`;
+  });
+}
+
+/**
+ * What typo correction and facet counting add: every query runs with the feature off and on, the
+ * two interleaved so drift hits both alike. Typo correction is timed on misspelt queries within
+ * the `embed` stage (which it is part of), facets within `retrieve` + `page` (their retrievals run
+ * beside the search's own; the counts are made before paging); HTTP totals are reported too.
+ */
+async function featureCosts(base: string, queries: string[]) {
+  const rand = seededRandom(5);
+  const timed = async (q: string) => {
+    const started = performance.now();
+    const res = await fetch(`${base}/v1/search?${q}`);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`search answered ${res.status} for ${q}`);
+    const stage = (name: string) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(res.headers.get('server-timing') ?? '')?.[1] ?? 0);
+    // Facets start their retrievals beside the search's own (`retrieve`) and count in `page`.
+    return { http: performance.now() - started, embed: stage('embed'), retrieveAndPage: stage('retrieve') + stage('page') };
+  };
+  const runs = {
+    typoOff: [] as Array<Awaited<ReturnType<typeof timed>>>,
+    typoOn: [] as Array<Awaited<ReturnType<typeof timed>>>,
+    facetsOff: [] as Array<Awaited<ReturnType<typeof timed>>>,
+    facetsOn: [] as Array<Awaited<ReturnType<typeof timed>>>,
+  };
+  const progress = new ProgressBar('feature costs', queries.length);
+  for (const q of queries) {
+    const typo = misspell(q, rand);
+    runs.typoOff.push(await timed(`${typo}&typo_tolerance=false`));
+    runs.typoOn.push(await timed(typo));
+    runs.facetsOff.push(await timed(q));
+    runs.facetsOn.push(await timed(`${q}&facets=category,merchant,discount${q.includes('lat=') ? ',distance' : ''}`));
+    progress.tick();
+  }
+  const of = (list: Array<Awaited<ReturnType<typeof timed>>>, key: 'http' | 'embed' | 'retrieveAndPage') => summarize(list.map((r) => r[key]));
+  return {
+    typo: { embed_off: of(runs.typoOff, 'embed'), embed_on: of(runs.typoOn, 'embed'), http_off: of(runs.typoOff, 'http'), http_on: of(runs.typoOn, 'http') },
+    facets: {
+      retrieve_page_off: of(runs.facetsOff, 'retrieveAndPage'),
+      retrieve_page_on: of(runs.facetsOn, 'retrieveAndPage'),
+      http_off: of(runs.facetsOff, 'http'),
+      http_on: of(runs.facetsOn, 'http'),
+    },
+  };
+}
+
 /** A store built through the API (queue → indexer), or the one already in `dataDir`. */
 async function benchSize(size: number, dataDir: string | undefined) {
   const dir = dataDir ?? (await mkdtemp(path.join(os.tmpdir(), `bench-search-${size}-`)));
@@ -86,6 +144,8 @@ async function benchSize(size: number, dataDir: string | undefined) {
       }
       progress.tick();
     }
+
+    const features = await featureCosts(base, queries.slice(20));
 
     // Autocomplete as a shopper types: prefixes of the same queries, 1 to 8 characters.
     const suggest: number[] = [];
@@ -138,6 +198,7 @@ async function benchSize(size: number, dataDir: string | undefined) {
       store_knn: summarize(floor),
       embed_alone: summarize(embedAlone),
       suggest: summarize(suggest),
+      features,
     };
   } finally {
     await server.stop();
@@ -159,6 +220,18 @@ async function main() {
     const s = r.stages;
     console.log(
       `| ${r.size.toLocaleString('en')} | ${r.ann_index ? 'IVF_HNSW_SQ' : 'exact'} | ${r.fragments ?? '?'} | ${fmt(r.http.p50)} | ${fmt(r.http.p95)} | ${fmt(r.http.p99)} | ${fmt(s.embed!.p50)} / ${fmt(s.embed!.p99)} (${fmt(r.embed_alone.p50)}) | ${fmt(s.retrieve!.p50)} | ${fmt(s.fuse!.p50)} | ${fmt(s.rank!.p50)} | ${fmt(s.diversify!.p50)} | ${fmt(r.store_knn.p50)} / ${fmt(r.store_knn.p99)} | ${(r.http.p50 / (s.embed!.p50 + r.store_knn.p50)).toFixed(2)} | ${fmt(r.suggest.p50)} / ${fmt(r.suggest.p99)} |`,
+    );
+  }
+  console.log('\n### What typo correction (misspelt queries, `embed` stage) and facets (`retrieve` + `page` stages) add, p50 / p99 (ms)\n');
+  console.log(
+    '| coupons | embed, typo off | embed, typo on | added p99 | retrieve + page, no facets | retrieve + page, 3–4 facets | added p99 | HTTP p99 off → on (typo; facets) |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const { typo, facets } = r.features;
+    const pair = (x: { p50: number; p99: number }) => `${fmt(x.p50)} / ${fmt(x.p99)}`;
+    console.log(
+      `| ${r.size.toLocaleString('en')} | ${pair(typo.embed_off)} | ${pair(typo.embed_on)} | ${fmt(typo.embed_on.p99 - typo.embed_off.p99)} | ${pair(facets.retrieve_page_off)} | ${pair(facets.retrieve_page_on)} | ${fmt(facets.retrieve_page_on.p99 - facets.retrieve_page_off.p99)} | ${fmt(typo.http_off.p99)} → ${fmt(typo.http_on.p99)}; ${fmt(facets.http_off.p99)} → ${fmt(facets.http_on.p99)} |`,
     );
   }
   console.log(JSON.stringify({ benchmark: 'search-latency', queries: QUERIES, results }));

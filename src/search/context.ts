@@ -106,6 +106,8 @@ export interface SearchContext {
   boosts?: Boost[] | undefined;
   /** Facet counts over the candidates, when the request asked for facets. */
   facets?: FacetCounts | undefined;
+  /** Candidates retrieved without a facet's own filter, in flight (disjunctive faceting). */
+  facetPools?: Partial<Record<FacetName, Promise<Coupon[] | Error>>> | undefined;
   queryVector?: Float32Array | undefined;
   candidates: Candidate[];
   /** Candidates before paging (for `total`). */

@@ -1,7 +1,7 @@
 import type { SearchContext, SearchDeps, SearchRequest, Stage } from './context.ts';
 import { applyBoosts } from './stages/boost.ts';
 import { correctTypos } from './stages/correct.ts';
-import { countFacets } from './stages/facets.ts';
+import { countFacets, startFacetRetrievals } from './stages/facets.ts';
 import { expandSynonyms } from './stages/synonyms.ts';
 import { understandPhrases } from './stages/understand.ts';
 import { diversifyByMerchant } from './stages/diversify.ts';
@@ -19,6 +19,7 @@ export const SEARCH_STAGES: readonly Stage[] = [
   correctTypos,
   expandSynonyms,
   embedQuery,
+  startFacetRetrievals,
   retrieveByQuery,
   retrieveParaphrases,
   fuseQueryLists,

@@ -362,7 +362,10 @@ class CouponSearch extends CouponList {
     this.suggestions = items;
     this.active = -1;
     list.innerHTML = items
-      .map((s, i) => `<li id="suggestion-${i}" role="option" aria-selected="false" data-i="${i}">${escapeHtml(s.text)} <span class="kind">${escapeHtml(s.kind)} · ${s.count}</span></li>`)
+      .map(
+        (s, i) =>
+          `<li id="suggestion-${i}" role="option" aria-selected="false" data-i="${i}">${escapeHtml(s.text)} <span class="kind">${escapeHtml(s.kind)} · ${s.count}</span></li>`,
+      )
       .join('');
     list.hidden = items.length === 0;
     input.setAttribute('aria-expanded', String(items.length > 0));

@@ -1,36 +1,65 @@
 import type { Coupon } from '../../domain/coupon.ts';
 import { allOf, type Filter, servableAt } from '../../domain/filter.ts';
 import type { SearchContext, SearchDeps, Stage } from '../context.ts';
-import { queryLists } from './retrieve.ts';
 import { conjuncts, constrainsFacet, countFacet, type FacetCounts, type FacetName } from '../facets.ts';
+import { queryLists } from './retrieve.ts';
+
+function requestedFacets(ctx: SearchContext): readonly FacetName[] {
+  return ctx.request.surface === 'search' ? (ctx.request.facets ?? []) : [];
+}
 
 /**
- * Facet counts over the candidates (what the search retrieved under its filter), before paging.
- * A facet the filter constrains at its top level ("category=food") is counted over the candidates
- * retrieved without that constraint, so the other categories still show what choosing them would
- * give (disjunctive faceting); that costs one more retrieval per such facet. Reported under `page`.
+ * Disjunctive faceting needs, for each facet the filter constrains at its top level
+ * ("category=food"), the candidates retrieved without that constraint: the other categories then
+ * show what choosing them would give. This stage starts those retrievals, without waiting, just
+ * before the search's own retrieval, so the two run side by side; `countFacets` collects them.
+ * Part of `retrieve` in explain and timings.
+ */
+export const startFacetRetrievals: Stage = {
+  name: 'retrieve',
+  run(ctx, deps) {
+    const facets = requestedFacets(ctx);
+    if (!facets.length) return ctx;
+    const nodes = conjuncts(ctx.request.filter);
+    const pools: Partial<Record<FacetName, Promise<Coupon[] | Error>>> = {};
+    for (const facet of facets) {
+      if (!nodes.some((n) => constrainsFacet(facet, n))) continue;
+      // Settled to a value either way: an abandoned request must not leave a rejection unhandled.
+      pools[facet] = retrieveWithout(
+        ctx,
+        deps,
+        nodes.filter((n) => !constrainsFacet(facet, n)),
+      ).catch((error: Error) => error);
+    }
+    return Object.keys(pools).length ? { ...ctx, facetPools: pools } : ctx;
+  },
+};
+
+/**
+ * Facet counts over the candidates (what the search retrieved under its filter), before paging;
+ * a facet the filter constrains is counted over its own retrieval (`startFacetRetrievals`).
+ * Reported under `page`, with the response's assembly.
  */
 export const countFacets: Stage = {
   name: 'page',
-  async run(ctx, deps) {
-    const facets = ctx.request.surface === 'search' ? (ctx.request.facets ?? []) : [];
+  async run(ctx) {
+    const facets = requestedFacets(ctx);
     if (!facets.length) return ctx;
-    const nodes = conjuncts(ctx.request.filter);
     const own = ctx.candidates.map((c) => c.coupon);
     const relaxed: string[] = [];
+    const failed: string[] = [];
     const entries = await Promise.all(
       facets.map(async (facet): Promise<[FacetName, ReturnType<typeof countFacet>]> => {
-        if (!nodes.some((n) => constrainsFacet(facet, n))) return [facet, countFacet(facet, own, ctx.request.origin)];
-        relaxed.push(facet);
-        const coupons = await retrieveWithout(
-          ctx,
-          deps,
-          nodes.filter((n) => !constrainsFacet(facet, n)),
-        );
-        return [facet, countFacet(facet, coupons, ctx.request.origin)];
+        const pool = await ctx.facetPools?.[facet];
+        if (pool instanceof Error) failed.push(`${facet} (${pool.message})`);
+        else if (pool) relaxed.push(facet);
+        return [facet, countFacet(facet, pool && !(pool instanceof Error) ? pool : own, ctx.request.origin)];
       }),
     );
-    const note = `facets ${facets.join(', ')} counted over ${own.length} candidates${relaxed.length ? ` (${relaxed.join(', ')}: over the candidates without their own filter)` : ''}`;
+    const parts = [`facets ${facets.join(', ')} counted over ${own.length} candidates`];
+    if (relaxed.length) parts.push(`${relaxed.join(', ')} over the candidates without their own filter`);
+    if (failed.length) parts.push(`disjunctive counts failed for ${failed.join(', ')}: counted over the candidates`);
+    const note = parts.join('; ');
     return { ...ctx, facets: Object.fromEntries(entries) as FacetCounts, notes: { ...ctx.notes, page: ctx.notes.page ? `${ctx.notes.page}; ${note}` : note } };
   },
 };
