@@ -138,6 +138,29 @@ export async function loadThroughApi(url: string, coupons: Coupon[], batch = 100
   await posting;
 }
 
+/**
+ * Waits until the store's upkeep after a load is over: the writer's quiet-time maintenance
+ * (compaction, index refresh, 5 s after the last write) has run and no run has finished for
+ * `stableMs`. A latency benchmark started earlier measures searches beside a compaction.
+ */
+export async function waitUntilSettled(url: string, stableMs = 5000): Promise<void> {
+  const runs = async () => (await scrape(url)).labelled('index_writer', 'counter').maintenanceRuns ?? 0;
+  const before = await runs();
+  let last = before;
+  let since = Date.now();
+  const started = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await runs();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+    // The quiet refresh comes 5 s after the last write; allow 15 s for it to start.
+    if ((now > before || Date.now() - started > 15_000) && Date.now() - since >= stableMs) return;
+  }
+}
+
 /** The store of a DATA_DIR as the API configures it by default, opened from this process (floors, final checks). */
 export function storeFor(dataDir: string): VectorStore {
   return createStore(loadConfig({ DATA_DIR: dataDir }).store);

@@ -25,7 +25,7 @@ import { ProgressBar } from '../src/util/progress.ts';
 import { waitFor } from '../test/support/processes.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
-import { loadThroughApi, benchApiEnv, scrape, startApi, storeFor } from './api-process.ts';
+import { loadThroughApi, benchApiEnv, scrape, startApi, storeFor, waitUntilSettled } from './api-process.ts';
 import { QUERY_THINGS as THINGS, QUERY_WORDS as WORDS, fmt, summarize } from './lib.ts';
 
 const options = parseCliArgs();
@@ -116,6 +116,7 @@ async function benchSize(size: number, dataDir: string | undefined) {
   try {
     const base = server.url;
     if (!dataDir) await loadThroughApi(base, generateCatalogue({ size, seed: 7, anchor: new Date() }));
+    await waitUntilSettled(base);
     const built = await scrape(base);
     const count = built.gauge('index_coupons') ?? 0;
     const fragments = built.gauge('index_fragments');

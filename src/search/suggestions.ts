@@ -12,6 +12,10 @@ export interface Suggestion {
 
 type Ranked = Suggestion & { rank: number };
 
+/** Prefixes up to this length have their suggestions kept for `SHORT_PREFIX_TTL_MS`. */
+const SHORT_PREFIX = 3;
+const SHORT_PREFIX_TTL_MS = 5000;
+
 /** Kinds in the order suggestions are offered when several match. */
 const KINDS: readonly SuggestionKind[] = ['query', 'merchant', 'category', 'coupon'];
 
@@ -29,6 +33,9 @@ export class SuggestionIndex {
   };
   /** How often each query was searched: popularity among past queries. */
   private readonly searches = new Map<string, number>();
+  /** The entries each word occurs in, so a prefix looks at the entries that can match, not all. */
+  private readonly words = new WordIndex();
+  private readonly shortPrefixes = new Map<string, { list: Suggestion[]; until: number }>();
 
   addCoupon(c: Coupon): void {
     this.bump('merchant', c.merchant.name, 1);
@@ -40,6 +47,7 @@ export class SuggestionIndex {
   addQuery(text: string, total: number): void {
     const key = normalise(text);
     if (!key || total <= 0) return;
+    if (!this.entries.query.has(key)) this.words.add(key, 'query');
     this.entries.query.set(key, { text: key, count: total });
     this.searches.set(key, (this.searches.get(key) ?? 0) + 1);
   }
@@ -49,6 +57,7 @@ export class SuggestionIndex {
     for (const kind of KINDS) {
       for (const [key, entry] of other.entries[kind]) {
         const mine = this.entries[kind].get(key);
+        if (!mine) this.words.add(key, kind);
         if (kind === 'query' || !mine || mine.count < entry.count) this.entries[kind].set(key, entry);
       }
     }
@@ -58,21 +67,45 @@ export class SuggestionIndex {
   suggest(prefix: string, limit: number): Suggestion[] {
     const p = normalise(prefix);
     if (!p) return [];
-    let found = this.matching(p, limit, (text) => text.startsWith(p) || text.includes(` ${p}`));
-    if (found.length === 0 && p.length >= 4)
-      found = this.matching(p, limit, (text) => text.split(' ').some((w) => editDistance(p, w.slice(0, p.length), 1) <= 1));
+    // The shortest prefixes match most of the catalogue and are typed most: their lists are kept a few seconds.
+    if (p.length > SHORT_PREFIX) return this.compute(p, limit);
+    const key = `${limit}:${p}`;
+    const cached = this.shortPrefixes.get(key);
+    if (cached && cached.until > Date.now()) return cached.list;
+    const list = this.compute(p, limit);
+    if (this.shortPrefixes.size > 10_000) this.shortPrefixes.clear();
+    this.shortPrefixes.set(key, { list, until: Date.now() + SHORT_PREFIX_TTL_MS });
+    return list;
+  }
+
+  private compute(p: string, limit: number): Suggestion[] {
+    const first = p.split(' ')[0]!;
+    let found = this.matching(p, limit, this.words.withPrefix(first), (text) => text.startsWith(p) || text.includes(` ${p}`));
+    if (found.length === 0 && p.length >= 4) {
+      // One edit off: the prefix's first word replaced by the start of a word within one edit of it
+      // (same first letter), the rest as typed: "pizaz" → "pizza", "masag fa" → "massa fa".
+      const near = new Set<string>();
+      for (const w of this.words.startingWith(first[0]!)) if (editDistance(first, w.slice(0, first.length), 1) <= 1) near.add(w.slice(0, first.length));
+      const variants = [...near].map((start) => start + p.slice(first.length));
+      const refs = [...near].flatMap((start) => [...this.words.withPrefix(start)]);
+      found = this.matching(p, limit, refs, (text) => variants.some((v) => text.startsWith(v) || text.includes(` ${v}`)));
+    }
     return found.slice(0, limit);
   }
 
-  /** Each kind's matches best first, then taken in turns (a query, a merchant, a category, a title, …). */
-  private matching(p: string, limit: number, matches: (text: string) => boolean): Suggestion[] {
+  /** Each kind's matches among `candidates` best first, then taken in turns (a query, a merchant, a category, a title, …). */
+  private matching(p: string, limit: number, candidates: Iterable<EntryRef>, matches: (text: string) => boolean): Suggestion[] {
     const byKind: Suggestion[][] = [];
     const better = (a: Ranked, b: Ranked) => b.rank - a.rank || a.text.localeCompare(b.text);
+    const keysOf: Record<SuggestionKind, Set<string>> = { query: new Set(), merchant: new Set(), category: new Set(), coupon: new Set() };
+    for (const ref of candidates) keysOf[ref.kind].add(ref.key);
     for (const kind of KINDS) {
       // The best `limit` of this kind, kept sorted as they come (a prefix of one letter matches most of a catalogue).
       const top: Ranked[] = [];
-      for (const [key, { text, count }] of this.entries[kind]) {
-        if (!matches(key)) continue;
+      for (const key of keysOf[kind]) {
+        const entry = this.entries[kind].get(key);
+        if (!entry || !matches(key)) continue;
+        const { text, count } = entry;
         // Popular queries by how often they were searched; the rest by how many coupons they cover.
         const base = kind === 'query' ? (this.searches.get(key) ?? 0) : count;
         const hit: Ranked = { text, kind, count, rank: key.startsWith(p) ? base * 2 + 1 : base };
@@ -93,7 +126,59 @@ export class SuggestionIndex {
     const key = normalise(text);
     if (!key) return;
     const seen = this.entries[kind].get(key);
+    if (!seen) this.words.add(key, kind);
     this.entries[kind].set(key, { text: seen?.text ?? text, count: (seen?.count ?? 0) + by });
+  }
+}
+
+interface EntryRef {
+  kind: SuggestionKind;
+  key: string;
+}
+
+/**
+ * Words → the entries they occur in, with the words kept sorted for prefix ranges (binary
+ * search). New words wait in a short unsorted list that is scanned as well and merged in batches,
+ * so a stream of new coupons does not re-sort the whole list on every keystroke.
+ */
+class WordIndex {
+  private readonly refs = new Map<string, EntryRef[]>();
+  private sorted: string[] = [];
+  private recent: string[] = [];
+
+  add(key: string, kind: SuggestionKind): void {
+    for (const word of new Set(key.split(' '))) {
+      let list = this.refs.get(word);
+      if (!list) {
+        this.refs.set(word, (list = []));
+        this.recent.push(word);
+      }
+      list.push({ kind, key });
+    }
+    if (this.recent.length > 512) this.merge();
+  }
+
+  /** Entries with a word starting with `prefix`. */
+  *withPrefix(prefix: string): Iterable<EntryRef> {
+    for (const word of this.startingWith(prefix)) yield* this.refs.get(word)!;
+  }
+
+  /** The words starting with `prefix`: a binary-searched range of the sorted ones, and the recent ones. */
+  *startingWith(prefix: string): Iterable<string> {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sorted[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.sorted.length && this.sorted[i]!.startsWith(prefix); i++) yield this.sorted[i]!;
+    for (const word of this.recent) if (word.startsWith(prefix)) yield word;
+  }
+
+  private merge(): void {
+    this.sorted = [...this.sorted, ...this.recent].sort();
+    this.recent = [];
   }
 }
 
