@@ -76,11 +76,19 @@ async function featureCosts(base: string, queries: string[]) {
   const timed = async (q: string) => {
     const started = performance.now();
     const res = await fetch(`${base}/v1/search?${q}`);
-    await res.arrayBuffer();
+    const body = (await res.json()) as { results: Array<{ boosted_by?: string[] }> };
+    const http = performance.now() - started;
     if (res.status !== 200) throw new Error(`search answered ${res.status} for ${q}`);
     const stage = (name: string) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(res.headers.get('server-timing') ?? '')?.[1] ?? 0);
     // Facets start their retrievals beside the search's own (`retrieve`) and count in `page`.
-    return { http: performance.now() - started, embed: stage('embed'), retrieveAndPage: stage('retrieve') + stage('page') };
+    // Rules run under `rank` (pins placed under `page`).
+    return {
+      http,
+      embed: stage('embed'),
+      retrieveAndPage: stage('retrieve') + stage('page'),
+      rankAndPage: stage('rank') + stage('page'),
+      rulesFired: body.results.some((r) => r.boosted_by?.some((b) => b.startsWith('rule '))),
+    };
   };
   const runs = {
     typoOff: [] as Array<Awaited<ReturnType<typeof timed>>>,
@@ -97,8 +105,48 @@ async function featureCosts(base: string, queries: string[]) {
     runs.facetsOn.push(await timed(`${q}&facets=category,merchant,discount${q.includes('lat=') ? ',distance' : ''}`));
     progress.tick();
   }
-  const of = (list: Array<Awaited<ReturnType<typeof timed>>>, key: 'http' | 'embed' | 'retrieveAndPage') => summarize(list.map((r) => r[key]));
+  const of = (list: Array<Awaited<ReturnType<typeof timed>>>, key: 'http' | 'embed' | 'retrieveAndPage' | 'rankAndPage') => summarize(list.map((r) => r[key]));
+
+  // Merchandising rules: the same queries with none; with 1,000 that these queries never match
+  // (what matching costs); then with 10 more, "contains" rules on the things people search, so
+  // that most queries fire one: a pin (fetched when it is no candidate), a hide and a boost.
+  const post = async (rule: unknown) => {
+    const res = await fetch(`${base}/v1/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+    if (res.status !== 201) throw new Error(`POST /v1/rules answered ${res.status}: ${await res.text()}`);
+  };
+  const pass = async () => {
+    const out: Array<Awaited<ReturnType<typeof timed>>> = [];
+    for (const q of queries) out.push(await timed(q));
+    return out;
+  };
+  const none = await pass();
+  for (let i = 0; i < 1000; i++) {
+    const thing = THINGS[i % THINGS.length]!;
+    await post(
+      i % 2
+        ? { condition: { query: { exact: `${thing} campaign ${i}` } }, consequence: { hide: [`none-${i}`] } }
+        : { condition: { query: { contains: `${thing} special ${i}` } }, consequence: { boost: [{ filter: { merchant: [`m-${i}`] }, weight: 1 }] } },
+    );
+  }
+  const unmatched = await pass();
+  const sample = (await (await fetch(`${base}/v1/search?q=pizza&limit=20`)).json()) as { results: Array<{ id: string }> };
+  for (let i = 0; i < 10; i++) {
+    const consequence = {
+      pin: [{ id: sample.results[i]!.id, position: 1 + (i % 3) }],
+      hide: [sample.results[19 - i]!.id],
+      boost: [{ filter: { discount_pct: { gte: 40 } }, weight: 0.5 }],
+    };
+    await post({ condition: { query: { contains: THINGS[i]! } }, consequence });
+  }
+  const firing = await pass();
   return {
+    rules: {
+      none: of(none, 'rankAndPage'),
+      unmatched: of(unmatched, 'rankAndPage'),
+      firing: of(firing, 'rankAndPage'),
+      fired_share: firing.filter((r) => r.rulesFired).length / firing.length,
+      http: { none: of(none, 'http'), unmatched: of(unmatched, 'http'), firing: of(firing, 'http') },
+    },
     typo: { embed_off: of(runs.typoOff, 'embed'), embed_on: of(runs.typoOn, 'embed'), http_off: of(runs.typoOff, 'http'), http_on: of(runs.typoOn, 'http') },
     facets: {
       retrieve_page_off: of(runs.facetsOff, 'retrieveAndPage'),
@@ -233,6 +281,18 @@ async function main() {
     const pair = (x: { p50: number; p99: number }) => `${fmt(x.p50)} / ${fmt(x.p99)}`;
     console.log(
       `| ${r.size.toLocaleString('en')} | ${pair(typo.embed_off)} | ${pair(typo.embed_on)} | ${fmt(typo.embed_on.p99 - typo.embed_off.p99)} | ${pair(facets.retrieve_page_off)} | ${pair(facets.retrieve_page_on)} | ${fmt(facets.retrieve_page_on.p99 - facets.retrieve_page_off.p99)} | ${fmt(typo.http_off.p99)} → ${fmt(typo.http_on.p99)}; ${fmt(facets.http_off.p99)} → ${fmt(facets.http_on.p99)} |`,
+    );
+  }
+  console.log('\n### What merchandising rules add (`rank` + `page` stages), p50 / p99 (ms)\n');
+  console.log(
+    '| coupons | no rules | 1,000 rules, none matching | added p99 | + 10 firing (pin, hide, boost; share of queries) | added p99 | HTTP p99: none / 1,000 / firing |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const { rules } = r.features;
+    const pair = (x: { p50: number; p99: number }) => `${fmt(x.p50)} / ${fmt(x.p99)}`;
+    console.log(
+      `| ${r.size.toLocaleString('en')} | ${pair(rules.none)} | ${pair(rules.unmatched)} | ${fmt(rules.unmatched.p99 - rules.none.p99)} | ${pair(rules.firing)} (${Math.round(rules.fired_share * 100)} %) | ${fmt(rules.firing.p99 - rules.none.p99)} | ${fmt(rules.http.none.p99)} / ${fmt(rules.http.unmatched.p99)} / ${fmt(rules.http.firing.p99)} |`,
     );
   }
   console.log(JSON.stringify({ benchmark: 'search-latency', queries: QUERIES, results }));

@@ -7,7 +7,8 @@ import { EmbeddingService } from './embed/embedding-service.ts';
 import { Engine } from './engine.ts';
 import { createDefinitionStore } from './definitions/create-definition-store.ts';
 import { createEventStore } from './events/create-event-store.ts';
-import { SynonymService } from './synonyms/synonym-service.ts';
+import { ruleCache } from './rules/rule.ts';
+import { synonymCache } from './synonyms/synonym-set.ts';
 import { BullQueue, startBullWorker } from './indexing/bullmq-queue.ts';
 import { createIndexer } from './indexing/handler.ts';
 import { InlineQueue } from './indexing/inline-queue.ts';
@@ -29,6 +30,8 @@ export interface EngineOptions {
   retry?: RetryPolicy;
   /** Override of the quiet time before the last index refresh after writes (tests: short). */
   quietRefreshMs?: number;
+  /** The time searches are judged at (tests drive rule windows with it). @defaultValue the system clock */
+  clock?: () => Date;
 }
 
 /**
@@ -105,7 +108,25 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   vocabulary.start(config.search.vocabularyRefreshMs);
   const definitions = createDefinitionStore(config);
   await definitions.open();
-  const synonyms = new SynonymService(definitions, logger.child({ component: 'synonyms' }));
-  await synonyms.start(config.search.definitionsRefreshMs);
-  return new Engine({ config, logger, store, events, embeddings, spaceGuard, indexer, queue, recommender, ranking, worker, vocabulary, definitions, synonyms });
+  const synonyms = synonymCache(definitions, logger.child({ component: 'synonyms' }));
+  const rules = ruleCache(definitions, logger.child({ component: 'rules' }));
+  await Promise.all([synonyms.start(config.search.definitionsRefreshMs), rules.start(config.search.definitionsRefreshMs)]);
+  const parts = {
+    config,
+    logger,
+    store,
+    events,
+    embeddings,
+    spaceGuard,
+    indexer,
+    queue,
+    recommender,
+    ranking,
+    worker,
+    vocabulary,
+    definitions,
+    synonyms,
+    rules,
+  };
+  return new Engine({ ...parts, clock: options.clock ?? (() => new Date()) });
 }

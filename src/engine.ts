@@ -9,7 +9,8 @@ import type { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, UnavailableError } from './errors.ts';
 import type { DefinitionStore } from './definitions/definition-store.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
-import type { SynonymService } from './synonyms/synonym-service.ts';
+import type { Rules } from './rules/rule.ts';
+import type { Synonyms } from './synonyms/synonym-set.ts';
 import type { Indexer } from './indexing/handler.ts';
 import type { IndexJob } from './indexing/jobs.ts';
 import type { JobCounts, JobInfo, JobQueue } from './indexing/queue.ts';
@@ -54,8 +55,11 @@ export interface EngineParts {
   vocabulary: CatalogueVocabulary;
   /** Where synonym sets (and rules) are persisted. */
   definitions: DefinitionStore;
-  /** The synonym sets in force (started by the composition root). */
-  synonyms: SynonymService;
+  /** The synonym sets and merchandising rules in force (started by the composition root). */
+  synonyms: Synonyms;
+  rules: Rules;
+  /** The time a search is judged at. */
+  clock: () => Date;
 }
 
 /**
@@ -72,8 +76,10 @@ export class Engine {
   readonly queue: JobQueue;
   readonly recommender: RecommenderService | undefined;
   readonly ranking: Ranking;
-  /** Synonym sets: `GET/PUT/DELETE /v1/synonyms` manage them; search expands queries with them. */
-  readonly synonyms: SynonymService;
+  /** Synonym sets and rules: `/v1/synonyms` and `/v1/rules` manage them; search applies them. */
+  readonly synonyms: Synonyms;
+  readonly rules: Rules;
+  private readonly clock: () => Date;
   private readonly definitions: DefinitionStore;
   private readonly spaceGuard: VectorSpaceGuard;
   private readonly worker: { close(): Promise<void> } | undefined;
@@ -94,7 +100,7 @@ export class Engine {
       queue: this.queue,
     } = parts);
     ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
-    ({ vocabulary: this.vocabulary, definitions: this.definitions, synonyms: this.synonyms } = parts);
+    ({ vocabulary: this.vocabulary, definitions: this.definitions, synonyms: this.synonyms, rules: this.rules, clock: this.clock } = parts);
     this.servedLog = this.config.logServedLists
       ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
       : undefined;
@@ -115,7 +121,8 @@ export class Engine {
       features: this.ranking.features,
       settings: this.config.search,
       spelling: this.vocabulary.corrector,
-      thesaurus: this.synonyms.thesaurus,
+      thesaurus: this.synonyms.compiled,
+      rules: this.rules.compiled,
     };
   }
 
@@ -158,7 +165,7 @@ export class Engine {
   /** The one runner behind search, similar and feeds: the space check, the pipeline, the served-list log. */
   private async run(stages: readonly Stage[], request: DistributiveOmit<SearchRequest, 'now' | 'queryId'>, signal?: AbortSignal): Promise<SearchOutcome> {
     const deps = await this.deps();
-    const ctx = await runPipeline(stages, { ...request, now: new Date(), queryId: randomUUID() }, deps, signal);
+    const ctx = await runPipeline(stages, { ...request, now: this.clock(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx);
     return { response: toResponse(ctx), timings: ctx.timings };
   }
@@ -337,6 +344,7 @@ export class Engine {
   async close(): Promise<void> {
     this.vocabulary.stop();
     this.synonyms.stop();
+    this.rules.stop();
     await Promise.all(this.closers.map((c) => c()));
     await this.servedLog?.flush();
     await this.worker?.close();

@@ -12,12 +12,13 @@ import type { DemoContent, RouteServices, RouteSpec } from './route.ts';
 import { couponRoutes } from './routes/coupons.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { ruleRoutes } from './routes/rules.ts';
 import { searchRoutes } from './routes/search.ts';
 import { synonymRoutes } from './routes/synonyms.ts';
 import { widgetRoutes } from './routes/widgets.ts';
 
 /** The route table: every route once, with its scope and documentation (see route.ts). */
-const TABLE: RouteSpec[] = [...searchRoutes, ...synonymRoutes, ...couponRoutes, ...eventRoutes, ...healthRoutes, ...widgetRoutes];
+const TABLE: RouteSpec[] = [...searchRoutes, ...synonymRoutes, ...ruleRoutes, ...couponRoutes, ...eventRoutes, ...healthRoutes, ...widgetRoutes];
 export const ROUTES: readonly RouteSpec[] = [...TABLE, openApiRoute(TABLE)];
 
 /**

@@ -6,6 +6,7 @@ import { FACET_NAMES } from '../search/facets.ts';
 import { searchResponseSchema, suggestResponseSchema } from '../search/results.ts';
 import { SORT_ORDERS } from '../search/sort-order.ts';
 import { synonymListSchema, synonymSetSchema } from '../synonyms/synonym-set.ts';
+import { ruleSchema } from '../rules/rule.ts';
 import { MAX_LIMIT, MAX_OFFSET } from './params.ts';
 import { jsonBody, openApiPath, type RouteSpec, schemaRef } from './route.ts';
 
@@ -54,6 +55,7 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
     };
   }
   const searchBody = strip(json(searchBodyShape(), 'input'));
+  const ruleBody = strip(json(ruleSchema, 'input'));
   return {
     openapi: '3.1.0',
     info: { title: 'coupon-search', version: '1.0.0', description: 'Semantic search, similar coupons and recommendations for coupon marketplaces.' },
@@ -73,6 +75,13 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
         SynonymSetBody: strip(json(synonymSetSchema, 'input')),
         SynonymSet: strip(json(synonymListSchema.shape.synonyms.element)),
         SynonymList: strip(json(synonymListSchema)),
+        RuleBody: ruleBody,
+        Rule: {
+          ...ruleBody,
+          properties: { ...(ruleBody.properties as object), id: { type: 'string' }, updated_at: { type: 'string' } },
+          required: [...((ruleBody.required as string[]) ?? []), 'id', 'updated_at'],
+        },
+        RuleList: { type: 'object', properties: { rules: { type: 'array', items: schemaRef('Rule') } }, required: ['rules'] },
         EventBatch: strip(json(eventBatchSchema, 'input')),
         Job: strip(json(jobInfo)),
         Accepted: strip(json(accepted)),

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { postgresError } from '../util/postgres-errors.ts';
+import { createSchema, postgresError } from '../util/postgres.ts';
 import type { Definition, DefinitionKind, DefinitionStore } from './definition-store.ts';
 
 /**
@@ -23,9 +23,14 @@ export class PostgresDefinitionStore implements DefinitionStore {
   }
 
   async open(): Promise<void> {
-    await this.query(`
+    await createSchema(
+      this.pool,
+      `${this.items}:schema`,
+      `
       CREATE TABLE IF NOT EXISTS ${this.items} (kind text NOT NULL, id text NOT NULL, body jsonb NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (kind, id));
-      CREATE TABLE IF NOT EXISTS ${this.revisions} (kind text PRIMARY KEY, revision bigint NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS ${this.revisions} (kind text PRIMARY KEY, revision bigint NOT NULL);`,
+      'definitions',
+    );
   }
 
   async list(kind: DefinitionKind): Promise<Definition[]> {

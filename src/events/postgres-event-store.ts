@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
-import { postgresError } from '../util/postgres-errors.ts';
+import { createSchema, postgresError } from '../util/postgres.ts';
 import {
   decay,
   emptyCounts,
@@ -49,7 +49,10 @@ export class PostgresEventStore implements EventStore {
 
   async open(): Promise<void> {
     const { events, counters, affinity, exclusions, served } = this.t;
-    await this.query(`
+    await createSchema(
+      this.pool,
+      `${this.t.events}:schema`,
+      `
       CREATE TABLE IF NOT EXISTS ${events} (
         event_id text PRIMARY KEY, user_id text NOT NULL, coupon_id text NOT NULL, type text NOT NULL,
         ts timestamptz NOT NULL, query_id text, position integer, context jsonb,
@@ -63,7 +66,9 @@ export class PostgresEventStore implements EventStore {
       CREATE INDEX IF NOT EXISTS ${served}_ts ON ${served} (ts, query_id);
       CREATE TABLE IF NOT EXISTS ${counters} (coupon_id text NOT NULL, type text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (coupon_id, type));
       CREATE TABLE IF NOT EXISTS ${affinity} (user_id text NOT NULL, kind text NOT NULL, key text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (user_id, kind, key));
-      CREATE TABLE IF NOT EXISTS ${exclusions} (user_id text NOT NULL, coupon_id text NOT NULL, PRIMARY KEY (user_id, coupon_id));`);
+      CREATE TABLE IF NOT EXISTS ${exclusions} (user_id text NOT NULL, coupon_id text NOT NULL, PRIMARY KEY (user_id, coupon_id));`,
+      'event store',
+    );
   }
 
   async append(events: readonly CouponEvent[]): Promise<AppendResult> {

@@ -10,6 +10,7 @@ import type { SortOrder } from './sort-order.ts';
 import type { Understood } from './query-understanding.ts';
 import type { FacetCounts, FacetName } from './facets.ts';
 import type { Thesaurus } from '../synonyms/thesaurus.ts';
+import type { RuleBook } from '../rules/rule.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -80,6 +81,8 @@ export interface Candidate {
   diversified?: { position: number; mmr: number; maxSimilarity: number; demoted: boolean };
   /** What boosts added to the rank score, and which. */
   boosted?: { added: number; by: string[] };
+  /** Placed at a position by a merchandising rule. */
+  pinned?: { position: number; rule: string };
 }
 
 /** A preference: candidates matching `filter` gain `weight` × the spread of the rank scores (negative: bury). */
@@ -106,6 +109,10 @@ export interface SearchContext {
   boosts?: Boost[] | undefined;
   /** Facet counts over the candidates, when the request asked for facets. */
   facets?: FacetCounts | undefined;
+  /** Coupons merchandising rules pin, set aside until the order is final. */
+  pins?: Array<{ candidate: Candidate; position: number }> | undefined;
+  /** Ids of the merchandising rules that fired. */
+  rulesFired?: string[] | undefined;
   /** Candidates retrieved without a facet's own filter, in flight (disjunctive faceting). */
   facetPools?: Partial<Record<FacetName, Promise<Coupon[] | Error>>> | undefined;
   queryVector?: Float32Array | undefined;
@@ -174,6 +181,8 @@ export interface SearchDeps {
   spelling?: SpellingCorrector | undefined;
   /** The synonym sets in force. */
   thesaurus?: Thesaurus | undefined;
+  /** The merchandising rules in force. */
+  rules?: RuleBook | undefined;
 }
 
 export interface Stage {

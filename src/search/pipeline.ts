@@ -9,6 +9,7 @@ import { embedQuery } from './stages/embed.ts';
 import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
 import { pageResults } from './stages/page.ts';
 import { retrieveParaphrases } from './stages/paraphrase.ts';
+import { applyRules, placePins } from './stages/rules.ts';
 import { sortResults } from './stages/sort.ts';
 import { rankCandidates } from './stages/rank.ts';
 import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retrieve.ts';
@@ -24,9 +25,11 @@ export const SEARCH_STAGES: readonly Stage[] = [
   retrieveParaphrases,
   fuseQueryLists,
   rankCandidates,
+  applyRules,
   applyBoosts,
   diversifyByMerchant,
   sortResults,
+  placePins,
   countFacets,
   pageResults,
 ];

@@ -19,6 +19,7 @@ const candidateExplanation = z.object({
   fused: stageScore.optional(),
   rank: z.object({ scorer: z.string(), score: z.number(), features: z.record(z.string(), z.number()) }).optional(),
   diversify: z.object({ position: z.number().int(), mmr: z.number().nullable(), max_similarity: z.number(), demoted: z.boolean() }).optional(),
+  pinned: z.object({ position: z.number().int(), rule: z.string() }).optional().describe('Placed here by a merchandising rule'),
 });
 
 /**
@@ -95,6 +96,7 @@ function explainCandidate(c: Candidate, names: readonly string[]): CandidateExpl
         demoted: c.diversified.demoted,
       },
     }),
+    ...(c.pinned && { pinned: c.pinned }),
   };
 }
 

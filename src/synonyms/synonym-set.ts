@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DefinitionCache, type Stored } from '../definitions/definition-cache.ts';
+import type { DefinitionStore } from '../definitions/definition-store.ts';
+import type { Logger } from '../log.ts';
+import { Thesaurus } from './thesaurus.ts';
 
 /**
  * A synonym set, as the API takes it (the shapes Typesense and Algolia use):
@@ -20,7 +24,14 @@ export const synonymSetSchema = z.union([
 export type SynonymSetBody = z.output<typeof synonymSetSchema>;
 
 /** A stored set: the body with its id and the time of its last write. */
-export type SynonymSet = SynonymSetBody & { id: string; updated_at: string };
+export type SynonymSet = Stored<SynonymSetBody>;
+
+/** The synonym sets in force, compiled into the thesaurus search expands queries with. */
+export type Synonyms = DefinitionCache<SynonymSetBody, Thesaurus>;
+
+export function synonymCache(store: DefinitionStore, logger: Logger): Synonyms {
+  return new DefinitionCache<SynonymSetBody, Thesaurus>(store, 'synonyms', (sets) => new Thesaurus(sets), logger);
+}
 
 /** The wire shape of `GET /v1/synonyms`. */
 export const synonymListSchema = z.object({

@@ -1,5 +1,4 @@
 import { tokenize } from '../text/tokenize.ts';
-import type { SynonymSetBody } from './synonym-set.ts';
 
 /** The most query forms one query expands into (the original included): bounds the work per request. */
 export const MAX_QUERY_FORMS = 8;
@@ -24,10 +23,10 @@ export class Thesaurus {
   private readonly terms = new Set<string>();
   readonly size: number;
 
-  constructor(sets: ReadonlyArray<SynonymSetBody & { id: string }>) {
+  constructor(sets: ReadonlyArray<{ id: string; root?: string; synonyms: readonly string[] }>) {
     for (const set of sets) {
-      const phrases = ('root' in set ? [set.root, ...set.synonyms] : set.synonyms).map((p) => tokenize(p)).filter((t) => t.length > 0);
-      const sources = 'root' in set ? phrases.slice(0, 1) : phrases;
+      const phrases = (set.root !== undefined ? [set.root, ...set.synonyms] : set.synonyms).map((p) => tokenize(p)).filter((t) => t.length > 0);
+      const sources = set.root !== undefined ? phrases.slice(0, 1) : phrases;
       for (const terms of phrases) for (const t of terms) this.terms.add(t);
       for (const source of sources) {
         const key = source.join(' ');

@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { FileDefinitionStore } from '../../src/definitions/file-definition-store.ts';
 import { PostgresDefinitionStore } from '../../src/definitions/postgres-definition-store.ts';
 import { createLogger } from '../../src/log.ts';
-import { SynonymService } from '../../src/synonyms/synonym-service.ts';
+import { synonymCache } from '../../src/synonyms/synonym-set.ts';
 import { describeDefinitionStore } from '../contract/definition-store.contract.ts';
 import { POSTGRES_URL } from '../support/server.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -56,20 +56,20 @@ it('a synonym set written by one process is in force in another sharing PostgreS
   await a.open();
   await b.open();
   const logger = createLogger('silent');
-  const writer = new SynonymService(a, logger);
-  const reader = new SynonymService(b, logger);
+  const writer = synonymCache(a, logger);
+  const reader = synonymCache(b, logger);
   await writer.start(200);
   await reader.start(200);
   try {
-    expect(reader.thesaurus.expand('voucher').forms).toEqual(['voucher']);
+    expect(reader.compiled.expand('voucher').forms).toEqual(['voucher']);
     await writer.put('deals', { synonyms: ['voucher', 'coupon'] });
     const written = Date.now();
-    while (reader.thesaurus.expand('voucher').forms.length < 2 && Date.now() - written < 1000) await new Promise((r) => setTimeout(r, 20));
-    expect(reader.thesaurus.expand('voucher').forms).toEqual(['voucher', 'coupon']);
+    while (reader.compiled.expand('voucher').forms.length < 2 && Date.now() - written < 1000) await new Promise((r) => setTimeout(r, 20));
+    expect(reader.compiled.expand('voucher').forms).toEqual(['voucher', 'coupon']);
     expect(reader.list().map((s) => s.id)).toEqual(['deals']);
     await writer.delete('deals');
     await reader.refresh();
-    expect(reader.thesaurus.size).toBe(0);
+    expect(reader.compiled.size).toBe(0);
   } finally {
     writer.stop();
     reader.stop();

@@ -237,6 +237,20 @@ const endpoints: Record<string, fc.Arbitrary<Request>> = {
     .map(([id, body]) => ({ method: 'PUT', url: `/v1/synonyms/${encodeId(id)}`, body })),
   'GET /v1/synonyms/:id': fc.oneof(fc.constantFrom('deals', 'tv'), idArb).map((id) => ({ method: 'GET', url: `/v1/synonyms/${encodeId(id)}` })),
   'DELETE /v1/synonyms/:id': fc.oneof(fc.constantFrom('deals', 'nothing'), idArb).map((id) => ({ method: 'DELETE', url: `/v1/synonyms/${encodeId(id)}` })),
+  'POST /v1/rules': mutatedBody(
+    fc.record({
+      condition: fc.oneof(
+        fc.constant<Record<string, unknown>>({ query: { contains: 'pizza' } }),
+        fc.constant<Record<string, unknown>>({ query: { any: true }, filter: { category: ['food'] } }),
+      ),
+      consequence: fc.oneof(
+        fc.constant<Record<string, unknown>>({ pin: [{ id: 'cpn-000001', position: 1 }] }),
+        fc.constant<Record<string, unknown>>({ hide: ['cpn-000002'], boost: [{ filter: { discount_kind: ['bogo'] }, weight: 0.5 }] }),
+      ),
+      active_until: fc.constant('2099-01-01T00:00:00Z'),
+    }),
+    ['condition', 'consequence', 'active_from', 'active_until', 'description', 'zz'],
+  ).map((body) => ({ method: 'POST', url: '/v1/rules', body })),
   'GET /v1/coupons/:id': fc.oneof(fc.constantFrom('cpn-000001', 'cpn-000010'), idArb).map((id) => ({ method: 'GET', url: `/v1/coupons/${encodeId(id)}` })),
   'PUT /v1/coupons/:id': fc
     .tuple(

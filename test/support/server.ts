@@ -36,7 +36,7 @@ export function testEnv(dataDir: string, extra: Record<string, string> = {}): Re
 }
 
 /** A real engine and HTTP server on an ephemeral port. */
-export async function startServer(env: Record<string, string>, options: { runWorker?: boolean } = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string>, options: { runWorker?: boolean; clock?: () => Date } = {}): Promise<TestServer> {
   const config = loadConfig(env);
   const engine = await startEngine({
     config,
@@ -44,6 +44,7 @@ export async function startServer(env: Record<string, string>, options: { runWor
     runWorker: options.runWorker ?? true,
     retry: { attempts: 3, backoffMs: 50 },
     quietRefreshMs: 200,
+    ...(options.clock && { clock: options.clock }),
   });
   const server = createApp(engine, { demo: SAMPLE_DEMO }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
