@@ -13,7 +13,7 @@ import type { Rules } from './rules/rule.ts';
 import type { Synonyms } from './synonyms/synonym-set.ts';
 import type { Indexer } from './indexing/handler.ts';
 import type { IndexJob } from './indexing/jobs.ts';
-import type { JobCounts, JobInfo, JobQueue } from './indexing/queue.ts';
+import type { JobInfo, JobQueue } from './indexing/queue.ts';
 import type { Logger } from './log.ts';
 import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
@@ -256,19 +256,6 @@ export class Engine {
       await new Promise((r) => setTimeout(r, 250));
     }
     await this.indexer.flush();
-  }
-
-  /** The queue's admin side, for `npm run jobs`. */
-  jobCounts(): Promise<JobCounts> {
-    return this.queue.counts();
-  }
-
-  failedJobs(limit: number): Promise<JobInfo[]> {
-    return this.queue.failed(limit);
-  }
-
-  retryFailedJobs(): Promise<number> {
-    return this.queue.retryFailed();
   }
 
   /** Which adapters and models run (start-up log, metrics). */

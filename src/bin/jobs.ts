@@ -27,20 +27,20 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'counts':
-        console.log(JSON.stringify(await engine.jobCounts(), null, 2));
+        console.log(JSON.stringify(await engine.queue.counts(), null, 2));
         return 0;
       case 'failed': {
         const i = rest.indexOf('--limit');
         const limit = i >= 0 ? Number(rest[i + 1]) : 20;
         if (!Number.isInteger(limit) || limit < 1) throw new ConfigError('--limit: must be a whole number ≥ 1');
-        const failed = await engine.failedJobs(limit);
+        const failed = await engine.queue.failed(limit);
         if (failed.length === 0) console.log('no failed jobs');
         for (const j of failed)
           console.log(`${j.id}\t${j.type}\tattempts=${j.attempts}\t${new Date(j.finishedAt ?? j.createdAt).toISOString()}\t${j.error ?? ''}`);
         return 0;
       }
       case 'retry-failed':
-        console.log(`${await engine.retryFailedJobs()} failed jobs moved back to the queue`);
+        console.log(`${await engine.queue.retryFailed()} failed jobs moved back to the queue`);
         return 0;
       case 'reindex': {
         const id = await engine.reindex();

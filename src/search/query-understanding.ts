@@ -49,7 +49,7 @@ export const NEAR_ME_KM = 5;
 
 const MONEY = String.raw`(?:\$|€|£|usd\s?)`;
 const AMOUNT = String.raw`(\d{1,6}(?:\.\d{1,2})?)`;
-const CURRENCY_WORD = String.raw`(?:dollars?|bucks|usd|euros?|pounds?)`;
+const CURRENCY_WORD = '(?:dollars?|bucks|usd|euros?|pounds?)';
 const DAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
 const discountAtLeast = (percent: number): Reading => ({

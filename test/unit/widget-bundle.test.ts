@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { widgetBundle } from '../../src/widgets/bundle.ts';
 
-const bundle = readFileSync(path.resolve(import.meta.dirname, '../../src/widgets/coupon-widgets.js'), 'utf8');
+const bundle = widgetBundle();
 
 describe('widget bundle (/widgets/v1.js)', () => {
   it('is under 15 kB gzipped', () => {

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { widgetBundle } from '../../widgets/bundle.ts';
 import type { DemoContent, RouteSpec } from '../route.ts';
 
 const WIDGETS_DIR = path.resolve(import.meta.dirname, '../../widgets');
 
 /** The widget bundle as served: read once, with an ETag so browsers revalidate cheaply. */
-const bundle = readFileSync(path.join(WIDGETS_DIR, 'coupon-widgets.js'), 'utf8');
+const bundle = widgetBundle();
 const bundleTag = `"${createHash('sha256').update(bundle).digest('base64url').slice(0, 16)}"`;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
