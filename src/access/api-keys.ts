@@ -9,9 +9,10 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
  * with the stored one in constant time (a random 256-bit secret needs no slow hash: there is
  * nothing to brute-force). Scopes: `search` (read-only: search, similar, feeds, coupon reads; may
  * be public in widgets), `events` (interaction events; widgets need it too), `write` (coupons,
- * reindex, jobs), `metrics` (GET /metrics, for a Prometheus scraper).
+ * reindex, jobs, synonyms and rules), `metrics` (GET /metrics, for a Prometheus scraper),
+ * `analytics` (search analytics, the ranker experiment and the dashboard: business data).
  */
-export const SCOPES = ['search', 'events', 'write', 'metrics'] as const;
+export const SCOPES = ['search', 'events', 'write', 'metrics', 'analytics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKeyRecord {
@@ -113,11 +114,12 @@ export class ApiKeyRing {
   }
 }
 
-/** The keys a new deployment starts with: one for the backend that writes, one public for widgets, one for the scraper. */
+/** The keys a new deployment starts with: one for the backend that writes, one public for widgets, one for the scraper, one for analytics. */
 const BOOTSTRAP: Array<{ name: string; scopes: Scope[] }> = [
   { name: 'backend', scopes: ['search', 'events', 'write'] },
   { name: 'widgets', scopes: ['search', 'events'] },
   { name: 'metrics', scopes: ['metrics'] },
+  { name: 'analytics', scopes: ['analytics'] },
 ];
 
 /**

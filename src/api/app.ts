@@ -9,6 +9,7 @@ import { deadline, requestContext } from './request-context.ts';
 import { errorHandler } from './errors.ts';
 import { openApiRoute } from './openapi.ts';
 import type { DemoContent, RouteServices, RouteSpec } from './route.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { couponRoutes } from './routes/coupons.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -18,7 +19,16 @@ import { synonymRoutes } from './routes/synonyms.ts';
 import { widgetRoutes } from './routes/widgets.ts';
 
 /** The route table: every route once, with its scope and documentation (see route.ts). */
-const TABLE: RouteSpec[] = [...searchRoutes, ...synonymRoutes, ...ruleRoutes, ...couponRoutes, ...eventRoutes, ...healthRoutes, ...widgetRoutes];
+const TABLE: RouteSpec[] = [
+  ...searchRoutes,
+  ...synonymRoutes,
+  ...ruleRoutes,
+  ...analyticsRoutes,
+  ...couponRoutes,
+  ...eventRoutes,
+  ...healthRoutes,
+  ...widgetRoutes,
+];
 export const ROUTES: readonly RouteSpec[] = [...TABLE, openApiRoute(TABLE)];
 
 /**

@@ -1,4 +1,5 @@
 import type { CouponEvent, EventType } from '../domain/event.ts';
+import type { AnalyticsCounts, AnalyticsOptions } from './analytics.ts';
 
 /**
  * The event store port: an append-only, idempotent log of interaction events (a replayed event
@@ -61,7 +62,8 @@ export interface ServedList {
   /** The term statistics the lexical features used (`uniform`, or a ranker version). */
   idf: string;
   featuresVersion: number;
-  items: Array<{ couponId: string; position: number; features: number[] }>;
+  /** Each shown coupon, its 0-based position and feature row, and its merchant (for analytics; absent in older logs). */
+  items: Array<{ couponId: string; position: number; features: number[]; merchantId?: string }>;
 }
 
 /** A served list with what the shopper did next: the positive event types per coupon id. */
@@ -93,6 +95,8 @@ export interface EventStore {
   logServed(lists: readonly ServedList[]): Promise<void>;
   /** Served lists (oldest first) joined with the click, save and redeem events naming their query id. */
   servedOutcomes(options?: { since?: Date | undefined }): AsyncIterable<ServedOutcome>;
+  /** Search analytics over a window, as counts (`events/analytics.ts` defines each figure). */
+  analytics(options: AnalyticsOptions): Promise<AnalyticsCounts>;
   /** Cheap reachability check for readiness probes; throws when the store cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

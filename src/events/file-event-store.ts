@@ -2,6 +2,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent } from '../domain/event.ts';
 import { iterateJsonLines, readJsonLines } from '../util/json-lines.ts';
+import { type AnalyticsCounts, type AnalyticsOptions, computeAnalytics } from './analytics.ts';
 import {
   decay,
   emptyCounts,
@@ -77,6 +78,11 @@ export class FileEventStore implements EventStore {
       for (const e of this.byQuery.get(list.queryId) ?? []) (outcomes[e.coupon] ??= []).push(e.type);
       yield { ...list, outcomes };
     }
+  }
+
+  /** In process, by the reference computation over the served-list file (one pass per call). */
+  analytics(options: AnalyticsOptions): Promise<AnalyticsCounts> {
+    return computeAnalytics(this.servedOutcomes({ since: options.from }), options);
   }
 
   async append(events: readonly CouponEvent[]): Promise<AppendResult> {

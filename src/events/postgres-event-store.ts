@@ -1,6 +1,8 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
 import { createSchema, postgresError } from '../util/postgres.ts';
+import type { AnalyticsCounts, AnalyticsOptions } from './analytics.ts';
+import { analyticsFromRow, analyticsQuery } from './postgres-analytics.ts';
 import {
   decay,
   emptyCounts,
@@ -180,6 +182,11 @@ export class PostgresEventStore implements EventStore {
       return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
     });
     await this.query(`INSERT INTO ${this.t.served} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (query_id) DO NOTHING`, values);
+  }
+
+  async analytics(options: AnalyticsOptions): Promise<AnalyticsCounts> {
+    const { sql, values } = analyticsQuery({ served: this.t.served, events: this.t.events }, options);
+    return analyticsFromRow((await this.query(sql, values)).rows[0]);
   }
 
   /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */

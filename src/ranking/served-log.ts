@@ -24,18 +24,22 @@ export class ServedListLog {
   record(ctx: SearchContext): void {
     const { request } = ctx;
     const { surface } = request;
-    if (ctx.candidates.length === 0) return; // nothing was shown: nothing to learn from
+    // An empty page is logged only when the search found nothing at all (the no-results analytics);
+    // an empty later page or feed says nothing.
+    if (ctx.candidates.length === 0 && (request.surface !== 'search' || request.offset > 0 || ctx.total > 0)) return;
     this.buffer.push({
       queryId: request.queryId,
       ts: request.now.toISOString(),
       surface,
-      query: request.surface === 'similar' ? request.seedId : request.query,
+      // As searched: with typo corrections (the form analytics groups by and the features saw).
+      query: request.surface === 'similar' ? request.seedId : (ctx.correctedQuery ?? request.query),
       ...(request.user && { userId: request.user.id }),
       scorer: ctx.candidates[0]?.ranked?.scorer ?? 'none',
       idf: this.options.idf,
       featuresVersion: RANKING_FEATURES_VERSION,
       items: ctx.candidates.map((c, i) => ({
         couponId: c.id,
+        merchantId: c.coupon.merchant.id,
         position: request.offset + i,
         features: c.ranked ? Array.from(c.ranked.features, (x) => Math.round(x * 1e4) / 1e4) : [],
       })),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CouponEvent } from '../../src/domain/event.ts';
 import type { CouponFacts, EventStore, ServedList, ServedOutcome } from '../../src/events/event-store.ts';
+import { seededRandom } from '../../src/util/random.ts';
 
 export interface EventStoreHandle {
   store: EventStore;
@@ -131,6 +132,120 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       expect((await again.applyCounters(['x1'], facts)).counted).toBe(0);
       expect((await again.couponStats(['pz9'], NOW)).get('pz9')!.counts.save).toBeCloseTo(1, 6);
       handle!.store = again;
+    });
+
+    it('analytics equal a brute-force count over the recorded lists and events', async () => {
+      const store = await open();
+      const rand = seededRandom(17);
+      const queries = ['Pizza', 'pizza ', 'sushi for two', 'zzz nothing', 'spa day', 'tacos'];
+      const lists: ServedList[] = [];
+      const events: CouponEvent[] = [];
+      for (let n = 0; n < 120; n++) {
+        const query = queries[Math.floor(rand() * queries.length)]!;
+        const empty = query.startsWith('zzz') || rand() < 0.05;
+        const surface: ServedList['surface'] = rand() < 0.15 ? 'feed' : 'search';
+        const items = empty
+          ? []
+          : Array.from({ length: 1 + Math.floor(rand() * 6) }, (_, p) => ({
+              couponId: `c${Math.floor(rand() * 15)}`,
+              position: p,
+              features: [],
+              merchantId: '',
+            }));
+        const unique = [...new Map(items.map((x) => [x.couponId, x])).values()].map((x, p) => ({
+          ...x,
+          position: p,
+          merchantId: `m${Number(x.couponId.slice(1)) % 4}`,
+        }));
+        const list: ServedList = { queryId: `aq${n}`, ts: at(n % 10), surface, query, scorer: 'fused', idf: 'uniform', featuresVersion: 2, items: unique };
+        lists.push(list);
+        for (const item of unique) {
+          for (const type of ['click', 'click', 'save', 'redeem'] as const) {
+            if (rand() < 0.2) events.push({ ...ev(`ae${events.length}`, 'u1', item.couponId, type, n % 10), query_id: list.queryId, position: item.position });
+          }
+        }
+        if (rand() < 0.1) events.push({ ...ev(`ae${events.length}`, 'u1', 'not-shown', 'click', 1), query_id: list.queryId });
+      }
+      await store.logServed(lists);
+      await store.append(events);
+      const window = { from: new Date(Date.parse(at(7))), to: new Date(Date.parse(at(2))) };
+      const got = await store.analytics({ ...window, limit: 50, by: 'clicks' });
+
+      // Brute force: every figure counted straight from what was recorded.
+      const inWindow = lists.filter((l) => Date.parse(l.ts) >= window.from.getTime() && Date.parse(l.ts) < window.to.getTime());
+      const acted = (l: ServedList, id: string, type: string) => events.some((e) => e.query_id === l.queryId && e.coupon_id === id && e.type === type);
+      const listDid = (l: ServedList, type: string) => l.items.some((i) => acted(l, i.couponId, type));
+      const searches = inWindow.filter((l) => l.surface === 'search');
+      const norm = (q: string) => q.toLowerCase().replace(/\s+/g, ' ').trim();
+      const byQuery = new Map<string, ServedList[]>();
+      for (const l of searches) byQuery.set(norm(l.query), [...(byQuery.get(norm(l.query)) ?? []), l]);
+      const order = <T>(rows: T[], count: (r: T) => number, key: (r: T) => string) =>
+        rows.sort((a, b) => count(b) - count(a) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      const queryRows = order(
+        [...byQuery].map(([query, ls]) => ({
+          query,
+          searches: ls.length,
+          clicked: ls.filter((l) => listDid(l, 'click')).length,
+          saved: ls.filter((l) => listDid(l, 'save')).length,
+          redeemed: ls.filter((l) => listDid(l, 'redeem')).length,
+        })),
+        (r) => r.searches,
+        (r) => r.query,
+      );
+      expect(got.searches).toBe(searches.length);
+      expect(got.queries).toEqual(queryRows);
+      expect(got.noResults).toEqual(
+        queryRows.filter((r) => byQuery.get(r.query)!.every((l) => l.items.length === 0)).map((r) => ({ query: r.query, searches: r.searches })),
+      );
+      expect(got.noClicks).toEqual(
+        queryRows
+          .filter((r) => byQuery.get(r.query)!.every((l) => l.items.length > 0) && r.clicked === 0)
+          .map((r) => ({ query: r.query, searches: r.searches })),
+      );
+      const shown = inWindow.flatMap((l) => l.items.map((i) => ({ l, i })));
+      const engagement = (pairs: typeof shown) => ({
+        impressions: pairs.length,
+        clicks: pairs.filter(({ l, i }) => acted(l, i.couponId, 'click')).length,
+        saves: pairs.filter(({ l, i }) => acted(l, i.couponId, 'save')).length,
+        redemptions: pairs.filter(({ l, i }) => acted(l, i.couponId, 'redeem')).length,
+      });
+      const couponIds = [...new Set(shown.map((x) => x.i.couponId))];
+      expect(got.coupons).toEqual(
+        order(
+          couponIds.map((couponId) => ({ couponId, ...engagement(shown.filter((x) => x.i.couponId === couponId)) })),
+          (r) => r.clicks,
+          (r) => r.couponId,
+        ),
+      );
+      const merchantIds = [...new Set(shown.map((x) => x.i.merchantId!))];
+      expect(got.merchants).toEqual(
+        order(
+          merchantIds.map((merchantId) => ({ merchantId, ...engagement(shown.filter((x) => x.i.merchantId === merchantId)) })),
+          (r) => r.clicks,
+          (r) => r.merchantId,
+        ),
+      );
+      const searchShown = shown.filter((x) => x.l.surface === 'search');
+      const positions = [...new Set(searchShown.map((x) => x.i.position))].sort((a, b) => a - b);
+      expect(got.positions).toEqual(
+        positions.map((position) => {
+          const at = searchShown.filter((x) => x.i.position === position);
+          return { position, impressions: at.length, clicks: at.filter(({ l, i }) => acted(l, i.couponId, 'click')).length };
+        }),
+      );
+      const dayNames = [...new Set(searches.map((l) => l.ts.slice(0, 10)))].sort();
+      expect(got.days).toEqual(
+        dayNames.map((day) => {
+          const ls = searches.filter((l) => l.ts.startsWith(day));
+          return { day, searches: ls.length, clicked: ls.filter((l) => listDid(l, 'click')).length };
+        }),
+      );
+      expect(got.days.length).toBeGreaterThan(2);
+      expect(got.queries.length).toBeGreaterThan(3);
+      expect(got.noResults.map((r) => r.query)).toContain('zzz nothing');
+      const byRedemptions = await store.analytics({ ...window, limit: 3, by: 'redemptions' });
+      expect(byRedemptions.coupons).toHaveLength(3);
+      expect(byRedemptions.coupons[0]!.redemptions).toBe(Math.max(...got.coupons.map((c) => c.redemptions)));
     });
   });
 }

@@ -39,6 +39,7 @@ describe('keys bootstrap', () => {
       ['backend', ['search', 'events', 'write']],
       ['widgets', ['search', 'events']],
       ['metrics', ['metrics']],
+      ['analytics', ['analytics']],
     ]);
     const text = readFileSync(file, 'utf8');
     // A key reads csk_<12 hex id>_<secret>; the secret itself must not be in the file.

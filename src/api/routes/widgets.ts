@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { widgetBundle } from '../../widgets/bundle.ts';
-import type { DemoContent, RouteSpec } from '../route.ts';
+import { type DemoContent, errorResponses, type RouteSpec } from '../route.ts';
 
 const WIDGETS_DIR = path.resolve(import.meta.dirname, '../../widgets');
 
@@ -13,6 +13,7 @@ const bundleTag = `"${createHash('sha256').update(bundle).digest('base64url').sl
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const demoTemplate = readFileSync(path.join(WIDGETS_DIR, 'demo.html'), 'utf8');
+const dashboardPage = readFileSync(path.join(WIDGETS_DIR, 'dashboard.html'), 'utf8');
 const demoPages = new WeakMap<DemoContent, string>();
 const NO_DEMO: DemoContent = { categories: [], cities: [], shoppers: [] };
 
@@ -58,6 +59,20 @@ export const widgetRoutes: RouteSpec[] = [
     handle(ctx, { demo }) {
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = demoPage(demo ?? NO_DEMO);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/dashboard',
+    // Business data: the page itself needs the analytics scope (open it with ?api_key=…, which it passes on).
+    scope: 'analytics',
+    summary: 'The analytics dashboard (no build step; charts from /v1/analytics)',
+    params: [{ name: 'api_key', in: 'query', schema: { type: 'string' }, description: 'a key with the analytics scope' }],
+    responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, ...errorResponses(401, 403) },
+    handle(ctx) {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = dashboardPage;
     },
   },
 ];
