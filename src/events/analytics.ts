@@ -1,7 +1,7 @@
-import type { ServedOutcome } from './event-store.ts';
+import type { AnalyticsCounts, AnalyticsOptions, EngagementCounts, QueryCounts, ServedOutcome } from './event-store.ts';
 
 /**
- * Search analytics over a time window, from the served-list log and the click, save and redeem
+ * Search analytics over a time window (the types are the event store port's), from the served-list log and the click, save and redeem
  * events that name a served list's query id (only events on coupons that list showed count).
  * Every figure is a count of served lists or of (list, coupon) pairs, so the PostgreSQL adapter
  * (SQL) and the file store (this module, in process) can be held to the same numbers:
@@ -11,50 +11,6 @@ import type { ServedOutcome } from './event-store.ts';
  * - a coupon's impressions are the lists that showed it (any surface), its clicks the lists in
  *   which it was clicked (likewise saves, redemptions); a merchant's are its coupons' summed.
  */
-export interface AnalyticsWindow {
-  from: Date;
-  to: Date;
-}
-
-export interface AnalyticsOptions extends AnalyticsWindow {
-  /** Rows per list. */
-  limit: number;
-  /** Order of the coupon and merchant lists. */
-  by: 'impressions' | 'clicks' | 'redemptions';
-}
-
-export interface QueryCounts {
-  query: string;
-  searches: number;
-  clicked: number;
-  saved: number;
-  redeemed: number;
-}
-
-export interface EngagementCounts {
-  impressions: number;
-  clicks: number;
-  saves: number;
-  redemptions: number;
-}
-
-/** What an event store answers: counts only (rates are derived from them in one place, `withRates`). */
-export interface AnalyticsCounts {
-  searches: number;
-  /** Queries by searches, most first. */
-  queries: QueryCounts[];
-  /** Queries whose searches found nothing, by searches. */
-  noResults: Array<{ query: string; searches: number }>;
-  /** Queries that found coupons in every search and were never clicked, by searches. */
-  noClicks: Array<{ query: string; searches: number }>;
-  coupons: Array<EngagementCounts & { couponId: string }>;
-  merchants: Array<EngagementCounts & { merchantId: string }>;
-  /** Search result positions (0-based): lists that showed something there, and those clicked there. */
-  positions: Array<{ position: number; impressions: number; clicks: number }>;
-  /** Searches per UTC day (YYYY-MM-DD), and how many were clicked, oldest first. */
-  days: Array<{ day: string; searches: number; clicked: number }>;
-}
-
 /** Positions reported by the position-wise CTR. */
 export const MAX_POSITION = 20;
 

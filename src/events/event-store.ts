@@ -1,5 +1,4 @@
 import type { CouponEvent, EventType } from '../domain/event.ts';
-import type { AnalyticsCounts, AnalyticsOptions } from './analytics.ts';
 
 /**
  * The event store port: an append-only, idempotent log of interaction events (a replayed event
@@ -100,6 +99,51 @@ export interface EventStore {
   /** Cheap reachability check for readiness probes; throws when the store cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Search analytics, as counts: `analytics.ts` defines each figure and computes them for the file store. */
+export interface AnalyticsWindow {
+  from: Date;
+  to: Date;
+}
+
+export interface AnalyticsOptions extends AnalyticsWindow {
+  /** Rows per list. */
+  limit: number;
+  /** Order of the coupon and merchant lists. */
+  by: 'impressions' | 'clicks' | 'redemptions';
+}
+
+export interface QueryCounts {
+  query: string;
+  searches: number;
+  clicked: number;
+  saved: number;
+  redeemed: number;
+}
+
+export interface EngagementCounts {
+  impressions: number;
+  clicks: number;
+  saves: number;
+  redemptions: number;
+}
+
+/** What an event store answers: counts only (rates are derived from them in one place, `withRates`). */
+export interface AnalyticsCounts {
+  searches: number;
+  /** Queries by searches, most first. */
+  queries: QueryCounts[];
+  /** Queries whose searches found nothing, by searches. */
+  noResults: Array<{ query: string; searches: number }>;
+  /** Queries that found coupons in every search and were never clicked, by searches. */
+  noClicks: Array<{ query: string; searches: number }>;
+  coupons: Array<EngagementCounts & { couponId: string }>;
+  merchants: Array<EngagementCounts & { merchantId: string }>;
+  /** Search result positions (0-based): lists that showed something there, and those clicked there. */
+  positions: Array<{ position: number; impressions: number; clicks: number }>;
+  /** Searches per UTC day (YYYY-MM-DD), and how many were clicked, oldest first. */
+  days: Array<{ day: string; searches: number; clicked: number }>;
 }
 
 export const HALF_LIFE_DAYS = 14;

@@ -2,13 +2,15 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent } from '../domain/event.ts';
 import { iterateJsonLines, readJsonLines } from '../util/json-lines.ts';
-import { type AnalyticsCounts, type AnalyticsOptions, computeAnalytics } from './analytics.ts';
+import { computeAnalytics } from './analytics.ts';
 import {
   decay,
   emptyCounts,
   EXCLUDING,
   popularityOf,
   POSITIVE,
+  type AnalyticsCounts,
+  type AnalyticsOptions,
   type AppendResult,
   type CountResult,
   type CouponFacts,

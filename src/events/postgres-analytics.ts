@@ -1,4 +1,4 @@
-import type { AnalyticsCounts, AnalyticsOptions } from './analytics.ts';
+import type { AnalyticsCounts, AnalyticsOptions } from './event-store.ts';
 import { MAX_POSITION } from './analytics.ts';
 
 /**
@@ -8,7 +8,7 @@ import { MAX_POSITION } from './analytics.ts';
  * JavaScript, so both adapters list equal counts in the same order.
  */
 export function analyticsQuery(tables: { served: string; events: string }, options: AnalyticsOptions): { sql: string; values: unknown[] } {
-  const order = { impressions: 'impressions', clicks: 'clicks', redemptions: 'redemptions' }[options.by];
+  const order = ({ impressions: 'impressions', clicks: 'clicks', redemptions: 'redemptions' } as const)[options.by];
   const sql = `
     WITH lists AS (
       SELECT query_id, surface, lower(btrim(regexp_replace(query, '\\s+', ' ', 'g'))) AS q, items, jsonb_array_length(items) AS n,

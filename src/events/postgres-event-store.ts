@@ -1,7 +1,6 @@
 import pg from 'pg';
 import type { CouponEvent } from '../domain/event.ts';
 import { createSchema, postgresError } from '../util/postgres.ts';
-import type { AnalyticsCounts, AnalyticsOptions } from './analytics.ts';
 import { analyticsFromRow, analyticsQuery } from './postgres-analytics.ts';
 import {
   decay,
@@ -9,6 +8,8 @@ import {
   EXCLUDING,
   HALF_LIFE_DAYS,
   POSITIVE,
+  type AnalyticsCounts,
+  type AnalyticsOptions,
   type AppendResult,
   type CountResult,
   type CouponFacts,
