@@ -4,7 +4,7 @@
  *   npm run keys -- create --name widgets --scopes search,events   # prints the key once
  *   npm run keys -- list
  *   npm run keys -- revoke <id>
- *   npm run keys -- bootstrap      # a fresh deployment: backend, widgets and metrics keys, only if none exist
+ *   npm run keys -- bootstrap      # a fresh deployment: backend, widgets, metrics and analytics keys, only if none exist
  *
  * Rotation: create the new key, deploy it to the client, revoke the old one.
  */

@@ -30,7 +30,7 @@ describe('keys bootstrap', () => {
   let cleanup: (() => Promise<void>) | undefined;
   afterAll(async () => cleanup?.());
 
-  it('creates the backend, widget and metrics keys once, storing only their hashes', async () => {
+  it('creates the backend, widget, metrics and analytics keys once, storing only their hashes', async () => {
     const t = await tempDir('keys-bootstrap-');
     cleanup = t.cleanup;
     const file = path.join(t.dir, 'keys.json');
@@ -45,6 +45,6 @@ describe('keys bootstrap', () => {
     // A key reads csk_<12 hex id>_<secret>; the secret itself must not be in the file.
     for (const { key } of created) expect(text).not.toContain(key.slice('csk_'.length + 12 + 1));
     expect(bootstrapKeys(file)).toEqual([]); // a second start changes nothing
-    expect(readKeyFile(file).keys).toHaveLength(3);
+    expect(readKeyFile(file).keys).toHaveLength(4);
   });
 });
