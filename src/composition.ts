@@ -14,7 +14,9 @@ import { createIndexer } from './indexing/handler.ts';
 import { InlineQueue } from './indexing/inline-queue.ts';
 import type { JobQueue, RetryPolicy } from './indexing/queue.ts';
 import type { Logger } from './log.ts';
-import { loadRanking } from './ranking/load-ranking.ts';
+import path from 'node:path';
+import { loadRanking, type Ranking } from './ranking/load-ranking.ts';
+import type { ExperimentArm, RankerExperiment } from './search/team-draft.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
 import { createStore } from './store/create-store.ts';
 import { VectorSpaceGuard } from './store/vector-space-guard.ts';
@@ -49,7 +51,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const events = createEventStore(config.events);
   await events.open();
   const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
-  const ranking = await loadRanking(config.rankerDir, logger);
+  const experiment = config.rankerExperiment ? await loadExperiment(config.rankerExperiment, logger) : undefined;
+  // In an experiment, arm a is the ranker of record: its features are the ones explained and logged.
+  const ranking = experiment ? experiment.ranking : await loadRanking(config.rankerDir, logger);
   if (config.recommenderDir && !recommender)
     logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
   // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
@@ -128,5 +132,14 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     synonyms,
     rules,
   };
-  return new Engine({ ...parts, clock: options.clock ?? (() => new Date()) });
+  return new Engine({ ...parts, experiment: experiment?.arms, clock: options.clock ?? (() => new Date()) });
+}
+
+/** The two arms of RANKER_EXPERIMENT (a dir, or `fused`), and arm a's ranking. */
+async function loadExperiment(dirs: [string, string], logger: Logger): Promise<{ arms: RankerExperiment; ranking: Ranking }> {
+  const [a, b] = await Promise.all(dirs.map((dir) => loadRanking(dir === 'fused' ? undefined : dir, logger)));
+  const label = (dir: string, ranking: Ranking) => (ranking.scorer.name === 'fused' ? 'fused' : path.basename(dir));
+  const arm = (dir: string, ranking: Ranking): ExperimentArm => ({ label: label(dir, ranking), scorer: ranking.scorer, features: ranking.features });
+  logger.info({ a: dirs[0], b: dirs[1] }, 'ranker experiment: team-draft interleaving on every search');
+  return { arms: { a: arm(dirs[0], a!), b: arm(dirs[1], b!) }, ranking: a! };
 }

@@ -118,6 +118,8 @@ const envSchema = z.object({
   RECOMMENDER_MODEL_DIR: z.string().min(1).default('models/recommender'),
   /** The learned ranker (model.json + metadata.json + idf.json); missing or `none`: the fused order. @defaultValue 'models/ranker' */
   RANKER_MODEL_DIR: z.string().min(1).default('models/ranker'),
+  /** Two rankers to team-draft interleave on every search, `<dir-a>,<dir-b>` (`fused`: the fused order); see GET /v1/analytics/experiment. */
+  RANKER_EXPERIMENT: z.string().regex(/^[^,]+,[^,]+$/, 'must be two ranker dirs (or "fused"), comma-separated').optional(),
   /** Dense and lexical candidates per search: the depth `eval:ranking` measures the fusion and the ranker at. @defaultValue 100 */
   SEARCH_CANDIDATES: int(10, 2000).default(100),
   /** How search fuses the dense and lexical lists without a learned ranker: `convex` (weighted normalised scores) or `rrf` (weighted reciprocal ranks). Chosen by `eval:ranking`. @defaultValue 'convex' */
@@ -194,6 +196,7 @@ export interface Config {
   embedThreads: number;
   recommenderDir: string | undefined;
   rankerDir: string | undefined;
+  rankerExperiment: [string, string] | undefined;
   search: {
     candidates: number;
     fusion: FusionConfig;
@@ -311,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedThreads: e.EMBED_THREADS,
     recommenderDir: e.RECOMMENDER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RECOMMENDER_MODEL_DIR),
     rankerDir: e.RANKER_MODEL_DIR === 'none' ? undefined : path.resolve(e.RANKER_MODEL_DIR),
+    rankerExperiment: e.RANKER_EXPERIMENT?.split(',').map((d) => (d.trim() === 'fused' ? 'fused' : path.resolve(d.trim()))) as [string, string] | undefined,
     events: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, tablePrefix: e.EVENTS_TABLE_PREFIX }
       : { kind: 'file', path: path.join(dataDir, 'events.jsonl') },

@@ -11,6 +11,7 @@ import type { DefinitionStore } from './definitions/definition-store.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
 import type { Rules } from './rules/rule.ts';
 import type { Synonyms } from './synonyms/synonym-set.ts';
+import type { RankerExperiment } from './search/team-draft.ts';
 import type { Indexer } from './indexing/handler.ts';
 import type { IndexJob } from './indexing/jobs.ts';
 import type { JobInfo, JobQueue } from './indexing/queue.ts';
@@ -60,6 +61,8 @@ export interface EngineParts {
   rules: Rules;
   /** The time a search is judged at. */
   clock: () => Date;
+  /** Two rankers interleaved on every search (RANKER_EXPERIMENT), if any. */
+  experiment: RankerExperiment | undefined;
 }
 
 /**
@@ -80,6 +83,7 @@ export class Engine {
   readonly synonyms: Synonyms;
   readonly rules: Rules;
   private readonly clock: () => Date;
+  private readonly experiment: RankerExperiment | undefined;
   private readonly definitions: DefinitionStore;
   private readonly spaceGuard: VectorSpaceGuard;
   private readonly worker: { close(): Promise<void> } | undefined;
@@ -100,7 +104,7 @@ export class Engine {
       queue: this.queue,
     } = parts);
     ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
-    ({ vocabulary: this.vocabulary, definitions: this.definitions, synonyms: this.synonyms, rules: this.rules, clock: this.clock } = parts);
+    ({ vocabulary: this.vocabulary, definitions: this.definitions, synonyms: this.synonyms, rules: this.rules, clock: this.clock, experiment: this.experiment } = parts);
     this.servedLog = this.config.logServedLists
       ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
       : undefined;
@@ -123,6 +127,7 @@ export class Engine {
       spelling: this.vocabulary.corrector,
       thesaurus: this.synonyms.compiled,
       rules: this.rules.compiled,
+      experiment: this.experiment,
     };
   }
 

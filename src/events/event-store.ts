@@ -61,8 +61,10 @@ export interface ServedList {
   /** The term statistics the lexical features used (`uniform`, or a ranker version). */
   idf: string;
   featuresVersion: number;
-  /** Each shown coupon, its 0-based position and feature row, and its merchant (for analytics; absent in older logs). */
-  items: Array<{ couponId: string; position: number; features: number[]; merchantId?: string }>;
+  /** Each shown coupon, its 0-based position and feature row, its merchant (for analytics; absent in older logs), and in a ranker experiment the team that placed it. */
+  items: Array<{ couponId: string; position: number; features: number[]; merchantId?: string; team?: 'a' | 'b' }>;
+  /** The two rankers of an interleaving experiment (RANKER_EXPERIMENT), when one ran. */
+  experiment?: { a: string; b: string } | undefined;
 }
 
 /** A served list with what the shopper did next: the positive event types per coupon id. */

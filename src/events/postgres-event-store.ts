@@ -67,6 +67,7 @@ export class PostgresEventStore implements EventStore {
         query_id text PRIMARY KEY, ts timestamptz NOT NULL, surface text NOT NULL, query text NOT NULL, user_id text,
         scorer text NOT NULL, idf text NOT NULL, features_version integer NOT NULL, items jsonb NOT NULL);
       CREATE INDEX IF NOT EXISTS ${served}_ts ON ${served} (ts, query_id);
+      ALTER TABLE ${served} ADD COLUMN IF NOT EXISTS experiment jsonb;
       CREATE TABLE IF NOT EXISTS ${counters} (coupon_id text NOT NULL, type text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (coupon_id, type));
       CREATE TABLE IF NOT EXISTS ${affinity} (user_id text NOT NULL, kind text NOT NULL, key text NOT NULL, value double precision NOT NULL, at timestamptz NOT NULL, PRIMARY KEY (user_id, kind, key));
       CREATE TABLE IF NOT EXISTS ${exclusions} (user_id text NOT NULL, coupon_id text NOT NULL, PRIMARY KEY (user_id, coupon_id));`,
@@ -176,10 +177,10 @@ export class PostgresEventStore implements EventStore {
 
   async logServed(lists: readonly ServedList[]): Promise<void> {
     if (lists.length === 0) return;
-    const cols = ['query_id', 'ts', 'surface', 'query', 'user_id', 'scorer', 'idf', 'features_version', 'items'];
+    const cols = ['query_id', 'ts', 'surface', 'query', 'user_id', 'scorer', 'idf', 'features_version', 'items', 'experiment'];
     const values: unknown[] = [];
     const rows = lists.map((l, i) => {
-      values.push(l.queryId, l.ts, l.surface, l.query, l.userId ?? null, l.scorer, l.idf, l.featuresVersion, JSON.stringify(l.items));
+      values.push(l.queryId, l.ts, l.surface, l.query, l.userId ?? null, l.scorer, l.idf, l.featuresVersion, JSON.stringify(l.items), l.experiment ? JSON.stringify(l.experiment) : null);
       return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
     });
     await this.query(`INSERT INTO ${this.t.served} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (query_id) DO NOTHING`, values);
@@ -214,6 +215,7 @@ export class PostgresEventStore implements EventStore {
           idf: r.idf,
           featuresVersion: r.features_version,
           items: r.items,
+          ...(r.experiment && { experiment: r.experiment }),
           outcomes,
         };
       }

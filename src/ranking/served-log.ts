@@ -37,9 +37,11 @@ export class ServedListLog {
       scorer: ctx.candidates[0]?.ranked?.scorer ?? 'none',
       idf: this.options.idf,
       featuresVersion: RANKING_FEATURES_VERSION,
+      ...(ctx.experiment && { experiment: ctx.experiment }),
       items: ctx.candidates.map((c, i) => ({
         couponId: c.id,
         merchantId: c.coupon.merchant.id,
+        ...(c.team && { team: c.team }),
         position: request.offset + i,
         features: c.ranked ? Array.from(c.ranked.features, (x) => Math.round(x * 1e4) / 1e4) : [],
       })),

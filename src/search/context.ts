@@ -11,6 +11,7 @@ import type { Understood } from './query-understanding.ts';
 import type { FacetCounts, FacetName } from './facets.ts';
 import type { Thesaurus } from '../synonyms/thesaurus.ts';
 import type { RuleBook } from '../rules/rule.ts';
+import type { RankerExperiment } from './team-draft.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -83,6 +84,8 @@ export interface Candidate {
   boosted?: { added: number; by: string[] };
   /** Placed at a position by a merchandising rule. */
   pinned?: { position: number; rule: string };
+  /** In a ranker experiment, the arm that placed it (team-draft interleaving). */
+  team?: 'a' | 'b';
 }
 
 /** A preference: candidates matching `filter` gain `weight` × the spread of the rank scores (negative: bury). */
@@ -111,6 +114,8 @@ export interface SearchContext {
   facets?: FacetCounts | undefined;
   /** Coupons merchandising rules pin, set aside until the order is final. */
   pins?: Array<{ candidate: Candidate; position: number }> | undefined;
+  /** The arms of the ranker experiment that interleaved this list. */
+  experiment?: { a: string; b: string } | undefined;
   /** Ids of the merchandising rules that fired. */
   rulesFired?: string[] | undefined;
   /** Candidates retrieved without a facet's own filter, in flight (disjunctive faceting). */
@@ -183,6 +188,8 @@ export interface SearchDeps {
   thesaurus?: Thesaurus | undefined;
   /** The merchandising rules in force. */
   rules?: RuleBook | undefined;
+  /** Two rankers interleaved on every search (RANKER_EXPERIMENT). */
+  experiment?: RankerExperiment | undefined;
 }
 
 export interface Stage {

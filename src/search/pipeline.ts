@@ -8,6 +8,7 @@ import { diversifyByMerchant } from './stages/diversify.ts';
 import { embedQuery } from './stages/embed.ts';
 import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
 import { pageResults } from './stages/page.ts';
+import { interleaveRankers } from './stages/interleave.ts';
 import { retrieveParaphrases } from './stages/paraphrase.ts';
 import { applyRules, placePins } from './stages/rules.ts';
 import { sortResults } from './stages/sort.ts';
@@ -25,6 +26,7 @@ export const SEARCH_STAGES: readonly Stage[] = [
   retrieveParaphrases,
   fuseQueryLists,
   rankCandidates,
+  interleaveRankers,
   applyRules,
   applyBoosts,
   diversifyByMerchant,

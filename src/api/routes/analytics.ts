@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { withRates } from '../../events/analytics.ts';
+import { experimentReport } from '../../events/experiment.ts';
 import { parseQuery } from '../params.ts';
 import { COMMON_ERRORS, errorResponses, jsonBody, queryParam as q, type RouteSpec } from '../route.ts';
 
@@ -48,7 +49,7 @@ const VIEWS: Array<[path: string, summary: string, pick: (r: Report) => unknown]
  * Search analytics (scope `analytics`) from the served-list log and the events: figures defined in
  * `events/analytics.ts`, computed in SQL on PostgreSQL and in process on the file store.
  */
-export const analyticsRoutes: RouteSpec[] = VIEWS.map(([path, summary, pick]) => ({
+const viewRoutes: RouteSpec[] = VIEWS.map(([path, summary, pick]) => ({
   method: 'GET',
   path: `/v1/analytics/${path}`,
   scope: 'analytics',
@@ -61,3 +62,21 @@ export const analyticsRoutes: RouteSpec[] = VIEWS.map(([path, summary, pick]) =>
     ctx.body = { from: options.from.toISOString(), to: options.to.toISOString(), ...(pick(report) as object) };
   },
 }));
+
+/** The ranker experiment (RANKER_EXPERIMENT): wins, losses and ties per arm from the interleaved lists' clicks and redemptions. */
+const experimentRoute: RouteSpec = {
+  method: 'GET',
+  path: '/v1/analytics/experiment',
+  scope: 'analytics',
+  summary: 'The interleaving experiment between two rankers: wins, losses, ties and a sign test',
+  params,
+  responses: { 200: { description: 'the experiment, or a message when none ran in the window', ...jsonBody({ type: 'object' }) }, ...errorResponses(400, ...COMMON_ERRORS) },
+  async handle(ctx, { engine }) {
+    const options = parseQuery(analyticsQuerySchema, ctx.query);
+    const report = await experimentReport(engine.events.servedOutcomes({ since: options.from }), options);
+    const window = { from: options.from.toISOString(), to: options.to.toISOString() };
+    ctx.body = report ? { ...window, ...report } : { ...window, message: 'no ranker experiment ran in this window (set RANKER_EXPERIMENT=<dir-a>,<dir-b>)' };
+  },
+};
+
+export const analyticsRoutes: RouteSpec[] = [...viewRoutes, experimentRoute];
