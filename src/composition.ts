@@ -16,7 +16,7 @@ import type { JobQueue, RetryPolicy } from './indexing/queue.ts';
 import type { Logger } from './log.ts';
 import path from 'node:path';
 import { loadRanking, type Ranking } from './ranking/load-ranking.ts';
-import type { ExperimentArm, RankerExperiment } from './search/team-draft.ts';
+import type { ExperimentArm, RankerExperiment } from './search/context.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
 import { createStore } from './store/create-store.ts';
 import { VectorSpaceGuard } from './store/vector-space-guard.ts';

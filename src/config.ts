@@ -11,7 +11,6 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const envSchema = z.object({
-  /** @defaultValue 3000 */
   PORT: int(0, 65535).default(3000),
   /** @defaultValue '127.0.0.1' (Docker sets 0.0.0.0) */
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -54,7 +53,6 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,200}$/)
     .default('coupons'),
-  /** @defaultValue 10000 */
   QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Decoded coupon rows (document and vectors) each process keeps in memory, by id and version. @defaultValue 100000 */
   STORE_ROW_CACHE: int(0, 100_000_000).default(100_000),
@@ -119,7 +117,10 @@ const envSchema = z.object({
   /** The learned ranker (model.json + metadata.json + idf.json); missing or `none`: the fused order. @defaultValue 'models/ranker' */
   RANKER_MODEL_DIR: z.string().min(1).default('models/ranker'),
   /** Two rankers to team-draft interleave on every search, `<dir-a>,<dir-b>` (`fused`: the fused order); see GET /v1/analytics/experiment. */
-  RANKER_EXPERIMENT: z.string().regex(/^[^,]+,[^,]+$/, 'must be two ranker dirs (or "fused"), comma-separated').optional(),
+  RANKER_EXPERIMENT: z
+    .string()
+    .regex(/^[^,]+,[^,]+$/, 'must be two ranker dirs (or "fused"), comma-separated')
+    .optional(),
   /** Dense and lexical candidates per search: the depth `eval:ranking` measures the fusion and the ranker at. @defaultValue 100 */
   SEARCH_CANDIDATES: int(10, 2000).default(100),
   /** How search fuses the dense and lexical lists without a learned ranker: `convex` (weighted normalised scores) or `rrf` (weighted reciprocal ranks). Chosen by `eval:ranking`. @defaultValue 'convex' */
@@ -136,23 +137,18 @@ const envSchema = z.object({
   VOCABULARY_REFRESH_MS: int(1000, 86_400_000).default(30_000),
   /** How often each process checks for synonym sets (and rules) written by others. */
   DEFINITIONS_REFRESH_MS: int(100, 60_000).default(1000),
-  /** @defaultValue 2 */
   MAX_PER_MERCHANT: int(1, 1000).default(2),
-  /** @defaultValue 0.8 */
   MMR_LAMBDA: z.coerce.number().min(0).max(1).default(0.8),
   /** Share of result pages with one random adjacent pair swapped, so logs can show position bias (0 = off). @defaultValue 0 */
   RANK_EXPLORATION: z.coerce.number().min(0).max(1).default(0),
   /** Log every served result list with its features, for training the ranker (npm run train:ranker). @defaultValue true */
   LOG_SERVED_LISTS: bool.default(true),
-  /** @defaultValue 10000 */
   QUERY_CACHE_SIZE: int(0, 10_000_000).default(10_000),
   /** @defaultValue 1048576 (1 MiB) */
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
   /** Index the generated sample catalogue when the store is empty. @defaultValue true */
   SEED_SAMPLE: bool.default(true),
-  /** @defaultValue 2400 */
   SAMPLE_SIZE: int(1, 1_000_000).default(2400),
-  /** @defaultValue 'info' */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

@@ -11,7 +11,6 @@ import type { DefinitionStore } from './definitions/definition-store.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
 import type { Rules } from './rules/rule.ts';
 import type { Synonyms } from './synonyms/synonym-set.ts';
-import type { RankerExperiment } from './search/team-draft.ts';
 import type { Indexer } from './indexing/handler.ts';
 import type { IndexJob } from './indexing/jobs.ts';
 import type { JobInfo, JobQueue } from './indexing/queue.ts';
@@ -19,12 +18,12 @@ import type { Logger } from './log.ts';
 import type { Ranking } from './ranking/load-ranking.ts';
 import { ServedListLog } from './ranking/served-log.ts';
 import type { RecommenderService } from './recommend/recommender-service.ts';
-import type { SearchContext, SearchDeps, SearchInput, SearchRequest, Stage } from './search/context.ts';
+import type { RankerExperiment, SearchContext, SearchDeps, SearchInput, SearchRequest, Stage } from './search/context.ts';
 import { RECOMMEND_STAGES, runPipeline, SEARCH_STAGES, SIMILAR_STAGES } from './search/pipeline.ts';
 import { toResponse, type SearchResponse } from './search/results.ts';
 import type { VectorSpaceGuard } from './store/vector-space-guard.ts';
-import { type Readiness, runProbes } from './observability/readiness.ts';
-import { describeSpace, type VectorSpace, type VectorStore } from './store/vector-store.ts';
+import { type Readiness, readinessOf } from './observability/readiness.ts';
+import type { VectorSpace, VectorStore } from './store/vector-store.ts';
 import type { MetricsSources } from './observability/metrics.ts';
 export type { Readiness } from './observability/readiness.ts';
 export type { SearchInput };
@@ -104,7 +103,14 @@ export class Engine {
       queue: this.queue,
     } = parts);
     ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
-    ({ vocabulary: this.vocabulary, definitions: this.definitions, synonyms: this.synonyms, rules: this.rules, clock: this.clock, experiment: this.experiment } = parts);
+    ({
+      vocabulary: this.vocabulary,
+      definitions: this.definitions,
+      synonyms: this.synonyms,
+      rules: this.rules,
+      clock: this.clock,
+      experiment: this.experiment,
+    } = parts);
     this.servedLog = this.config.logServedLists
       ? new ServedListLog(this.events, this.logger.child({ component: 'served-log' }), { idf: this.ranking.features.idfSource })
       : undefined;
@@ -291,30 +297,8 @@ export class Engine {
   }
 
   async readiness(): Promise<Readiness> {
-    const checks = await runProbes({
-      store: async () => {
-        const s = await this.store.stats();
-        return `${this.store.kind}: ${s.count} coupons${s.annIndexed ? ', ANN index' : ', exact search'}`;
-      },
-      embedder: async () => describeSpace(this.space),
-      // A probe runs every few seconds: a ping, not a count over the whole event table.
-      events: async () => {
-        await this.events.ping();
-        return this.events.kind;
-      },
-      ranker: async () => this.ranking.detail,
-      recommender: async () => (this.recommender ? `two-tower ${this.recommender.version}` : 'no model loaded: feeds use popularity'),
-      queue: async () => {
-        await this.queue.ping();
-        return this.queue.kind;
-      },
-      vector_space: async () => {
-        await this.deps();
-        return undefined;
-      },
-    });
-    if (this.draining) checks.shutdown = { ok: false, detail: 'shutting down: finishing in-flight requests and jobs' };
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
+    const { store, events, queue, ranking, recommender } = this;
+    return readinessOf({ store, events, queue, ranking, recommender, space: this.space, checkSpace: () => this.deps(), draining: this.draining });
   }
 
   /** Shutting down: background work (the sample seeding) stops at its next step. */

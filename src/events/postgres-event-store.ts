@@ -180,7 +180,18 @@ export class PostgresEventStore implements EventStore {
     const cols = ['query_id', 'ts', 'surface', 'query', 'user_id', 'scorer', 'idf', 'features_version', 'items', 'experiment'];
     const values: unknown[] = [];
     const rows = lists.map((l, i) => {
-      values.push(l.queryId, l.ts, l.surface, l.query, l.userId ?? null, l.scorer, l.idf, l.featuresVersion, JSON.stringify(l.items), l.experiment ? JSON.stringify(l.experiment) : null);
+      values.push(
+        l.queryId,
+        l.ts,
+        l.surface,
+        l.query,
+        l.userId ?? null,
+        l.scorer,
+        l.idf,
+        l.featuresVersion,
+        JSON.stringify(l.items),
+        l.experiment ? JSON.stringify(l.experiment) : null,
+      );
       return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
     });
     await this.query(`INSERT INTO ${this.t.served} (${cols.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT (query_id) DO NOTHING`, values);

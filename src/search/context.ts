@@ -11,7 +11,6 @@ import type { Understood } from './query-understanding.ts';
 import type { FacetCounts, FacetName } from './facets.ts';
 import type { Thesaurus } from '../synonyms/thesaurus.ts';
 import type { RuleBook } from '../rules/rule.ts';
-import type { RankerExperiment } from './team-draft.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -213,4 +212,18 @@ export interface SearchInput {
   /** Read coupon phrases as filters and boosts. @defaultValue true */
   understand?: boolean | undefined;
   facets?: readonly FacetName[] | undefined;
+}
+
+/** One arm of a ranker experiment: a scorer with the featurizer it was trained with. */
+export interface ExperimentArm {
+  /** What it is: a model version, or `fused`. */
+  label: string;
+  scorer: Scorer;
+  features: Featurizer;
+}
+
+/** `RANKER_EXPERIMENT=<a>,<b>`: two arms, team-draft interleaved on every search. */
+export interface RankerExperiment {
+  a: ExperimentArm;
+  b: ExperimentArm;
 }

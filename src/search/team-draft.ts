@@ -1,19 +1,3 @@
-import type { Featurizer, Scorer } from './context.ts';
-
-/** One arm of a ranker experiment: a scorer with the featurizer it was trained with. */
-export interface ExperimentArm {
-  /** What it is: a model version, or `fused`. */
-  label: string;
-  scorer: Scorer;
-  features: Featurizer;
-}
-
-/** `RANKER_EXPERIMENT=<a>,<b>`: two arms, team-draft interleaved on every search. */
-export interface RankerExperiment {
-  a: ExperimentArm;
-  b: ExperimentArm;
-}
-
 export type Team = 'a' | 'b';
 
 /**

@@ -70,7 +70,10 @@ const experimentRoute: RouteSpec = {
   scope: 'analytics',
   summary: 'The interleaving experiment between two rankers: wins, losses, ties and a sign test',
   params,
-  responses: { 200: { description: 'the experiment, or a message when none ran in the window', ...jsonBody({ type: 'object' }) }, ...errorResponses(400, ...COMMON_ERRORS) },
+  responses: {
+    200: { description: 'the experiment, or a message when none ran in the window', ...jsonBody({ type: 'object' }) },
+    ...errorResponses(400, ...COMMON_ERRORS),
+  },
   async handle(ctx, { engine }) {
     const options = parseQuery(analyticsQuerySchema, ctx.query);
     const report = await experimentReport(engine.events.servedOutcomes({ since: options.from }), options);
