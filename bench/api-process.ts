@@ -139,25 +139,31 @@ export async function loadThroughApi(url: string, coupons: Coupon[], batch = 100
 }
 
 /**
- * Waits until the store's upkeep after a load is over: the writer's quiet-time maintenance
- * (compaction, index refresh, 5 s after the last write) has run and no run has finished for
- * `stableMs`. A latency benchmark started earlier measures searches beside a compaction.
+ * Waits until the store's upkeep after a load is over: a maintenance run (compaction, index
+ * refresh; the last one starts 5 s after the last write) has finished since the load, none is
+ * running, and neither the finished-run count nor the fragment count has changed for `stableMs`. A latency benchmark
+ * started earlier measures searches beside a compaction.
  */
-export async function waitUntilSettled(url: string, stableMs = 5000): Promise<void> {
-  const runs = async () => (await scrape(url)).labelled('index_writer', 'counter').maintenanceRuns ?? 0;
-  const before = await runs();
+export async function waitUntilSettled(url: string, stableMs = 10_000): Promise<void> {
+  const read = async () => {
+    const s = await scrape(url);
+    const writer = s.labelled('index_writer', 'counter');
+    return { runs: writer.maintenanceRuns ?? 0, maintaining: writer.maintaining ?? 0, fragments: s.gauge('index_fragments') ?? 0 };
+  };
+  const before = await read();
   let last = before;
   let since = Date.now();
   const started = Date.now();
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = await runs();
-    if (now !== last) {
+    const now = await read();
+    if (now.runs !== last.runs || now.fragments !== last.fragments) {
       last = now;
       since = Date.now();
     }
-    // The quiet refresh comes 5 s after the last write; allow 15 s for it to start.
-    if ((now > before || Date.now() - started > 15_000) && Date.now() - since >= stableMs) return;
+    // No run may be due when the last write's commit ran maintenance already: then 30 s of calm do.
+    const ranSince = now.runs > before.runs || Date.now() - started > 30_000;
+    if (ranSince && now.maintaining === 0 && Date.now() - since >= stableMs) return;
   }
 }
 

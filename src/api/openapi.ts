@@ -74,7 +74,7 @@ export function openApiDocument(routes: readonly RouteSpec[]): Record<string, un
         SuggestResponse: strip(json(suggestResponseSchema)),
         SynonymSetBody: strip(json(synonymSetSchema, 'input')),
         SynonymSet: strip(json(synonymListSchema.shape.synonyms.element)),
-        SynonymList: strip(json(synonymListSchema)),
+        SynonymSetList: strip(json(synonymListSchema)),
         RuleBody: ruleBody,
         Rule: {
           ...ruleBody,

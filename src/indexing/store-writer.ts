@@ -38,7 +38,8 @@ export class StoreWriter {
   private quietTimer: NodeJS.Timeout | undefined;
   private maintaining: Promise<void> = Promise.resolve();
   /** Counters for benchmarks and metrics. */
-  readonly stats = { commits: 0, rows: 0, maintenanceRuns: 0, maintenanceMs: 0 };
+  /** `maintaining` is 1 while a maintenance run is under way (benchmarks wait for it to end). */
+  readonly stats = { commits: 0, rows: 0, maintenanceRuns: 0, maintenanceMs: 0, maintaining: 0 };
 
   constructor(private readonly options: StoreWriterOptions) {
     this.batcher = new MicroBatcher({ maxBatch: options.maxBatch, maxWaitMs: 10, run: (ops) => this.commit(ops) });
@@ -110,11 +111,14 @@ export class StoreWriter {
       const started = Date.now();
       const commits = this.commitsSinceMaintenance;
       this.commitsSinceMaintenance = 0;
+      this.stats.maintaining = 1;
       try {
         await this.options.store.optimize();
       } catch (error) {
         this.commitsSinceMaintenance += commits;
         this.options.logger.warn({ err: error }, 'index maintenance failed; will retry after the next write');
+      } finally {
+        this.stats.maintaining = 0;
       }
       this.lastMaintenanceEnd = Date.now();
       this.lastMaintenanceMs = this.lastMaintenanceEnd - started;

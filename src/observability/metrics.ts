@@ -83,7 +83,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'index_writer',
-      help: "This process's store writer: commits, rows written, maintenance runs and the milliseconds they took",
+      help: "This process's store writer: commits, rows written, maintenance runs and the milliseconds they took, and whether one is running",
       labelNames: ['counter'],
       registers: [registry],
       collect() {

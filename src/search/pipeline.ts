@@ -1,19 +1,19 @@
 import type { SearchContext, SearchDeps, SearchRequest, Stage } from './context.ts';
 import { applyBoosts } from './stages/boost.ts';
 import { correctTypos } from './stages/correct.ts';
-import { countFacets, startFacetRetrievals } from './stages/facets.ts';
-import { expandSynonyms } from './stages/synonyms.ts';
-import { understandPhrases } from './stages/understand.ts';
 import { diversifyByMerchant } from './stages/diversify.ts';
 import { embedQuery } from './stages/embed.ts';
+import { countFacets, startFacetRetrievals } from './stages/facets.ts';
 import { fuseQueryLists, fuseRecommendationLists } from './stages/fuse.ts';
-import { pageResults } from './stages/page.ts';
 import { interleaveRankers } from './stages/interleave.ts';
+import { pageResults } from './stages/page.ts';
 import { retrieveParaphrases } from './stages/paraphrase.ts';
-import { applyRules, placePins } from './stages/rules.ts';
-import { sortResults } from './stages/sort.ts';
 import { rankCandidates } from './stages/rank.ts';
 import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retrieve.ts';
+import { applyRules, placePins } from './stages/rules.ts';
+import { sortResults } from './stages/sort.ts';
+import { expandSynonyms } from './stages/synonyms.ts';
+import { understandPhrases } from './stages/understand.ts';
 
 /** The search path, in order. Each stage is a plain function over the context. */
 export const SEARCH_STAGES: readonly Stage[] = [
