@@ -31,6 +31,8 @@ export type { SearchInput };
 export interface SearchOutcome {
   response: SearchResponse;
   timings: SearchContext['timings'];
+  /** The labelled parts' own milliseconds (`embed-correct`, `rank-rules`…), also in Server-Timing. */
+  parts: SearchContext['parts'];
 }
 
 /** Omit over each member of a union (keeps the union's tags). */
@@ -178,7 +180,7 @@ export class Engine {
     const deps = await this.deps();
     const ctx = await runPipeline(stages, { ...request, now: this.clock(), queryId: randomUUID() }, deps, signal);
     this.servedLog?.record(ctx);
-    return { response: toResponse(ctx), timings: ctx.timings };
+    return { response: toResponse(ctx), timings: ctx.timings, parts: ctx.parts };
   }
 
   /** A named shopper's affinity and behaviour vector; an unknown one is just an id. */

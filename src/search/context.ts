@@ -125,6 +125,8 @@ export interface SearchContext {
   total: number;
   /** Milliseconds spent in each stage. */
   timings: Partial<Record<StageName, number>>;
+  /** Milliseconds of the labelled parts (`embed-correct`, `rank-rules`…): what each feature costs on its own. */
+  parts: Record<string, number>;
   /** One sentence per stage saying what it did, for `explain`. */
   notes: Partial<Record<StageName, string>>;
   /** Names of the values in each candidate's feature row (set by the rank stage), for `explain`. */
@@ -193,6 +195,8 @@ export interface SearchDeps {
 
 export interface Stage {
   name: StageName;
+  /** For a stage that is one part of its name's work (typo correction within `embed`): its own label, timed apart. */
+  part?: string;
   run(context: SearchContext, deps: SearchDeps): Promise<SearchContext> | SearchContext;
 }
 

@@ -44,13 +44,15 @@ export const RECOMMEND_STAGES: readonly Stage[] = [embedQuery, retrieveForUser, 
 
 /** Runs the stages in order; an aborted `signal` (the request's deadline passed) stops before the next stage. */
 export async function runPipeline(stages: readonly Stage[], request: SearchRequest, deps: SearchDeps, signal?: AbortSignal): Promise<SearchContext> {
-  let ctx: SearchContext = { request, queryText: request.query, candidates: [], total: 0, timings: {}, notes: {} };
+  let ctx: SearchContext = { request, queryText: request.query, candidates: [], total: 0, timings: {}, parts: {}, notes: {} };
   for (const stage of stages) {
     signal?.throwIfAborted();
     const started = performance.now();
     ctx = await stage.run(ctx, deps);
     // Stages of one name (retrieval by words, then by meaning) add up under it.
-    ctx.timings[stage.name] = (ctx.timings[stage.name] ?? 0) + performance.now() - started;
+    const ms = performance.now() - started;
+    ctx.timings[stage.name] = (ctx.timings[stage.name] ?? 0) + ms;
+    if (stage.part) ctx.parts[`${stage.name}-${stage.part}`] = ms;
   }
   return ctx;
 }

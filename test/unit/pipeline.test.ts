@@ -35,6 +35,7 @@ const ctxOf = (candidates: Candidate[], limit = 10, offset = 0, queryId = 'q-1')
   candidates,
   total: 0,
   timings: {},
+  parts: {},
   notes: {},
 });
 const coupon = (id: string, merchant: string): Coupon => makeCoupon(id, { merchant: { id: merchant, name: merchant } });

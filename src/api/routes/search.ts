@@ -26,12 +26,9 @@ import { COMMON_ERRORS, errorResponses, idParam, jsonBody, queryParam as q, type
 /** Answers with the response and a Server-Timing header of the pipeline's stages (also recorded as metrics). */
 function send(ctx: Context, outcome: SearchOutcome, pipeline: string, metrics: Metrics): void {
   metrics.observeStages(pipeline, outcome.timings);
-  ctx.set(
-    'Server-Timing',
-    Object.entries(outcome.timings)
-      .map(([stage, ms]) => `${stage};dur=${ms.toFixed(2)}`)
-      .join(', '),
-  );
+  // Stages first (they sum to the pipeline), then the parts within them (`embed-correct`: typo correction).
+  const entries = [...Object.entries(outcome.timings), ...Object.entries(outcome.parts)];
+  ctx.set('Server-Timing', entries.map(([name, ms]) => `${name};dur=${(ms ?? 0).toFixed(2)}`).join(', '));
   ctx.body = outcome.response;
 }
 

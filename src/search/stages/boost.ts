@@ -10,6 +10,7 @@ import type { Stage } from '../context.ts';
  */
 export const applyBoosts: Stage = {
   name: 'rank',
+  part: 'boosts',
   run(ctx) {
     const boosts = ctx.boosts ?? [];
     if (!boosts.length || !ctx.candidates.length) return ctx;

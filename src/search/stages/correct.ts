@@ -8,6 +8,7 @@ import type { Stage } from '../context.ts';
  */
 export const correctTypos: Stage = {
   name: 'embed',
+  part: 'correct',
   run(ctx, { spelling, thesaurus }) {
     if (ctx.request.surface !== 'search' || ctx.request.typoTolerance === false || !ctx.queryText.trim()) return ctx;
     if (!spelling) return ctx;

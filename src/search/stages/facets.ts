@@ -17,6 +17,7 @@ function requestedFacets(ctx: SearchContext): readonly FacetName[] {
  */
 export const startFacetRetrievals: Stage = {
   name: 'retrieve',
+  part: 'facets',
   run(ctx, deps) {
     const facets = requestedFacets(ctx);
     if (!facets.length) return ctx;
@@ -42,6 +43,7 @@ export const startFacetRetrievals: Stage = {
  */
 export const countFacets: Stage = {
   name: 'page',
+  part: 'facets',
   async run(ctx) {
     const facets = requestedFacets(ctx);
     if (!facets.length) return ctx;

@@ -11,6 +11,7 @@ import { teamDraft } from '../team-draft.ts';
  */
 export const interleaveRankers: Stage = {
   name: 'rank',
+  part: 'interleave',
   async run(ctx, deps) {
     const { experiment } = deps;
     if (!experiment || ctx.request.surface !== 'search' || ctx.candidates.length < 2) return ctx;

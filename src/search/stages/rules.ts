@@ -10,6 +10,7 @@ import type { Boost, Candidate, Stage } from '../context.ts';
  */
 export const applyRules: Stage = {
   name: 'rank',
+  part: 'rules',
   async run(ctx, { rules, store }) {
     const { request } = ctx;
     if (request.surface !== 'search' || !rules?.size) return ctx;
@@ -68,6 +69,7 @@ function toCandidate(id: string, stored: { coupon: Candidate['coupon']; vector?:
 /** Puts the pinned coupons at their positions (1-based) in the final order, before paging. Reported under `page`. */
 export const placePins: Stage = {
   name: 'page',
+  part: 'pins',
   run(ctx) {
     if (!ctx.pins?.length) return ctx;
     const out = [...ctx.candidates];

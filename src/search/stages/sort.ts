@@ -18,6 +18,7 @@ const KEYS: Record<Exclude<SortOrder, 'relevance'>, (c: Candidate, ctx: SearchCo
  */
 export const sortResults: Stage = {
   name: 'page',
+  part: 'sort',
   run(ctx) {
     const order = ctx.request.surface === 'search' ? (ctx.request.sort ?? 'relevance') : 'relevance';
     if (order === 'relevance') return ctx;

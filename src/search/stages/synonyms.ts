@@ -8,6 +8,7 @@ import type { Stage } from '../context.ts';
  */
 export const expandSynonyms: Stage = {
   name: 'embed',
+  part: 'synonyms',
   run(ctx, { thesaurus }) {
     if (ctx.request.surface !== 'search' || !thesaurus?.size || !ctx.queryText.trim()) return ctx;
     const { forms, sets } = thesaurus.expand(ctx.queryText);

@@ -13,6 +13,7 @@ const UNDERSTOOD_BOOST_WEIGHT = 2;
  */
 export const understandPhrases: Stage = {
   name: 'embed',
+  part: 'understand',
   run(ctx) {
     const { request } = ctx;
     if (request.surface !== 'search' || request.understand === false) return ctx;
