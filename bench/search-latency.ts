@@ -87,10 +87,11 @@ async function featureCosts(base: string, queries: string[]) {
       embed: stage('embed'),
       retrieveAndPage: stage('retrieve') + stage('page'),
       rankAndPage: stage('rank') + stage('page'),
-      // The features' own stages (Server-Timing parts): typo correction, facet retrieval and counting, rules and pins.
+      // The features' own stages (Server-Timing parts): typo correction, facet retrieval and counting,
+      // rule matching (and the pin reads it starts beside retrieval), applying rules, placing pins.
       correct: stage('embed-correct'),
       facets: stage('retrieve-facets') + stage('page-facets'),
-      rules: stage('rank-rules') + stage('page-pins'),
+      rules: stage('retrieve-rules') + stage('rank-rules') + stage('page-pins'),
       rulesFired: body.results.some((r) => r.boosted_by?.some((b) => b.startsWith('rule '))),
     };
   };

@@ -2,7 +2,7 @@ import type { Coupon } from '../domain/coupon.ts';
 import type { Filter } from '../domain/filter.ts';
 import type { GeoPoint } from '../domain/geo.ts';
 import type { EmbeddingService } from '../embed/embedding-service.ts';
-import type { VectorStore } from '../store/vector-store.ts';
+import type { StoredCoupon, VectorStore } from '../store/vector-store.ts';
 import type { EventStore, UserAffinity } from '../events/event-store.ts';
 import type { SpellingCorrector } from '../text/spelling.ts';
 import type { FusionSettings } from './fusion.ts';
@@ -10,7 +10,7 @@ import type { SortOrder } from './sort-order.ts';
 import type { Understood } from './query-understanding.ts';
 import type { FacetCounts, FacetName } from './facets.ts';
 import type { Thesaurus } from '../synonyms/thesaurus.ts';
-import type { RuleBook } from '../rules/rule.ts';
+import type { Rule, RuleBook } from '../rules/rule.ts';
 
 /** What every request has, whatever the surface. */
 interface RequestBase {
@@ -115,8 +115,10 @@ export interface SearchContext {
   pins?: Array<{ candidate: Candidate; position: number }> | undefined;
   /** The arms of the ranker experiment that interleaved this list. */
   experiment?: { a: string; b: string } | undefined;
-  /** Ids of the merchandising rules that fired. */
-  rulesFired?: string[] | undefined;
+  /** The merchandising rules that fire for this search (decided before retrieval). */
+  firedRules?: Rule[] | undefined;
+  /** Their pinned coupons, being read beside retrieval. */
+  pinFetch?: Promise<Map<string, StoredCoupon> | Error> | undefined;
   /** Candidates retrieved without a facet's own filter, in flight (disjunctive faceting). */
   facetPools?: Partial<Record<FacetName, Promise<Coupon[] | Error>>> | undefined;
   queryVector?: Float32Array | undefined;

@@ -10,7 +10,7 @@ import { pageResults } from './stages/page.ts';
 import { retrieveParaphrases } from './stages/paraphrase.ts';
 import { rankCandidates } from './stages/rank.ts';
 import { retrieveByQuery, retrieveForUser, retrieveSimilar } from './stages/retrieve.ts';
-import { applyRules, placePins } from './stages/rules.ts';
+import { applyRules, matchRules, placePins } from './stages/rules.ts';
 import { sortResults } from './stages/sort.ts';
 import { expandSynonyms } from './stages/synonyms.ts';
 import { understandPhrases } from './stages/understand.ts';
@@ -22,6 +22,7 @@ export const SEARCH_STAGES: readonly Stage[] = [
   expandSynonyms,
   embedQuery,
   startFacetRetrievals,
+  matchRules,
   retrieveByQuery,
   retrieveParaphrases,
   fuseQueryLists,

@@ -1,9 +1,31 @@
 import { allOf, matchesFilter, servableAt } from '../../domain/filter.ts';
+import type { StoredCoupon } from '../../store/vector-store.ts';
 import type { Boost, Candidate, Stage } from '../context.ts';
 
 /**
- * Merchandising rules (`rules/rule.ts`), after ranking and before diversification: the rules whose
- * condition and window match this search hide their coupons, add their boosts (applied by the
+ * Which merchandising rules fire depends on the query, the filter and the time only, so it is
+ * decided before retrieval; the pinned coupons are then fetched beside the search's own retrieval
+ * (a pin is often no candidate) and `applyRules` collects them. Part of `retrieve`.
+ */
+export const matchRules: Stage = {
+  name: 'retrieve',
+  part: 'rules',
+  run(ctx, { rules, store }) {
+    const { request } = ctx;
+    if (request.surface !== 'search' || !rules?.size) return ctx;
+    const fired = rules.match({ queries: [request.query, ...(ctx.correctedQuery ? [ctx.correctedQuery] : [])], filter: request.filter, now: request.now });
+    if (!fired.length) return ctx;
+    const pinned = [...new Set(fired.flatMap((r) => (r.consequence.pin ?? []).map((p) => p.id)))];
+    // Without vectors: pins are placed after diversification, the only stage that needs them.
+    // Settled to a value either way: an abandoned request must not leave a rejection unhandled.
+    const pinFetch = pinned.length ? store.get(pinned).catch((error: Error) => error) : undefined;
+    return { ...ctx, firedRules: fired, pinFetch };
+  },
+};
+
+/**
+ * Merchandising rules (`rules/rule.ts`), after ranking and before diversification: the rules that
+ * fired (`matchRules`) hide their coupons, add their boosts (applied by the
  * boost stage next), and set their pins aside for `placePins`, which puts them at their positions
  * once the order is final. A pin obeys validity and the search's filter: a pin of an expired,
  * paused or filtered-out coupon is ignored and said so. A hide beats a pin. Reported under `rank`.
@@ -11,10 +33,9 @@ import type { Boost, Candidate, Stage } from '../context.ts';
 export const applyRules: Stage = {
   name: 'rank',
   part: 'rules',
-  async run(ctx, { rules, store }) {
+  async run(ctx) {
     const { request } = ctx;
-    if (request.surface !== 'search' || !rules?.size) return ctx;
-    const fired = rules.match({ queries: [request.query, ...(ctx.correctedQuery ? [ctx.correctedQuery] : [])], filter: request.filter, now: request.now });
+    const fired = ctx.firedRules ?? [];
     if (!fired.length) return ctx;
     const hidden = new Set(fired.flatMap((r) => r.consequence.hide ?? []));
     const boosts = fired.flatMap((r) => (r.consequence.boost ?? []).map((b): Boost => ({ filter: b.filter, weight: b.weight, reason: `rule ${r.id}` })));
@@ -27,9 +48,9 @@ export const applyRules: Stage = {
       }
     }
     const byId = new Map(ctx.candidates.map((c) => [c.id, c]));
-    const missing = wanted.filter((w) => !byId.has(w.id)).map((w) => w.id);
-    // Without vectors: pins are placed after diversification, which is the only stage needing them.
-    const fetched = missing.length ? await store.get(missing) : new Map();
+    const fetchedOrError = await ctx.pinFetch;
+    const fetched: Map<string, StoredCoupon> = fetchedOrError instanceof Map ? fetchedOrError : new Map();
+    const readError = fetchedOrError instanceof Error ? `pinned coupons could not be read (${fetchedOrError.message})` : undefined;
     const eligible = allOf(servableAt(request.now), request.filter)!;
     const pins: NonNullable<typeof ctx.pins> = [];
     const ignored: string[] = [];
@@ -50,13 +71,13 @@ export const applyRules: Stage = {
       hidden.size && `hid ${ctx.candidates.filter((c) => hidden.has(c.id)).length} candidates (${hidden.size} ids hidden)`,
       boosts.length && `${boosts.length} boost${boosts.length > 1 ? 's' : ''}`,
       ...ignored,
+      readError,
     ].filter(Boolean);
     return {
       ...ctx,
       candidates,
       pins: [...(ctx.pins ?? []), ...pins],
       boosts: [...(ctx.boosts ?? []), ...boosts],
-      rulesFired: fired.map((r) => r.id),
       notes: { ...ctx.notes, rank: `${ctx.notes.rank ?? ''}; rules fired: ${what}: ${effects.join('; ')}` },
     };
   },
