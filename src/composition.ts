@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Config } from './config.ts';
 import { createEmbedder, createQueryEmbedders } from './embed/create-embedder.ts';
 import { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
@@ -14,7 +15,6 @@ import { createIndexer } from './indexing/handler.ts';
 import { InlineQueue } from './indexing/inline-queue.ts';
 import type { JobQueue, RetryPolicy } from './indexing/queue.ts';
 import type { Logger } from './log.ts';
-import path from 'node:path';
 import { loadRanking, type Ranking } from './ranking/load-ranking.ts';
 import type { ExperimentArm, RankerExperiment } from './search/context.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
