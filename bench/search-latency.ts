@@ -95,11 +95,12 @@ async function featureCosts(base: string, queries: string[]) {
       rulesFired: body.results.some((r) => r.boosted_by?.some((b) => b.startsWith('rule '))),
     };
   };
+  type Timed = Awaited<ReturnType<typeof timed>>;
   const runs = {
-    typoOff: [] as Array<Awaited<ReturnType<typeof timed>>>,
-    typoOn: [] as Array<Awaited<ReturnType<typeof timed>>>,
-    facetsOff: [] as Array<Awaited<ReturnType<typeof timed>>>,
-    facetsOn: [] as Array<Awaited<ReturnType<typeof timed>>>,
+    typoOff: [] as Timed[],
+    typoOn: [] as Timed[],
+    facetsOff: [] as Timed[],
+    facetsOn: [] as Timed[],
   };
   const progress = new ProgressBar('feature costs', queries.length);
   for (const q of queries) {
@@ -110,8 +111,7 @@ async function featureCosts(base: string, queries: string[]) {
     runs.facetsOn.push(await timed(`${q}&facets=category,merchant,discount${q.includes('lat=') ? ',distance' : ''}`));
     progress.tick();
   }
-  const of = (list: Array<Awaited<ReturnType<typeof timed>>>, key: 'http' | 'embed' | 'retrieveAndPage' | 'rankAndPage' | 'correct' | 'facets' | 'rules') =>
-    summarize(list.map((r) => r[key]));
+  const of = (list: Timed[], key: Exclude<keyof Timed, 'rulesFired'>) => summarize(list.map((r) => r[key]));
 
   // Merchandising rules: the same queries with none; with 1,000 that these queries never match
   // (what matching costs); then with 10 more, "contains" rules on the things people search, so
@@ -121,7 +121,7 @@ async function featureCosts(base: string, queries: string[]) {
     if (res.status !== 201) throw new Error(`POST /v1/rules answered ${res.status}: ${await res.text()}`);
   };
   const pass = async () => {
-    const out: Array<Awaited<ReturnType<typeof timed>>> = [];
+    const out: Timed[] = [];
     for (const q of queries) out.push(await timed(q));
     return out;
   };

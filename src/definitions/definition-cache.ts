@@ -43,17 +43,33 @@ export class DefinitionCache<T extends object, Compiled> {
 
   async put(id: string, body: T): Promise<Stored<T>> {
     const stored = await this.store.put(this.kind, id, body);
-    await this.refresh(true);
-    return { ...body, id, updated_at: stored.updatedAt };
+    const item: Stored<T> = { ...body, id, updated_at: stored.updatedAt };
+    await this.apply((items) => [...items.filter((x) => x.id !== id), item]);
+    return item;
   }
 
   async delete(id: string): Promise<boolean> {
     const deleted = await this.store.delete(this.kind, id);
-    if (deleted) await this.refresh(true);
+    if (deleted) await this.apply((items) => items.filter((x) => x.id !== id));
     return deleted;
   }
 
-  /** Reloads when the revision moved (or `force`); loads run one after another, so a forced one sees the write before it. */
+  /**
+   * This process's own write, in force at once without reading everything back (the next poll
+   * sees the revision move and reloads once, taking in other processes' writes too). Queued
+   * behind any running load, so a load that began before the write cannot undo it.
+   */
+  private apply(change: (items: ReadonlyArray<Stored<T>>) => Array<Stored<T>>): Promise<void> {
+    const next = this.chain.then(() => {
+      const items = change(this.items).sort((a, b) => a.id.localeCompare(b.id));
+      this.compiled = this.compile(items);
+      this.items = items;
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Reloads when the revision moved (or `force`); loads and this process's writes apply one after another. */
   refresh(force = false): Promise<void> {
     const next = this.chain.then(() => this.load(force));
     this.chain = next.catch(() => undefined);

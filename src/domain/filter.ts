@@ -136,6 +136,12 @@ export function allOf(...filters: Array<Filter | undefined>): Filter | undefined
   return { and: present };
 }
 
+/** The top-level conjuncts of a filter (nested `and`s flattened). */
+export function conjuncts(filter: Filter | undefined): Filter[] {
+  if (!filter) return [];
+  return 'and' in filter ? filter.and.flatMap(conjuncts) : [filter];
+}
+
 /** What every served result must satisfy: active and valid now. */
 export function servableAt(at: Date): Filter {
   return { and: [{ status: ['active'] }, { valid_at: at.toISOString() }] };

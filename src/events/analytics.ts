@@ -14,6 +14,7 @@ import type { AnalyticsCounts, AnalyticsOptions, EngagementCounts, QueryCounts, 
 /** Positions reported by the position-wise CTR. */
 export const MAX_POSITION = 20;
 
+/** Lower-cased, spaces collapsed: exactly what the SQL adapter's `lower(btrim(regexp_replace(…)))` does (no NFKC, which SQL lacks). */
 export const normaliseQuery = (q: string) => q.toLowerCase().replace(/\s+/g, ' ').trim();
 
 /** Ties broken by key, so both adapters list equal counts in the same order. */

@@ -3,7 +3,6 @@ import { nearestDistanceKm } from '../domain/geo.ts';
 import { dot } from '../embed/embedder.ts';
 import { popularityOf } from '../events/event-store.ts';
 import type { Candidate, Featurizer, SearchContext, SearchDeps } from '../search/context.ts';
-import { bestTitleMatch, queryTerms, titleTermsOf } from '../text/title-match.ts';
 import { prepareQuery, RANKING_FEATURES, rankingFeatures, type CandidateSignals, type IdfLookup } from './features.ts';
 
 const DAY_MS = 86_400_000;
@@ -43,12 +42,10 @@ export class RankingFeaturizer implements Featurizer {
       note = `engagement and personal signals unavailable (${(error as Error).message})`;
     }
     const maxBm25 = Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0));
-    // With synonyms, each coupon is featurized with the query form its title uses.
-    const forms = ctx.queryForms ?? [ctx.queryText];
-    const prepared = forms.map((form) => prepareQuery(form, { idf: this.idf, maxBm25 }));
-    const terms = forms.map(queryTerms);
+    // With synonyms, each coupon is featurized with the query form its title uses (chosen by the fusion).
+    const prepared = (ctx.queryForms ?? [ctx.queryText]).map((form) => prepareQuery(form, { idf: this.idf, maxBm25 }));
     const rows = candidates.map((c, i) => {
-      const q = prepared.length > 1 ? prepared[bestTitleMatch(terms, titleTermsOf(c.coupon)).form]! : prepared[0]!;
+      const q = prepared[c.queryForm ?? 0] ?? prepared[0]!;
       return rankingFeatures(q, { title: c.coupon.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused?.rank ?? candidates.length }, signals[i]);
     });
     return { rows, ...(note && { note }) };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { idSchema } from '../domain/coupon.ts';
-import { type Filter, filterSchema } from '../domain/filter.ts';
+import { conjuncts, type Filter, filterSchema } from '../domain/filter.ts';
 import { DefinitionCache } from '../definitions/definition-cache.ts';
 import type { DefinitionStore } from '../definitions/definition-store.ts';
 import type { Logger } from '../log.ts';
+import { normalisePhrase } from '../text/tokenize.ts';
 
 /**
  * A merchandising rule: when a search matches its condition (the query, and optionally the filter
@@ -72,14 +73,6 @@ export interface RuleContext {
   now: Date;
 }
 
-const normalise = (text: string) => text.toLowerCase().normalize('NFKC').replace(/\s+/g, ' ').trim();
-
-/** Top-level conjuncts of a filter, as JSON, for matching a rule's filter context. */
-function conjunctKeys(filter: Filter | undefined): string[] {
-  if (!filter) return [];
-  return 'and' in filter ? filter.and.flatMap(conjunctKeys) : [JSON.stringify(filter)];
-}
-
 interface CompiledRule {
   rule: Rule;
   from: number;
@@ -107,13 +100,13 @@ export class RuleBook {
         rule,
         from: rule.active_from ? Date.parse(rule.active_from) : Number.NEGATIVE_INFINITY,
         until: rule.active_until ? Date.parse(rule.active_until) : Number.POSITIVE_INFINITY,
-        context: rule.condition.filter ? conjunctKeys(rule.condition.filter).map((k) => JSON.parse(k) as Filter) : [],
+        context: conjuncts(rule.condition.filter),
       };
       const q = rule.condition.query;
       const add = (map: Map<string, CompiledRule[]>, key: string) => map.set(key, [...(map.get(key) ?? []), compiled]);
-      if ('exact' in q) add(this.exact, normalise(q.exact));
+      if ('exact' in q) add(this.exact, normalisePhrase(q.exact));
       else if ('contains' in q) {
-        const phrase = normalise(q.contains);
+        const phrase = normalisePhrase(q.contains);
         compiled.phrase = ` ${phrase} `;
         add(this.containsByFirstWord, phrase.split(' ')[0]!);
       } else this.always.push(compiled);
@@ -124,9 +117,9 @@ export class RuleBook {
   /** The rules that fire for a search, in id order. */
   match(ctx: RuleContext): Rule[] {
     const t = ctx.now.getTime();
-    const queries = [...new Set(ctx.queries.map(normalise))];
+    const queries = [...new Set(ctx.queries.map(normalisePhrase))];
     const padded = queries.map((q) => ` ${q} `);
-    const searchNodes = conjunctKeys(ctx.filter).map((k) => JSON.parse(k) as Filter);
+    const searchNodes = conjuncts(ctx.filter);
     const fired = new Map<string, Rule>();
     const consider = (c: CompiledRule) => {
       if (t < c.from || t >= c.until || !c.context.every((node) => holds(searchNodes, node))) return;

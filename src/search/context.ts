@@ -76,6 +76,8 @@ export interface Candidate {
   /** Decayed engagement, for the popularity fallback. */
   popularity?: StageScore;
   fused?: StageScore;
+  /** Which of `queryForms` (synonym substitutions) its title matches best, set by the fusion; the features use that form. */
+  queryForm?: number;
   /** The rank stage's score, the scorer that gave it, and the feature row (schema v2) behind it. */
   ranked?: { score: number; scorer: string; features: Float32Array };
   diversified?: { position: number; mmr: number; maxSimilarity: number; demoted: boolean };

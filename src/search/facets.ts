@@ -31,12 +31,6 @@ export function constrainsFacet(facet: FacetName, node: Filter): boolean {
   }
 }
 
-/** The top-level conjuncts of a filter. */
-export function conjuncts(filter: Filter | undefined): Filter[] {
-  if (!filter) return [];
-  return 'and' in filter ? filter.and.flatMap(conjuncts) : [filter];
-}
-
 /** Counts one facet over a set of coupons. Distance needs `origin`. */
 export function countFacet(facet: FacetName, coupons: readonly Coupon[], origin?: GeoPoint): FacetValue[] {
   switch (facet) {

@@ -9,7 +9,8 @@ import type { GeoPoint } from '../domain/geo.ts';
  * is a preference (a discount depth or kind, being near): coupons that satisfy it come first, the
  * rest still follow, so a catalogue with few bogo pizzas still answers "bogo pizza".
  */
-export type UnderstoodKind = 'discount_target' | 'price_cap' | 'discount_kind' | 'distance' | 'time' | 'channel';
+export const UNDERSTOOD_KINDS = ['discount_target', 'price_cap', 'discount_kind', 'distance', 'time', 'channel'] as const;
+export type UnderstoodKind = (typeof UNDERSTOOD_KINDS)[number];
 
 /** What one phrase of the query became (the wire shape of `understood`). */
 export interface Understood {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Coupon } from '../domain/coupon.ts';
 import type { Filter } from '../domain/filter.ts';
 import { FACET_NAMES } from './facets.ts';
+import { UNDERSTOOD_KINDS } from './query-understanding.ts';
 import { nearestDistanceKm } from '../domain/geo.ts';
 import { discountPhrase } from '../text/coupon-text.ts';
 import { termRanges, tokenize } from '../text/tokenize.ts';
@@ -36,7 +37,7 @@ export const searchResponseSchema = z.object({
     .array(
       z.object({
         text: z.string().describe('The phrase as typed'),
-        as: z.enum(['discount_target', 'price_cap', 'discount_kind', 'distance', 'time', 'channel']),
+        as: z.enum(UNDERSTOOD_KINDS),
         filter: z.custom<Filter>().optional().describe('A constraint every result satisfies (filter AST)'),
         boost: z.custom<Filter>().optional().describe('A preference: results matching it come first (filter AST)'),
       }),

@@ -1,5 +1,6 @@
 import type { Coupon } from '../domain/coupon.ts';
 import { editDistance } from '../text/spelling.ts';
+import { normalisePhrase } from '../text/tokenize.ts';
 
 export type SuggestionKind = 'query' | 'merchant' | 'category' | 'coupon';
 
@@ -45,7 +46,7 @@ export class SuggestionIndex {
 
   /** A served search that found `total` coupons (queries without results are never suggested). */
   addQuery(text: string, total: number): void {
-    const key = normalise(text);
+    const key = normalisePhrase(text);
     if (!key || total <= 0) return;
     if (!this.entries.query.has(key)) this.words.add(key, 'query');
     this.entries.query.set(key, { text: key, count: total });
@@ -65,7 +66,7 @@ export class SuggestionIndex {
   }
 
   suggest(prefix: string, limit: number): Suggestion[] {
-    const p = normalise(prefix);
+    const p = normalisePhrase(prefix);
     if (!p) return [];
     // The shortest prefixes match most of the catalogue and are typed most: their lists are kept a few seconds.
     if (p.length > SHORT_PREFIX) return this.compute(p, limit);
@@ -123,7 +124,7 @@ export class SuggestionIndex {
   }
 
   private bump(kind: SuggestionKind, text: string, by: number): void {
-    const key = normalise(text);
+    const key = normalisePhrase(text);
     if (!key) return;
     const seen = this.entries[kind].get(key);
     if (!seen) this.words.add(key, kind);
@@ -181,5 +182,3 @@ class WordIndex {
     this.recent = [];
   }
 }
-
-const normalise = (text: string) => text.toLowerCase().normalize('NFKC').replace(/\s+/g, ' ').trim();

@@ -5,6 +5,11 @@
  */
 const STOP_WORDS = new Set('a an and are as at be by for from has have in is it its of on or that the this to was were will with your you our off'.split(' '));
 
+/** A phrase as typed, compared case- and spacing-blind (rule conditions, suggestion keys). */
+export function normalisePhrase(text: string): string {
+  return text.toLowerCase().normalize('NFKC').replace(/\s+/g, ' ').trim();
+}
+
 export function tokenize(text: string): string[] {
   const out: string[] = [];
   for (const raw of text

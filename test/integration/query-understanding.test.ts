@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Coupon, discountPercent } from '../../src/domain/coupon.ts';
 import { haversineKm } from '../../src/domain/geo.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
-import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
-import { STORE_SETUPS } from '../support/stores.ts';
-import { tempDir } from '../support/tmp.ts';
+import { api, type TestServer } from '../support/server.ts';
+import { serveCatalogue, STORE_SETUPS } from '../support/stores.ts';
 
 interface Result {
   id: string;
@@ -29,25 +28,14 @@ interface Response {
 
 describe.each(STORE_SETUPS)('query understanding, synonyms and facets on $name', (setup) => {
   if (setup.missing) return void it.skip(setup.missing, () => undefined);
-  let dir: { dir: string; cleanup: () => Promise<void> };
   let server: TestServer;
-  let stopStore: (() => Promise<void>) | undefined;
   const catalogue = generateCatalogue({ size: 2400, seed: 5 });
 
   beforeAll(async () => {
-    dir = await tempDir('understanding-');
-    const store = await setup.start();
-    stopStore = store.stop;
     // 50 per retriever: every candidate fits on one page of 100, so facet counts can be checked by brute force.
-    server = await startServer(testEnv(dir.dir, { SEARCH_CANDIDATES: '50', ...store.env }));
-    await server.engine.upsertCoupons(catalogue);
-    await server.engine.waitForIndexing();
+    server = await serveCatalogue(setup, catalogue, { dirPrefix: 'understanding-', env: { SEARCH_CANDIDATES: '50' } });
   }, 300_000);
-  afterAll(async () => {
-    await server?.close();
-    await stopStore?.();
-    await dir?.cleanup();
-  });
+  afterAll(() => server?.close());
 
   const search = async (params: string): Promise<Response> => {
     const res = await api(server.url, 'GET', `/v1/search?${params}`);

@@ -8,14 +8,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Coupon, discountPercent } from '../../src/domain/coupon.ts';
 import { signTest } from '../../src/events/experiment.ts';
-import { saveRanker } from '../../src/ranking/artifacts.ts';
-import { RANKING_FEATURES } from '../../src/ranking/features.ts';
-import { LearnedRanker, type RankingList } from '../../src/ranking/ranker.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { teamDraft } from '../../src/search/team-draft.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { waitFor } from '../support/processes.ts';
 import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
+import { saveSyntheticRanker } from '../support/rankers.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const VISITS = 150;
@@ -56,15 +54,7 @@ describe('RANKER_EXPERIMENT with simulated shoppers', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir('experiment-'));
     // A ranker trained (on synthetic lists) to order by discount depth alone.
-    const rand = seededRandom(2);
-    const at = RANKING_FEATURES.indexOf('discount_depth');
-    const list = (): RankingList => {
-      const features = Array.from({ length: 20 }, () => Float32Array.from(RANKING_FEATURES, () => rand()));
-      return { features, gains: features.map((f) => f[at]!) };
-    };
-    const ranker = new LearnedRanker({ progress: false, maxEpochs: 8, listSize: 20 });
-    await ranker.fit(Array.from({ length: 150 }, list), Array.from({ length: 30 }, list));
-    await saveRanker(path.join(dir, 'deep-discounts'), ranker, { training: { data: 'synthetic' }, metrics: {}, idf: {} });
+    await saveSyntheticRanker(path.join(dir, 'deep-discounts'), 'discount_depth', { seed: 2, lists: 150, epochs: 8 });
     server = await startServer(testEnv(path.join(dir, 'data'), { RANKER_EXPERIMENT: `fused,${path.join(dir, 'deep-discounts')}` }));
     const catalogue = generateCatalogue({ size: 500, seed: 12 });
     for (const c of catalogue) coupons.set(c.id, c);

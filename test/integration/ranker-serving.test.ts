@@ -6,12 +6,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveRanker } from '../../src/ranking/artifacts.ts';
 import { RANKING_FEATURES } from '../../src/ranking/features.ts';
-import { LearnedRanker, type RankingList } from '../../src/ranking/ranker.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
-import { seededRandom } from '../../src/util/random.ts';
 import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
+import { saveSyntheticRanker } from '../support/rankers.ts';
 import { tempDir } from '../support/tmp.ts';
 
 describe('learned ranker in the search pipeline', () => {
@@ -22,15 +20,7 @@ describe('learned ranker in the search pipeline', () => {
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir('ranker-serving-'));
     // A small ranker trained to prefer query-term coverage (feature `query_coverage`).
-    const rand = seededRandom(1);
-    const at = RANKING_FEATURES.indexOf('query_coverage');
-    const list = (): RankingList => {
-      const features = Array.from({ length: 20 }, () => Float32Array.from(RANKING_FEATURES, () => rand()));
-      return { features, gains: features.map((f) => f[at]!) };
-    };
-    const ranker = new LearnedRanker({ progress: false, maxEpochs: 5, listSize: 20 });
-    await ranker.fit(Array.from({ length: 100 }, list), Array.from({ length: 20 }, list));
-    await saveRanker(path.join(dir, 'ranker'), ranker, { training: { data: 'synthetic' }, metrics: {}, idf: { pizza: 2.5, '': 9 } });
+    await saveSyntheticRanker(path.join(dir, 'ranker'), 'query_coverage', { seed: 1, lists: 100, epochs: 5, idf: { pizza: 2.5, '': 9 } });
     server = await startServer(testEnv(path.join(dir, 'data'), { RANKER_MODEL_DIR: path.join(dir, 'ranker') }));
     await server.engine.upsertCoupons(generateCatalogue({ size: 120, seed: 5 }));
     await server.engine.queue.drained();

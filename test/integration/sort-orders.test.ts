@@ -6,31 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Coupon, discountPercent } from '../../src/domain/coupon.ts';
 import { nearestDistanceKm } from '../../src/domain/geo.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
-import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
-import { STORE_SETUPS } from '../support/stores.ts';
-import { tempDir } from '../support/tmp.ts';
+import { api, type TestServer } from '../support/server.ts';
+import { serveCatalogue, STORE_SETUPS } from '../support/stores.ts';
 
 const NYC = { lat: 40.7128, lon: -74.006 };
 
 describe.each(STORE_SETUPS)('sort orders on $name', (setup) => {
   if (setup.missing) return void it.skip(setup.missing, () => undefined);
-  let dir: { dir: string; cleanup: () => Promise<void> };
   let server: TestServer;
-  let stopStore: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await tempDir('sort-');
-    const store = await setup.start();
-    stopStore = store.stop;
-    server = await startServer(testEnv(dir.dir, store.env));
-    await server.engine.upsertCoupons(generateCatalogue({ size: 400, seed: 9 }));
-    await server.engine.waitForIndexing();
+    server = await serveCatalogue(setup, generateCatalogue({ size: 400, seed: 9 }), { dirPrefix: 'sort-' });
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await stopStore?.();
-    await dir?.cleanup();
-  });
+  afterAll(() => server?.close());
 
   /** Every result of a search, page by page. */
   const all = async (params: string) => {

@@ -5,29 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { makeCoupon } from '../support/coupons.ts';
-import { api, startServer, type TestServer, testEnv } from '../support/server.ts';
-import { STORE_SETUPS } from '../support/stores.ts';
-import { tempDir } from '../support/tmp.ts';
+import { api, type TestServer } from '../support/server.ts';
+import { serveCatalogue, STORE_SETUPS } from '../support/stores.ts';
 
 describe.each(STORE_SETUPS)('typo tolerance on $name', (setup) => {
   if (setup.missing) return void it.skip(setup.missing, () => undefined);
-  let dir: { dir: string; cleanup: () => Promise<void> };
   let server: TestServer;
-  let stopStore: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await tempDir('typos-');
-    const store = await setup.start();
-    stopStore = store.stop;
-    server = await startServer(testEnv(dir.dir, store.env));
-    await server.engine.upsertCoupons(generateCatalogue({ size: 600, seed: 3 }));
-    await server.engine.waitForIndexing();
+    server = await serveCatalogue(setup, generateCatalogue({ size: 600, seed: 3 }), { dirPrefix: 'typos-' });
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await stopStore?.();
-    await dir?.cleanup();
-  });
+  afterAll(() => server?.close());
 
   const search = async (params: string) => {
     const res = await api(server.url, 'GET', `/v1/search?${params}`);

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { QdrantEmulator } from './qdrant/emulator.ts';
 import { OpenApiValidator } from './qdrant/openapi.ts';
-import { SHARED_DIR } from './tmp.ts';
+import type { Coupon } from '../../src/domain/coupon.ts';
+import { startServer, type TestServer, testEnv } from './server.ts';
+import { SHARED_DIR, tempDir } from './tmp.ts';
 
 const QDRANT_SPEC = path.join(SHARED_DIR, 'qdrant/openapi-1.19.json');
 
@@ -31,3 +33,27 @@ export const STORE_SETUPS: StoreSetup[] = [
     },
   },
 ];
+
+/**
+ * An API server on `setup`'s store in a temp data dir, with `coupons` indexed; its `close` also
+ * stops the store and removes the dir. The one set-up of the search-experience suites.
+ */
+export async function serveCatalogue(
+  setup: StoreSetup,
+  coupons: readonly Coupon[],
+  options: { dirPrefix: string; env?: Record<string, string> },
+): Promise<TestServer> {
+  const dir = await tempDir(options.dirPrefix);
+  const store = await setup.start();
+  const server = await startServer(testEnv(dir.dir, { ...options.env, ...store.env }));
+  await server.engine.upsertCoupons(coupons);
+  await server.engine.waitForIndexing();
+  return {
+    ...server,
+    async close() {
+      await server.close();
+      await store.stop();
+      await dir.cleanup();
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import type { Coupon } from '../../domain/coupon.ts';
-import { allOf, type Filter, servableAt } from '../../domain/filter.ts';
+import { allOf, conjuncts, type Filter, servableAt } from '../../domain/filter.ts';
 import type { SearchContext, SearchDeps, Stage } from '../context.ts';
-import { conjuncts, constrainsFacet, countFacet, type FacetCounts, type FacetName } from '../facets.ts';
+import { constrainsFacet, countFacet, type FacetCounts, type FacetName } from '../facets.ts';
 import { queryLists } from './retrieve.ts';
 
 function requestedFacets(ctx: SearchContext): readonly FacetName[] {

@@ -11,11 +11,15 @@ export const fuseLists = (fusionOf: (settings: SearchSettings) => FusionSettings
   run(ctx, { settings }) {
     const fusion = fusionOf(settings);
     const forms = (ctx.queryForms ?? [ctx.queryText]).map(queryTerms);
-    const matches = forms[0]!.terms.length ? ctx.candidates.map((c) => bestTitleMatch(forms, titleTermsOf(c.coupon)).match) : undefined;
-    const scores = fusedScores(ctx.candidates, fusion, matches);
-    const scored = ctx.candidates.map((c, i) => ({ c, score: scores[i]! }));
+    const best = forms[0]!.terms.length ? ctx.candidates.map((c) => bestTitleMatch(forms, titleTermsOf(c.coupon))) : undefined;
+    const scores = fusedScores(
+      ctx.candidates,
+      fusion,
+      best?.map((b) => b.match),
+    );
+    const scored = ctx.candidates.map((c, i) => ({ c, score: scores[i]!, form: forms.length > 1 ? best?.[i]?.form : undefined }));
     scored.sort((a, b) => b.score - a.score || a.c.id.localeCompare(b.c.id));
-    const candidates = scored.map(({ c, score }, i) => ({ ...c, fused: { rank: i + 1, score } }));
+    const candidates = scored.map(({ c, score, form }, i) => ({ ...c, fused: { rank: i + 1, score }, ...(form !== undefined && { queryForm: form }) }));
     const several = candidates.filter((c) => FUSED_LISTS.filter((l) => c[l]).length > 1).length;
     return {
       ...ctx,

@@ -1,6 +1,6 @@
-import { allOf, servableAt } from '../../domain/filter.ts';
 import { type QueryTerms, queryTerms, titleMatch, titleTermsOf } from '../../text/title-match.ts';
 import type { Candidate, Stage } from '../context.ts';
+import { effectiveFilter } from './retrieve.ts';
 
 /**
  * When the words find little and no title holds every query term ("car service" against a
@@ -22,7 +22,7 @@ export const retrieveParaphrases: Stage = {
     );
     if (best === undefined) return ctx;
     const vector = await embeddings.embedParaphrase(ctx.queryText);
-    const hits = await store.knn(vector, { k: settings.candidates, filter: allOf(servableAt(ctx.request.now), ctx.request.filter), withVectors: true });
+    const hits = await store.knn(vector, { k: settings.candidates, filter: effectiveFilter(ctx), withVectors: true });
     // The static vectors' list goes (on such queries it matches single words, as BM25 did): the
     // lexical candidates stay, without their dense scores, and the ones by meaning join them.
     const byId = new Map(ctx.candidates.filter((c) => c.lexical).map(({ dense: _, ...c }): [string, Candidate] => [c.id, c]));

@@ -3,8 +3,8 @@ import { NotFoundError } from '../../errors.ts';
 import type { Hit } from '../../store/vector-store.ts';
 import type { Candidate, SearchContext, SearchDeps, Stage } from '../context.ts';
 
-/** The filter every retrieval runs under: the caller's, plus "active and valid now". */
-function effectiveFilter(ctx: SearchContext) {
+/** The filter every retrieval runs under, and every served coupon passes: the caller's, plus "active and valid now". */
+export function effectiveFilter(ctx: SearchContext) {
   return allOf(servableAt(ctx.request.now), ctx.request.filter);
 }
 

@@ -1,6 +1,7 @@
-import { allOf, matchesFilter, servableAt } from '../../domain/filter.ts';
+import { matchesFilter, servableAt } from '../../domain/filter.ts';
 import type { StoredCoupon } from '../../store/vector-store.ts';
 import type { Boost, Candidate, Stage } from '../context.ts';
+import { effectiveFilter } from './retrieve.ts';
 
 /**
  * Which merchandising rules fire depends on the query, the filter and the time only, so it is
@@ -51,7 +52,7 @@ export const applyRules: Stage = {
     const fetchedOrError = await ctx.pinFetch;
     const fetched: Map<string, StoredCoupon> = fetchedOrError instanceof Map ? fetchedOrError : new Map();
     const readError = fetchedOrError instanceof Error ? `pinned coupons could not be read (${fetchedOrError.message})` : undefined;
-    const eligible = allOf(servableAt(request.now), request.filter)!;
+    const eligible = effectiveFilter(ctx)!;
     const pins: NonNullable<typeof ctx.pins> = [];
     const ignored: string[] = [];
     for (const w of wanted) {
