@@ -24,6 +24,10 @@ const envSchema = z.object({
   RATE_LIMIT_IP_RPS: z.coerce.number().min(0).max(1e6).default(50),
   /** Requests a second per API key (burst: twice that); 0 turns the limit off. @defaultValue 500 */
   RATE_LIMIT_KEY_RPS: z.coerce.number().min(0).max(1e6).default(500),
+  /** Events a minute per user under one API key (a minute's worth as burst); over it they are not stored. 0 turns the cap off. @defaultValue 300 */
+  EVENTS_PER_USER_PER_MINUTE: int(0, 1e6).default(300),
+  /** The audit log of writes (JSON lines; `npm run audit`). @defaultValue DATA_DIR/audit.jsonl */
+  AUDIT_LOG: z.string().min(1).optional(),
   /** Trust X-Forwarded-For for the client address (behind a proxy you run). @defaultValue false */
   TRUST_PROXY: bool.default(false),
   /** On SIGTERM, how long to keep serving (reporting not-ready) before closing the listener. @defaultValue 1000 */
@@ -156,8 +160,9 @@ export type Env = z.input<typeof envSchema>;
 
 export interface Config {
   server: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[]; requestTimeoutMs: number; trustProxy: boolean; shutdownDelayMs: number };
-  access: { apiKeysFile: string | undefined; allowAnonymous: boolean; publicReads: boolean; ipRps: number; keyRps: number };
+  access: { apiKeysFile: string | undefined; allowAnonymous: boolean; publicReads: boolean; ipRps: number; keyRps: number; eventsPerUserPerMinute: number };
   dataDir: string;
+  auditLogPath: string;
   store:
     | { kind: 'embedded'; dir: string; annThreshold: number; readConsistencyMs: number; rowCacheSize: number }
     | {
@@ -243,8 +248,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicReads: e.PUBLIC_READS,
       ipRps: e.RATE_LIMIT_IP_RPS,
       keyRps: e.RATE_LIMIT_KEY_RPS,
+      eventsPerUserPerMinute: e.EVENTS_PER_USER_PER_MINUTE,
     },
     dataDir,
+    auditLogPath: path.resolve(e.AUDIT_LOG ?? path.join(dataDir, 'audit.jsonl')),
     store:
       e.VECTOR_STORE === 'qdrant'
         ? // 256 points per upsert, 2 in flight (more breaks sockets: qdrant-js #58, #92), 4 attempts on 5xx/429/timeouts.

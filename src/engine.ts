@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
 import type { Suggestion } from './search/suggestions.ts';
+import { suggestWithinFilter } from './search/scoped-suggestions.ts';
 import type { Coupon } from './domain/coupon.ts';
-import type { CouponEvent } from './domain/event.ts';
-import { allOf } from './domain/filter.ts';
+import type { CouponEvent, RecordedEvent } from './domain/event.ts';
+import { allOf, type Filter, matchesFilter } from './domain/filter.ts';
 import type { EmbeddingService } from './embed/embedding-service.ts';
-import { NotFoundError, UnavailableError } from './errors.ts';
+import { NotFoundError, OutsideKeyFilterError, UnavailableError } from './errors.ts';
 import type { DefinitionStore } from './definitions/definition-store.ts';
 import type { EventStore, UserAffinity } from './events/event-store.ts';
 import type { Rules } from './rules/rule.ts';
@@ -33,6 +34,13 @@ export interface SearchOutcome {
   timings: SearchContext['timings'];
   /** The labelled parts' own milliseconds (`embed-correct`, `rank-rules`…), also in Server-Timing. */
   parts: SearchContext['parts'];
+}
+
+/** Who posts events: the request (for the logs) and the API key, whose id is stored with each event and whose filter bounds the coupons named. */
+export interface EventSource {
+  requestId?: string | undefined;
+  keyId?: string | undefined;
+  keyFilter?: Filter | undefined;
 }
 
 /** Omit over each member of a union (keeps the union's tags). */
@@ -148,9 +156,11 @@ export class Engine {
     return outcome;
   }
 
-  /** Autocomplete for a prefix: past queries, merchants, categories and coupon titles. */
-  suggest(prefix: string, limit: number): Suggestion[] {
-    return this.vocabulary.suggestions.suggest(prefix, limit);
+  /** Autocomplete for a prefix: past queries, merchants, categories and coupon titles; for a scoped key, only from the coupons it can see. */
+  async suggest(prefix: string, limit: number, keyFilter?: Filter): Promise<Suggestion[]> {
+    if (!keyFilter) return this.vocabulary.suggestions.suggest(prefix, limit);
+    await this.spaceGuard.check(this.store);
+    return suggestWithinFilter(prefix, limit, keyFilter, { store: this.store, index: this.vocabulary.suggestions, now: this.clock() });
   }
 
   async similar(id: string, input: Omit<SearchInput, 'query'> & { mode?: 'content' | 'behavior' | 'blend' }, signal?: AbortSignal): Promise<SearchOutcome> {
@@ -189,9 +199,10 @@ export class Engine {
     return { id: userId, affinity, vector: vectors.get(userId) };
   }
 
-  async getCoupon(id: string): Promise<Coupon> {
+  /** One stored coupon; one outside the key's filter is not found, like a missing one. */
+  async getCoupon(id: string, keyFilter?: Filter): Promise<Coupon> {
     const found = (await this.store.get([id])).get(id);
-    if (!found) throw new NotFoundError('coupon', id);
+    if (!found || (keyFilter && !matchesFilter(found.coupon, keyFilter))) throw new NotFoundError('coupon', id);
     return found.coupon;
   }
 
@@ -228,12 +239,20 @@ export class Engine {
   }
 
   /**
-   * Stores interaction events (a replayed event id changes nothing) and has the counters updated:
+   * Stores interaction events (a replayed event id changes nothing), each with the key that posted
+   * it; a tenant-scoped key may only name coupons inside its filter. Has the counters updated:
    * by a queue job when events live in PostgreSQL (any worker can run it), inline for the
    * embedded file store, which belongs to this process alone.
    */
-  async recordEvents(events: readonly CouponEvent[], requestId?: string): Promise<{ accepted: number; duplicates: number; job_id?: string }> {
-    const { inserted, duplicates } = await this.events.append(events);
+  async recordEvents(events: readonly CouponEvent[], by: EventSource = {}): Promise<{ accepted: number; duplicates: number; job_id?: string }> {
+    const { requestId, keyId, keyFilter } = by;
+    if (keyFilter) {
+      const ids = [...new Set(events.map((e) => e.coupon_id))];
+      const found = await this.store.get(ids);
+      const outside = ids.filter((id) => !found.has(id) || !matchesFilter(found.get(id)!.coupon, keyFilter));
+      if (outside.length) throw new OutsideKeyFilterError(outside);
+    }
+    const { inserted, duplicates } = await this.events.append(keyId ? events.map((e): RecordedEvent => ({ ...e, key_id: keyId })) : events);
     if (inserted.length === 0) return { accepted: 0, duplicates: duplicates.length };
     if (this.events.kind === 'file') {
       await this.indexer.handle({ type: 'counters', eventIds: inserted }, { progress: async () => undefined });

@@ -70,11 +70,26 @@ export class UnauthorizedError extends EngineError {
   }
 }
 
-/** A valid API key without the scope the endpoint needs. */
+/** A valid API key without the scope the endpoint needs (or a tenant-scoped key on a route that spans every tenant). */
 export class ForbiddenError extends EngineError {
   override readonly name = 'ForbiddenError';
-  constructor(scope: string) {
-    super('forbidden', 403, `this API key lacks the '${scope}' scope`);
+  constructor(scope: string, message = `this API key lacks the '${scope}' scope`) {
+    super('forbidden', 403, message);
+  }
+}
+
+/** A tenant-scoped key naming coupons outside its filter (unknown ones look the same, so nothing leaks). */
+export class OutsideKeyFilterError extends EngineError {
+  override readonly name = 'OutsideKeyFilterError';
+  constructor(ids: readonly string[]) {
+    super(
+      'forbidden',
+      403,
+      `this API key is limited to part of the catalogue; outside it or unknown: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`,
+      {
+        details: ids.map((id) => ({ field: 'coupon_id', message: `'${id}' is outside this key's filter or unknown` })),
+      },
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { type Filter, filterSchema } from '../domain/filter.ts';
 
 /**
  * API keys with scopes, stored hashed in a JSON file (API_KEYS_FILE) that the API re-reads when it
@@ -11,9 +12,16 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
  * be public in widgets), `events` (interaction events; widgets need it too), `write` (coupons,
  * reindex, jobs, synonyms and rules), `metrics` (GET /metrics, for a Prometheus scraper),
  * `analytics` (search analytics, the ranker experiment and the dashboard: business data).
+ *
+ * A key may carry a `filter` (the filter AST): a tenant-scoped key. The API ANDs it into every
+ * search, similar, feed, suggest, facet and coupon read made with the key, and events posted with
+ * it may only name coupons inside it — one deployment serving several marketplaces or regions, or
+ * a widget key limited to one merchant. A key may also expire (`expires_at`): then it gets 401.
  */
 export const SCOPES = ['search', 'events', 'write', 'metrics', 'analytics'] as const;
 export type Scope = (typeof SCOPES)[number];
+/** The scopes a key with a filter may have: reads and events. Writes, metrics and analytics span every tenant. */
+export const SCOPED_KEY_SCOPES: readonly Scope[] = ['search', 'events'];
 
 export interface ApiKeyRecord {
   id: string;
@@ -22,7 +30,14 @@ export interface ApiKeyRecord {
   sha256: string;
   created_at: string;
   revoked_at?: string;
+  /** What the key may see: ANDed into every read made with it, never widened by the caller. */
+  filter?: Filter;
+  /** After this instant (ISO 8601) the key is refused with 401. */
+  expires_at?: string;
 }
+
+/** What a presented key is: valid (its record), expired (401 saying so), or unknown, malformed or revoked. */
+export type KeyCheck = { ok: true; record: ApiKeyRecord } | { ok: false; reason: 'expired'; expiredAt: string } | { ok: false; reason: 'invalid' };
 
 interface KeyFile {
   keys: ApiKeyRecord[];
@@ -36,6 +51,13 @@ export function readKeyFile(path: string): KeyFile {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
     if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
+    for (const k of parsed.keys) {
+      // A key whose filter cannot be read must not serve the whole catalogue: refuse the file.
+      if (k.filter !== undefined && !filterSchema.safeParse(k.filter).success) throw new Error(`key ${k.id}: its filter is not a valid filter AST`);
+      if (k.expires_at !== undefined && Number.isNaN(Date.parse(k.expires_at))) throw new Error(`key ${k.id}: expires_at is not a date`);
+      if (k.filter !== undefined && k.scopes.some((s) => !SCOPED_KEY_SCOPES.includes(s)))
+        throw new Error(`key ${k.id}: a key with a filter may only have the ${SCOPED_KEY_SCOPES.join(', ')} scopes`);
+    }
     return parsed;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] };
@@ -50,10 +72,25 @@ export function writeKeyFile(path: string, file: KeyFile): void {
 }
 
 /** Creates a key; the secret is returned once and never stored. */
-export function createKey(path: string, name: string, scopes: Scope[]): { key: string; record: ApiKeyRecord } {
+export function createKey(
+  path: string,
+  name: string,
+  scopes: Scope[],
+  options: { filter?: Filter | undefined; expiresAt?: Date | undefined } = {},
+): { key: string; record: ApiKeyRecord } {
+  if (options.filter && scopes.some((s) => !SCOPED_KEY_SCOPES.includes(s)))
+    throw new Error(`a key with a filter may only have the ${SCOPED_KEY_SCOPES.join(', ')} scopes (writes, metrics and analytics span every tenant)`);
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
-  const record: ApiKeyRecord = { id, name, scopes, sha256: digest(secret).toString('hex'), created_at: new Date().toISOString() };
+  const record: ApiKeyRecord = {
+    id,
+    name,
+    scopes,
+    sha256: digest(secret).toString('hex'),
+    created_at: new Date().toISOString(),
+    ...(options.filter && { filter: options.filter }),
+    ...(options.expiresAt && { expires_at: options.expiresAt.toISOString() }),
+  };
   const file = readKeyFile(path);
   file.keys.push(record);
   writeKeyFile(path, file);
@@ -79,15 +116,17 @@ export class ApiKeyRing {
     this.reload();
   }
 
-  /** The record of a valid key, or undefined (unknown, malformed, wrong secret or revoked). */
-  verify(presented: string): ApiKeyRecord | undefined {
+  /** Checks a presented key at `now`: its record, or why it is refused (expired is told apart, and only with the right secret). */
+  verify(presented: string, now = new Date()): KeyCheck {
     this.maybeReload();
     const m = KEY_PATTERN.exec(presented);
     const record = m ? this.byId.get(m[1]!) : undefined;
     const expected = record ? Buffer.from(record.sha256, 'hex') : DUMMY;
     // Always one comparison, so an unknown id and a wrong secret take the same time.
     const same = timingSafeEqual(digest(m?.[2] ?? presented), expected);
-    return same && record && !record.revoked_at ? record : undefined;
+    if (!same || !record || record.revoked_at) return { ok: false, reason: 'invalid' };
+    if (record.expires_at && Date.parse(record.expires_at) <= now.getTime()) return { ok: false, reason: 'expired', expiredAt: record.expires_at };
+    return { ok: true, record };
   }
 
   get size(): number {

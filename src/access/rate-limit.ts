@@ -83,3 +83,23 @@ export class RedisRateLimiter implements RateLimiter {
     this.redis.disconnect();
   }
 }
+
+/**
+ * The per-key cap on events per user: each event takes a token from the bucket of its user under
+ * the key that posted it (`perMinute` a minute, a minute's worth as burst). A public widget key
+ * can be used by anyone, so this bounds what one forged user id can add to feeds and training
+ * logs. Returns the events within the cap, in order, and when the first refused one may retry.
+ */
+export async function withinUserEventCap<E extends { user_id: string }>(
+  limiter: RateLimiter,
+  keyId: string,
+  events: readonly E[],
+  perMinute: number,
+): Promise<{ kept: E[]; over: number; retryAfterSeconds: number }> {
+  if (perMinute <= 0) return { kept: [...events], over: 0, retryAfterSeconds: 0 };
+  const limit = { rate: perMinute / 60, burst: perMinute };
+  const taken = await Promise.all(events.map((e) => limiter.take(`events:${keyId}:${e.user_id}`, limit)));
+  const kept = events.filter((_, i) => taken[i]!.ok);
+  const refused = taken.filter((t) => !t.ok);
+  return { kept, over: refused.length, retryAfterSeconds: Math.max(0, ...refused.map((t) => t.retryAfterSeconds)) };
+}

@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { ApiKeyRing, type Scope } from '../access/api-keys.ts';
+import { ApiKeyRing, SCOPED_KEY_SCOPES, type Scope } from '../access/api-keys.ts';
 import type { RateLimiter } from '../access/rate-limit.ts';
 import type { Config } from '../config.ts';
 import { ForbiddenError, RateLimitedError, UnauthorizedError } from '../errors.ts';
@@ -31,7 +31,8 @@ function presentedKey(ctx: Context): string | undefined {
 /**
  * Authentication, scopes and rate limits, before any route runs. With no API_KEYS_FILE every
  * endpoint is open (a laptop, a test); with one, an endpoint's scope is required: no or an
- * invalid key → 401, a key without the scope → 403. Rate limits apply per client address and per
+ * invalid key → 401 (an expired one says so), a key without the scope → 403. A scoped key's
+ * filter is left in `ctx.state.keyFilter` for the routes. Rate limits apply per client address and per
  * key (429 with Retry-After).
  */
 export function access(config: Config, limiter: RateLimiter, metrics: Metrics, routes: readonly RouteSpec[]) {
@@ -42,14 +43,22 @@ export function access(config: Config, limiter: RateLimiter, metrics: Metrics, r
     if (ctx.method === 'OPTIONS') return next();
     const scope = requiredScope(ctx.method, ctx.path);
     let keyId: string | undefined;
-    if (ring && scope && !(publicReads && scope === 'search')) {
-      const presented = presentedKey(ctx);
+    const presented = ring && scope ? presentedKey(ctx) : undefined;
+    // PUBLIC_READS opens search to callers without a key; a key that is presented is still checked (and its filter applies).
+    if (ring && scope && (presented || !(publicReads && scope === 'search'))) {
       if (!presented) throw new UnauthorizedError(`an API key with the '${scope}' scope is required (Authorization: Bearer <key>)`);
-      const record = ring.verify(presented);
-      if (!record) throw new UnauthorizedError('unknown or revoked API key');
-      if (!record.scopes.includes(scope)) throw new ForbiddenError(scope);
-      keyId = record.id;
-      ctx.state.apiKey = record.id;
+      const check = ring.verify(presented);
+      if (!check.ok && check.reason === 'expired')
+        throw new UnauthorizedError(`this API key expired at ${check.expiredAt}: create a new one (npm run keys -- create)`);
+      if (!check.ok) throw new UnauthorizedError('unknown or revoked API key');
+      if (!check.record.scopes.includes(scope)) throw new ForbiddenError(scope);
+      // Scoped keys read and post events; changing what applies to every tenant needs an unscoped key.
+      if (check.record.filter && !SCOPED_KEY_SCOPES.includes(scope))
+        throw new ForbiddenError(scope, `a key limited by a filter cannot use '${scope}' routes: they span every tenant`);
+      keyId = check.record.id;
+      ctx.state.apiKey = keyId;
+      // A tenant-scoped key: the routes AND this into every read and check events against it.
+      ctx.state.keyFilter = check.record.filter;
     }
     // Probes and scrapes are not rate-limited: a monitor must see an overloaded server.
     if (scope && scope !== 'metrics') {

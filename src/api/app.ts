@@ -3,7 +3,9 @@ import Koa from 'koa';
 import type { Engine } from '../engine.ts';
 import { InProcessRateLimiter, RedisRateLimiter } from '../access/rate-limit.ts';
 import { Metrics } from '../observability/metrics.ts';
+import { AuditLog } from '../audit/audit-log.ts';
 import { access } from './access.ts';
+import { audited } from './audit.ts';
 import { cors } from './cors.ts';
 import { deadline, requestContext } from './request-context.ts';
 import { errorHandler } from './errors.ts';
@@ -35,7 +37,7 @@ export const ROUTES: readonly RouteSpec[] = [...TABLE, openApiRoute(TABLE)];
  * The HTTP API over an engine. No side effects beyond a rate limiter connection (closed with the
  * engine): `listen` is the caller's. Middleware order: request id and access log (outermost, so
  * they see final statuses) → errors become JSON → deadline → CORS → keys, scopes, rate limits →
- * routes, mounted from the route table, which also drives the scope check and /openapi.json.
+ * the audit log of writes → routes, mounted from the route table, which also drives the scope check and /openapi.json.
  */
 export function createApp(engine: Engine, options: { demo?: DemoContent } = {}): Koa {
   const app = new Koa();
@@ -52,8 +54,9 @@ export function createApp(engine: Engine, options: { demo?: DemoContent } = {}):
   app.use(deadline(config.server.requestTimeoutMs));
   app.use(cors(config.server.corsOrigins));
   app.use(access(config, limiter, metrics, ROUTES));
+  app.use(audited(new AuditLog(config.auditLogPath)));
   const router = new Router();
-  const services: RouteServices = { engine, metrics, bodyLimit, demo: options.demo };
+  const services: RouteServices = { engine, metrics, limiter, bodyLimit, demo: options.demo };
   for (const route of ROUTES) {
     router.register(route.path, [route.method], (ctx) => route.handle(ctx, services));
   }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Scope } from '../access/api-keys.ts';
+import type { RateLimiter } from '../access/rate-limit.ts';
 import type { Engine } from '../engine.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -10,9 +11,11 @@ export interface DemoContent {
   shoppers: readonly string[];
 }
 
-/** What a route handler may use: the application services, the metrics, the body limit, the demo's pickers. */
+/** What a route handler may use: the application services, the metrics, the rate limiter, the body limit, the demo's pickers. */
 export interface RouteServices {
   engine: Engine;
+  /** The request rate limiter (Redis or in process), also behind the per-user event cap. */
+  limiter: RateLimiter;
   metrics: Metrics;
   bodyLimit: number;
   demo: DemoContent | undefined;

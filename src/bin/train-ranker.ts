@@ -1,7 +1,7 @@
 /**
  * Trains the ranker on the product's own logs and writes it where the engine loads it.
  *
- *   npm run train:ranker [-- --since 2026-11-01 --out models/ranker --validation 0.2]
+ *   npm run train:ranker [-- --since 2026-11-01 --out models/ranker --validation 0.2 --exclude-keys <key id,…>]
  *
  * Reads the served result lists and events from the configured event store (DATABASE_URL, or the
  * embedded file under DATA_DIR), joins clicks, saves and redemptions to the lists by query_id,
@@ -24,11 +24,13 @@ async function main(): Promise<void> {
   const out = path.resolve(args.out ?? config.rankerDir ?? 'models/ranker');
   const since = args.since ? new Date(args.since) : undefined;
   if (since && Number.isNaN(since.getTime())) throw new Error(`--since: not a date: ${args.since}`);
+  // Events posted with these API keys are left out (a public widget key whose traffic is not trusted).
+  const excludeKeys = args['exclude-keys']?.split(',').filter(Boolean);
   const events = createEventStore(config.events);
   await events.open();
   const served: ServedOutcome[] = [];
   try {
-    for await (const list of events.servedOutcomes({ since })) served.push(list);
+    for await (const list of events.servedOutcomes({ since, excludeKeys })) served.push(list);
   } finally {
     await events.close();
   }
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   // The IDF features must be computed at serving time as they were in the logs.
   const idf = report.idf === 'uniform' ? { '': 1 } : await idfOf(report.idf, args['idf-from'] ?? config.rankerDir);
   await saveRanker(out, ranker, {
-    training: { source: 'served-list logs', since: since?.toISOString() ?? null, ...report },
+    training: { source: 'served-list logs', since: since?.toISOString() ?? null, excluded_keys: excludeKeys ?? [], ...report },
     metrics: report.validation,
     idf,
     queryless: report.queryless,

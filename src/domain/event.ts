@@ -33,3 +33,9 @@ export const eventBatchSchema = z.strictObject({
 });
 
 export type CouponEvent = z.output<typeof eventSchema>;
+
+/**
+ * An event as stored: what the client sent, and the id of the API key that posted it (set by the
+ * server, never by the client), so training can leave out what one key posted.
+ */
+export type RecordedEvent = CouponEvent & { key_id?: string | undefined };

@@ -1,4 +1,4 @@
-import type { CouponEvent, EventType } from '../domain/event.ts';
+import type { EventType, RecordedEvent } from '../domain/event.ts';
 
 /**
  * The event store port: an append-only, idempotent log of interaction events (a replayed event
@@ -67,6 +67,13 @@ export interface ServedList {
   experiment?: { a: string; b: string } | undefined;
 }
 
+export interface ServedOutcomeOptions {
+  /** Lists served from this instant on. */
+  since?: Date | undefined;
+  /** Leave out the events these API keys posted (a public widget key whose traffic is not trusted for training). */
+  excludeKeys?: readonly string[] | undefined;
+}
+
 /** A served list with what the shopper did next: the positive event types per coupon id. */
 export interface ServedOutcome extends ServedList {
   outcomes: Record<string, EventType[]>;
@@ -78,7 +85,7 @@ export type CouponFacts = (couponIds: string[]) => Promise<Map<string, { categor
 export interface EventStore {
   readonly kind: string;
   open(): Promise<void>;
-  append(events: readonly CouponEvent[]): Promise<AppendResult>;
+  append(events: readonly RecordedEvent[]): Promise<AppendResult>;
   /**
    * Folds stored-but-uncounted events into the counters, exactly once per event however often it
    * is called (the counters job calls it). Returns how many events it counted.
@@ -95,7 +102,7 @@ export interface EventStore {
    */
   logServed(lists: readonly ServedList[]): Promise<void>;
   /** Served lists (oldest first) joined with the click, save and redeem events naming their query id. */
-  servedOutcomes(options?: { since?: Date | undefined }): AsyncIterable<ServedOutcome>;
+  servedOutcomes(options?: ServedOutcomeOptions): AsyncIterable<ServedOutcome>;
   /** Search analytics over a window, as counts (`events/analytics.ts` defines each figure). */
   analytics(options: AnalyticsOptions): Promise<AnalyticsCounts>;
   /** Cheap reachability check for readiness probes; throws when the store cannot answer. */

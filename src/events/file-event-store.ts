@@ -1,6 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { CouponEvent } from '../domain/event.ts';
+import type { CouponEvent, RecordedEvent } from '../domain/event.ts';
 import { iterateJsonLines, readJsonLines } from '../util/json-lines.ts';
 import { computeAnalytics } from './analytics.ts';
 import {
@@ -18,10 +18,11 @@ import {
   type EventStore,
   type ServedList,
   type ServedOutcome,
+  type ServedOutcomeOptions,
   type UserAffinity,
 } from './event-store.ts';
 
-type Line = { op: 'event'; e: CouponEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
+type Line = { op: 'event'; e: RecordedEvent } | { op: 'counted'; id: string; facts?: { categories: string[]; merchantId: string } };
 
 interface Decayed {
   value: number;
@@ -38,13 +39,13 @@ export class FileEventStore implements EventStore {
   readonly kind = 'file';
   private file: FileHandle | undefined;
   private writes: Promise<unknown> = Promise.resolve();
-  private readonly events = new Map<string, CouponEvent>();
+  private readonly events = new Map<string, RecordedEvent>();
   private readonly counted = new Set<string>();
   private readonly counters = new Map<string, Map<string, Decayed>>();
   private readonly affinity = new Map<string, { categories: Map<string, Decayed>; merchants: Map<string, Decayed> }>();
   private readonly excluded = new Map<string, Set<string>>();
   private readonly positives = new Map<string, Array<{ coupon: string; ts: number }>>();
-  private readonly byQuery = new Map<string, Array<{ coupon: string; type: CouponEvent['type'] }>>();
+  private readonly byQuery = new Map<string, Array<{ coupon: string; type: CouponEvent['type']; key?: string | undefined }>>();
   private served: FileHandle | undefined;
   private servedWrites: Promise<unknown> = Promise.resolve();
   private readonly servedPath: string;
@@ -71,13 +72,14 @@ export class FileEventStore implements EventStore {
     return write;
   }
 
-  async *servedOutcomes(options: { since?: Date | undefined } = {}): AsyncIterable<ServedOutcome> {
+  async *servedOutcomes(options: ServedOutcomeOptions = {}): AsyncIterable<ServedOutcome> {
     await this.servedWrites;
     const since = options.since?.getTime() ?? -Infinity;
+    const excluded = new Set(options.excludeKeys ?? []);
     for await (const list of iterateJsonLines<ServedList>(this.servedPath)) {
       if (Date.parse(list.ts) < since) continue;
       const outcomes: Record<string, CouponEvent['type'][]> = {};
-      for (const e of this.byQuery.get(list.queryId) ?? []) (outcomes[e.coupon] ??= []).push(e.type);
+      for (const e of this.byQuery.get(list.queryId) ?? []) if (!e.key || !excluded.has(e.key)) (outcomes[e.coupon] ??= []).push(e.type);
       yield { ...list, outcomes };
     }
   }
@@ -87,8 +89,8 @@ export class FileEventStore implements EventStore {
     return computeAnalytics(this.servedOutcomes({ since: options.from }), options);
   }
 
-  async append(events: readonly CouponEvent[]): Promise<AppendResult> {
-    const fresh: CouponEvent[] = [];
+  async append(events: readonly RecordedEvent[]): Promise<AppendResult> {
+    const fresh: RecordedEvent[] = [];
     const duplicates: string[] = [];
     const batch = new Set<string>();
     for (const e of events) {
@@ -177,11 +179,11 @@ export class FileEventStore implements EventStore {
     return this.writes;
   }
 
-  private index(e: CouponEvent): void {
+  private index(e: RecordedEvent): void {
     this.events.set(e.event_id, e);
     if (e.query_id && POSITIVE.has(e.type)) {
       const list = this.byQuery.get(e.query_id) ?? [];
-      list.push({ coupon: e.coupon_id, type: e.type });
+      list.push({ coupon: e.coupon_id, type: e.type, key: e.key_id });
       this.byQuery.set(e.query_id, list);
     }
     if (POSITIVE.has(e.type)) {

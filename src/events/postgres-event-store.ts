@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { CouponEvent } from '../domain/event.ts';
+import type { RecordedEvent } from '../domain/event.ts';
 import { createSchema, postgresError } from '../util/postgres.ts';
 import { analyticsFromRow, analyticsQuery } from './postgres-analytics.ts';
 import {
@@ -17,6 +17,7 @@ import {
   type EventStore,
   type ServedList,
   type ServedOutcome,
+  type ServedOutcomeOptions,
   type UserAffinity,
 } from './event-store.ts';
 
@@ -60,6 +61,7 @@ export class PostgresEventStore implements EventStore {
         event_id text PRIMARY KEY, user_id text NOT NULL, coupon_id text NOT NULL, type text NOT NULL,
         ts timestamptz NOT NULL, query_id text, position integer, context jsonb,
         received_at timestamptz NOT NULL DEFAULT now(), counted boolean NOT NULL DEFAULT false);
+      ALTER TABLE ${events} ADD COLUMN IF NOT EXISTS key_id text;
       CREATE INDEX IF NOT EXISTS ${events}_user_ts ON ${events} (user_id, ts DESC);
       CREATE INDEX IF NOT EXISTS ${events}_uncounted ON ${events} (event_id) WHERE NOT counted;
       CREATE INDEX IF NOT EXISTS ${events}_query ON ${events} (query_id) WHERE query_id IS NOT NULL;
@@ -75,12 +77,13 @@ export class PostgresEventStore implements EventStore {
     );
   }
 
-  async append(events: readonly CouponEvent[]): Promise<AppendResult> {
+  async append(events: readonly RecordedEvent[]): Promise<AppendResult> {
     if (events.length === 0) return { inserted: [], duplicates: [] };
-    const cols = ['event_id', 'user_id', 'coupon_id', 'type', 'ts', 'query_id', 'position', 'context'];
+    const cols = ['event_id', 'user_id', 'coupon_id', 'type', 'ts', 'query_id', 'position', 'context', 'key_id'];
     const values: unknown[] = [];
     const rows = events.map((e, i) => {
-      values.push(e.event_id, e.user_id, e.coupon_id, e.type, e.ts, e.query_id ?? null, e.position ?? null, e.context ? JSON.stringify(e.context) : null);
+      const context = e.context ? JSON.stringify(e.context) : null;
+      values.push(e.event_id, e.user_id, e.coupon_id, e.type, e.ts, e.query_id ?? null, e.position ?? null, context, e.key_id ?? null);
       return `(${cols.map((_, j) => `$${i * cols.length + j + 1}`).join(', ')})`;
     });
     const res = await this.query(
@@ -203,14 +206,14 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
-  async *servedOutcomes(options: { since?: Date | undefined } = {}): AsyncIterable<ServedOutcome> {
+  async *servedOutcomes(options: ServedOutcomeOptions = {}): AsyncIterable<ServedOutcome> {
     let after: [Date, string] = [options.since ?? new Date(0), ''];
     for (;;) {
       const res = await this.query(
         `SELECT s.*, (SELECT json_agg(json_build_object('coupon_id', e.coupon_id, 'type', e.type)) FROM ${this.t.events} e
-                      WHERE e.query_id = s.query_id AND e.type = ANY($3)) AS outcomes
+                      WHERE e.query_id = s.query_id AND e.type = ANY($3) AND (e.key_id IS NULL OR NOT e.key_id = ANY($4))) AS outcomes
          FROM ${this.t.served} s WHERE (s.ts, s.query_id) > ($1, $2) ORDER BY s.ts, s.query_id LIMIT 500`,
-        [after[0], after[1], [...POSITIVE]],
+        [after[0], after[1], [...POSITIVE], [...(options.excludeKeys ?? [])]],
       );
       for (const r of res.rows) {
         const outcomes: ServedOutcome['outcomes'] = {};

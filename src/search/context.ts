@@ -19,6 +19,11 @@ interface RequestBase {
   /** The shopper, when the caller names one: personal ranking signals come from here. */
   user?: { id: string; vector?: Float32Array | undefined; affinity?: UserAffinity | undefined } | undefined;
   filter?: Filter | undefined;
+  /**
+   * The API key's own filter (a tenant-scoped key): ANDed into every retrieval and pin, apart from
+   * `filter` so that nothing the caller sends, and no facet's disjunctive relaxation, can drop it.
+   */
+  keyFilter?: Filter | undefined;
   /** Where the shopper is; used for distances in results. */
   origin?: GeoPoint | undefined;
   limit: number;
@@ -208,6 +213,8 @@ export interface Stage {
 export interface SearchInput {
   query: string;
   filter?: Filter | undefined;
+  /** The API key's filter, when the key is scoped to part of the catalogue. */
+  keyFilter?: Filter | undefined;
   origin?: GeoPoint | undefined;
   limit: number;
   offset: number;

@@ -79,6 +79,16 @@ export class SuggestionIndex {
     return list;
   }
 
+  /** Up to `n` catalogue words starting with `prefix`, those in most entries first (to complete a word being typed). */
+  completions(prefix: string, n: number): string[] {
+    const words = [...this.words.startingWith(prefix)];
+    return words
+      .map((w) => ({ w, entries: this.words.entriesWith(w) }))
+      .sort((a, b) => b.entries - a.entries || a.w.localeCompare(b.w))
+      .slice(0, n)
+      .map((x) => x.w);
+  }
+
   private compute(p: string, limit: number): Suggestion[] {
     const first = p.split(' ')[0]!;
     let found = this.matching(p, limit, this.words.withPrefix(first), (text) => text.startsWith(p) || text.includes(` ${p}`));
@@ -157,6 +167,11 @@ class WordIndex {
       list.push({ kind, key });
     }
     if (this.recent.length > 512) this.merge();
+  }
+
+  /** How many entries hold `word`. */
+  entriesWith(word: string): number {
+    return this.refs.get(word)?.length ?? 0;
   }
 
   /** Entries with a word starting with `prefix`. */

@@ -30,6 +30,7 @@ export function testEnv(dataDir: string, extra: Record<string, string> = {}): Re
     QUEUE_PREFIX: `test-${randomUUID()}`,
     RATE_LIMIT_IP_RPS: '0',
     RATE_LIMIT_KEY_RPS: '0',
+    EVENTS_PER_USER_PER_MINUTE: '0',
     RANKER_MODEL_DIR: 'none',
     ...extra,
   };

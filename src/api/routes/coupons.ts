@@ -4,6 +4,7 @@ import { completeCoupon, couponSchema } from '../../domain/coupon.ts';
 import { parseOrThrow } from '../../domain/validation.ts';
 import type { Engine } from '../../engine.ts';
 import { ValidationError } from '../../errors.ts';
+import { audit } from '../audit.ts';
 import { readJson } from '../body.ts';
 import { parseId, parseQuery, writeQuerySchema } from '../params.ts';
 import { COMMON_ERRORS, errorResponses, idParam, jsonBody, queryParam as q, type RouteSpec, schemaRef } from '../route.ts';
@@ -53,6 +54,7 @@ export const couponRoutes: RouteSpec[] = [
       }
       const coupon = completeCoupon(parseOrThrow(couponSchema, { ...(body as object), id }));
       const [jobId] = await engine.upsertCoupons([coupon], ctx.state.requestId);
+      audit(ctx, { action: 'coupon.upsert', target: id, change: { version: coupon.version, job_id: jobId } });
       await accepted(ctx, engine, jobId!, wait);
     },
   },
@@ -86,6 +88,10 @@ export const couponRoutes: RouteSpec[] = [
       const now = new Date();
       const parsed = coupons.map((c, i) => completeCoupon(parseOrThrow(couponSchema, c, `coupons.${i}`), now));
       const jobIds = await engine.upsertCoupons(parsed, ctx.state.requestId);
+      audit(
+        ctx,
+        ...parsed.map((c, i) => ({ action: 'coupon.upsert' as const, target: c.id, change: { version: c.version, job_id: jobIds[i], batch: parsed.length } })),
+      );
       ctx.status = 202;
       ctx.body = { job_ids: jobIds, count: jobIds.length };
     },
@@ -100,7 +106,9 @@ export const couponRoutes: RouteSpec[] = [
     async handle(ctx, { engine }) {
       const id = parseId(ctx.params.id);
       const { wait } = parseQuery(writeQuerySchema, ctx.query);
-      await accepted(ctx, engine, await engine.deleteCoupon(id, ctx.state.requestId), wait);
+      const jobId = await engine.deleteCoupon(id, ctx.state.requestId);
+      audit(ctx, { action: 'coupon.delete', target: id, change: { job_id: jobId } });
+      await accepted(ctx, engine, jobId, wait);
     },
   },
   {
@@ -111,7 +119,7 @@ export const couponRoutes: RouteSpec[] = [
     params: [idParam],
     responses: { 200: { description: 'the coupon', ...jsonBody({ type: 'object' }) }, ...errorResponses(400, 404, ...COMMON_ERRORS) },
     async handle(ctx, { engine }) {
-      ctx.body = await engine.getCoupon(parseId(ctx.params.id));
+      ctx.body = await engine.getCoupon(parseId(ctx.params.id), ctx.state.keyFilter);
     },
   },
   {
@@ -133,6 +141,7 @@ export const couponRoutes: RouteSpec[] = [
     responses: { 202: queued, ...errorResponses(...COMMON_ERRORS) },
     async handle(ctx, { engine }) {
       const jobId = await engine.reindex(ctx.state.requestId);
+      audit(ctx, { action: 'reindex', target: '*', change: { job_id: jobId } });
       ctx.status = 202;
       ctx.body = { job_id: jobId, status_url: `/v1/jobs/${jobId}` };
     },

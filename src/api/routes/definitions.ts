@@ -4,6 +4,7 @@ import type { DefinitionCache } from '../../definitions/definition-cache.ts';
 import type { Engine } from '../../engine.ts';
 import { parseOrThrow } from '../../domain/validation.ts';
 import { NotFoundError } from '../../errors.ts';
+import { audit } from '../audit.ts';
 import { readJson } from '../body.ts';
 import { parseId } from '../params.ts';
 import { COMMON_ERRORS, errorResponses, idParam, jsonBody, type RouteSpec, schemaRef } from '../route.ts';
@@ -24,6 +25,8 @@ export function definitionRoutes<S extends z.ZodType<object>>(kind: {
   schemaName: string;
   schema: S;
   cache: (engine: Engine) => DefinitionCache<z.output<S>, unknown>;
+  /** The audit log's name for changes to it (`rule.put`, `synonyms.delete`…). */
+  audit: 'rule' | 'synonyms';
   /** POST <path> creates one with a generated id, `<idPrefix>-<8 hex>`. */
   create?: { idPrefix: string };
 }): RouteSpec[] {
@@ -64,7 +67,9 @@ export function definitionRoutes<S extends z.ZodType<object>>(kind: {
       responses: { 200: one, ...errorResponses(400, 413, ...COMMON_ERRORS) },
       async handle(ctx, { engine, bodyLimit }) {
         const id = parseId(ctx.params.id);
-        ctx.body = await kind.cache(engine).put(id, parseOrThrow(kind.schema, await readJson(ctx, bodyLimit)));
+        const definition = parseOrThrow(kind.schema, await readJson(ctx, bodyLimit));
+        ctx.body = await kind.cache(engine).put(id, definition);
+        audit(ctx, { action: `${kind.audit}.put`, target: id, change: definition });
       },
     },
     {
@@ -77,6 +82,7 @@ export function definitionRoutes<S extends z.ZodType<object>>(kind: {
       async handle(ctx, { engine }) {
         const id = parseId(ctx.params.id);
         if (!(await kind.cache(engine).delete(id))) throw new NotFoundError(kind.noun, id);
+        audit(ctx, { action: `${kind.audit}.delete`, target: id });
         ctx.status = 204;
       },
     },
@@ -92,8 +98,10 @@ export function definitionRoutes<S extends z.ZodType<object>>(kind: {
       responses: { 201: one, ...errorResponses(400, 413, ...COMMON_ERRORS) },
       async handle(ctx, { engine, bodyLimit }) {
         const parsed = parseOrThrow(kind.schema, await readJson(ctx, bodyLimit));
+        const id = `${create.idPrefix}-${randomUUID().slice(0, 8)}`;
         ctx.status = 201;
-        ctx.body = await kind.cache(engine).put(`${create.idPrefix}-${randomUUID().slice(0, 8)}`, parsed);
+        ctx.body = await kind.cache(engine).put(id, parsed);
+        audit(ctx, { action: `${kind.audit}.put`, target: id, change: parsed });
       },
     });
   return routes;

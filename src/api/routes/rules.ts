@@ -8,6 +8,7 @@ import { definitionRoutes } from './definitions.ts';
 export const ruleRoutes = definitionRoutes({
   path: '/v1/rules',
   noun: 'rule',
+  audit: 'rule',
   listKey: 'rules',
   schemaName: 'Rule',
   schema: ruleSchema,

@@ -32,11 +32,12 @@ function send(ctx: Context, outcome: SearchOutcome, pipeline: string, metrics: M
   ctx.body = outcome.response;
 }
 
-/** The engine's search input from either form's parsed parameters (the filter built by the caller). */
-function searchInput(p: z.output<typeof searchBodySchema> | z.output<typeof searchQuerySchema>, filter: Filter | undefined): SearchInput {
+/** The engine's search input from either form's parsed parameters (the filter built by the caller) and the API key's filter. */
+function searchInput(p: z.output<typeof searchBodySchema> | z.output<typeof searchQuerySchema>, filter: Filter | undefined, ctx: Context): SearchInput {
   return {
     query: p.q,
     filter,
+    keyFilter: ctx.state.keyFilter,
     origin: originFromParams(p),
     limit: p.limit,
     offset: p.offset,
@@ -90,7 +91,7 @@ export const searchRoutes: RouteSpec[] = [
     responses: { 200: results, ...errorResponses(400, ...COMMON_ERRORS) },
     async handle(ctx, { engine, metrics }) {
       const p = parseQuery(searchQuerySchema, ctx.query);
-      send(ctx, await engine.search(searchInput(p, filterFromParams(p)), ctx.state.signal), 'search', metrics);
+      send(ctx, await engine.search(searchInput(p, filterFromParams(p), ctx), ctx.state.signal), 'search', metrics);
     },
   },
   {
@@ -102,7 +103,7 @@ export const searchRoutes: RouteSpec[] = [
     responses: { 200: results, ...errorResponses(400, 413, ...COMMON_ERRORS) },
     async handle(ctx, { engine, metrics, bodyLimit }) {
       const p = parseOrThrow(searchBodySchema, await readJson(ctx, bodyLimit));
-      send(ctx, await engine.search(searchInput(p, p.filter), ctx.state.signal), 'search', metrics);
+      send(ctx, await engine.search(searchInput(p, p.filter, ctx), ctx.state.signal), 'search', metrics);
     },
   },
   {
@@ -116,9 +117,9 @@ export const searchRoutes: RouteSpec[] = [
       q('api_key', { type: 'string' }, 'an API key, for clients that cannot send headers (widgets)'),
     ],
     responses: { 200: { description: 'suggestions', ...jsonBody(schemaRef('SuggestResponse')) }, ...errorResponses(400, ...COMMON_ERRORS) },
-    handle(ctx, { engine }) {
+    async handle(ctx, { engine }) {
       const p = parseQuery(suggestQuerySchema, ctx.query);
-      ctx.body = { suggestions: engine.suggest(p.q, p.limit) };
+      ctx.body = { suggestions: await engine.suggest(p.q, p.limit, ctx.state.keyFilter) };
     },
   },
   {
@@ -140,6 +141,7 @@ export const searchRoutes: RouteSpec[] = [
       const p = parseQuery(similarQuerySchema, ctx.query);
       const input = {
         filter: filterFromParams(p),
+        keyFilter: ctx.state.keyFilter,
         origin: originFromParams(p),
         limit: p.limit,
         offset: p.offset,
@@ -169,7 +171,15 @@ export const searchRoutes: RouteSpec[] = [
       const p = parseQuery(recommendationsQuerySchema, ctx.query);
       const radius = p.radius_km ?? (p.lat !== undefined ? DEFAULT_FEED_RADIUS_KM : undefined);
       const filter = filterFromParams({ ...p, radius_km: radius });
-      const input = { filter, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain, recentQuery: p.q };
+      const input = {
+        filter,
+        keyFilter: ctx.state.keyFilter,
+        origin: originFromParams(p),
+        limit: p.limit,
+        offset: p.offset,
+        explain: p.explain,
+        recentQuery: p.q,
+      };
       send(ctx, await engine.recommend(userId, input, ctx.state.signal), 'feed', metrics);
     },
   },

@@ -8,6 +8,7 @@ import { definitionRoutes } from './definitions.ts';
 export const synonymRoutes = definitionRoutes({
   path: '/v1/synonyms',
   noun: 'synonym set',
+  audit: 'synonyms',
   listKey: 'synonyms',
   schemaName: 'SynonymSet',
   schema: synonymSetSchema,

@@ -1,8 +1,8 @@
 import type { Coupon } from '../../domain/coupon.ts';
-import { allOf, conjuncts, type Filter, servableAt } from '../../domain/filter.ts';
+import { allOf, conjuncts, type Filter } from '../../domain/filter.ts';
 import type { SearchContext, SearchDeps, Stage } from '../context.ts';
 import { constrainsFacet, countFacet, type FacetCounts, type FacetName } from '../facets.ts';
-import { queryLists } from './retrieve.ts';
+import { filterWithKey, queryLists } from './retrieve.ts';
 
 function requestedFacets(ctx: SearchContext): readonly FacetName[] {
   return ctx.request.surface === 'search' ? (ctx.request.facets ?? []) : [];
@@ -66,9 +66,9 @@ export const countFacets: Stage = {
   },
 };
 
-/** The same retrieval as the search's (dense and lexical, same depth), under the remaining filter nodes. */
+/** The same retrieval as the search's (dense and lexical, same depth), under the remaining filter nodes (the key's filter always stays). */
 async function retrieveWithout(ctx: SearchContext, deps: SearchDeps, nodes: readonly Filter[]): Promise<Coupon[]> {
-  const [dense, lexical] = await queryLists(ctx, deps, allOf(servableAt(ctx.request.now), ...nodes), false);
+  const [dense, lexical] = await queryLists(ctx, deps, filterWithKey(ctx, allOf(...nodes)), false);
   const byId = new Map<string, Coupon>();
   for (const hit of [...dense, ...lexical]) byId.set(hit.id, hit.coupon);
   return [...byId.values()];

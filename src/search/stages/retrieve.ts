@@ -3,9 +3,17 @@ import { NotFoundError } from '../../errors.ts';
 import type { Hit } from '../../store/vector-store.ts';
 import type { Candidate, SearchContext, SearchDeps, Stage } from '../context.ts';
 
-/** The filter every retrieval runs under, and every served coupon passes: the caller's, plus "active and valid now". */
+/** The filter every retrieval runs under, and every served coupon passes: the caller's, the API key's, and "active and valid now". */
 export function effectiveFilter(ctx: SearchContext) {
-  return allOf(servableAt(ctx.request.now), ctx.request.filter);
+  return filterWithKey(ctx, ctx.request.filter);
+}
+
+/**
+ * `filter` (the caller's, or for a facet's disjunctive count the caller's less that facet's
+ * nodes) with what the caller can never drop: the API key's filter and "active and valid now".
+ */
+export function filterWithKey(ctx: SearchContext, filter: Filter | undefined) {
+  return allOf(servableAt(ctx.request.now), ctx.request.keyFilter, filter);
 }
 
 function merge(into: Map<string, Candidate>, hits: Hit[], key: 'dense' | 'lexical' | 'behavior' | 'popularity'): void {
@@ -56,7 +64,8 @@ export const retrieveSimilar: Stage = {
     if (request.surface !== 'similar') throw new Error(`retrieveSimilar runs on similar requests, not ${request.surface}`);
     const { seedId, mode } = request;
     const seed = (await store.get([seedId], { withVectors: true })).get(seedId);
-    if (!seed?.vector) throw new NotFoundError('coupon', seedId);
+    // A seed outside the key's filter is as unknown to that key as a missing one.
+    if (!seed?.vector || (request.keyFilter && !matchesFilter(seed.coupon, request.keyFilter))) throw new NotFoundError('coupon', seedId);
     const filter = allOf(effectiveFilter(ctx), { not: { id: [seedId] } });
     const options = { k: settings.candidates, filter, withVectors: true };
     const [byText, byBehavior] = await Promise.all([

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { haversineKm } from '../../../src/domain/geo.ts';
 import type { OpenApiValidator } from './openapi.ts';
+import { Binary, SnapshotShelf } from './snapshots.ts';
 
 /**
  * A small in-memory stand-in for a Qdrant 1.19 server, for tests on machines where no Qdrant can
@@ -38,6 +39,13 @@ export class QdrantEmulator {
   private server: Server | undefined;
   private operationId = 0;
   private failures: number[] = [];
+  private readonly snapshots = new SnapshotShelf<Collection>(
+    (c) => Buffer.from(JSON.stringify({ config: c.config, payloadSchema: c.payloadSchema, points: [...c.points.values()] })),
+    (bytes) => {
+      const parsed = JSON.parse(bytes.toString('utf8')) as { config: Record<string, unknown>; payloadSchema: Record<string, string>; points: Point[] };
+      return { config: parsed.config, payloadSchema: parsed.payloadSchema, points: new Map(parsed.points.map((p) => [p.id, p])) };
+    },
+  );
 
   /** The next requests answer with these statuses instead (to test retries). */
   failNext(...statuses: number[]): void {
@@ -53,6 +61,11 @@ export class QdrantEmulator {
   async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(({ status, body }) => {
+        if (body instanceof Binary) {
+          res.writeHead(status, { 'content-type': 'application/octet-stream', 'content-length': body.bytes.length });
+          res.end(body.bytes);
+          return;
+        }
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       });
@@ -71,10 +84,16 @@ export class QdrantEmulator {
     const url = new URL(req.url!, 'http://x');
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const contentType = req.headers['content-type'] ?? '';
+    // A snapshot upload is multipart/form-data; everything else is JSON.
+    const multipart = contentType.startsWith('multipart/form-data');
+    const text = multipart ? '' : raw.toString('utf8');
     const body = text ? JSON.parse(text) : undefined;
     const record: RecordedRequest = { method: req.method!, path: url.pathname, body, requestErrors: [], responseErrors: [] };
-    record.requestErrors = guarded(() => this.validator.validateRequest(req.method!, url.pathname, url.searchParams, body));
+    record.requestErrors = guarded(() =>
+      this.validator.validateRequest(req.method!, url.pathname, url.searchParams, body, multipart ? 'multipart/form-data' : undefined),
+    );
     this.requests.push(record);
     const started = performance.now();
     const injected = this.failures.shift();
@@ -82,18 +101,22 @@ export class QdrantEmulator {
     let status = 200;
     let result: unknown;
     try {
-      result = this.dispatch(req.method!, url.pathname, body);
+      result = this.dispatch(req.method!, url.pathname, body, { query: url.searchParams, raw, contentType });
     } catch (error) {
       status = (error as { status?: number }).status ?? 500;
       const response = { status: { error: (error as Error).message }, time: 0 };
       return { status, body: response };
+    }
+    if (result instanceof Binary) {
+      record.responseErrors = guarded(() => this.validator.validateResponse(req.method!, url.pathname, status, undefined, 'application/octet-stream'));
+      return { status, body: result };
     }
     const response = url.pathname === '/' ? result : { result, status: 'ok', time: (performance.now() - started) / 1000 };
     record.responseErrors = guarded(() => this.validator.validateResponse(req.method!, url.pathname, status, response));
     return { status, body: response };
   }
 
-  private dispatch(method: string, path: string, body: any): unknown {
+  private dispatch(method: string, path: string, body: any, request: { query: URLSearchParams; raw: Buffer; contentType: string }): unknown {
     const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (method === 'GET' && seg.length === 0) return { title: 'qdrant - vector search engine', version: this.version, commit: null };
     if (method === 'GET' && path === '/aliases')
@@ -106,6 +129,7 @@ export class QdrantEmulator {
     if (rest === 'exists' && method === 'GET' && !this.collections.has(this.aliases.get(name) ?? name)) return { exists: false };
     if (rest === '' && method === 'PUT') return this.createCollection(name, body);
     if (rest === '' && method === 'DELETE') return this.collections.delete(name);
+    if (this.snapshots.handles(rest)) return this.snapshots.dispatch(method, name, rest, request.query, request.raw, request.contentType, this.collections);
     const c = this.collection(name);
     if (rest === '' && method === 'GET') return this.info(c);
     if (rest === 'exists' && method === 'GET') return { exists: true };

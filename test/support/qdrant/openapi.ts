@@ -58,7 +58,8 @@ export class OpenApiValidator {
     return candidates.sort((a, b) => (b.template.match(/\{/g)?.length ?? 0) - (a.template.match(/\{/g)?.length ?? 0)).at(-1);
   }
 
-  validateRequest(method: string, path: string, query: URLSearchParams, body: unknown): string[] {
+  /** `bodyType`: a body that is not JSON (a multipart upload): only its being declared is checked. */
+  validateRequest(method: string, path: string, query: URLSearchParams, body: unknown, bodyType?: string): string[] {
     const route = this.route(method, path);
     if (!route) return [`no operation ${method} ${path} in the spec`];
     const errors: string[] = [];
@@ -71,6 +72,10 @@ export class OpenApiValidator {
       const coerced = value === 'true' ? true : value === 'false' ? false : /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
       errors.push(...this.check(param.schema, coerced, `query.${name}`));
     }
+    if (bodyType) {
+      if (!route.operation.requestBody?.content[bodyType]) errors.push(`${method} ${route.template} takes no ${bodyType} body`);
+      return errors;
+    }
     const schema = route.operation.requestBody?.content['application/json']?.schema;
     if (schema) {
       if (body === undefined) errors.push(`${method} ${route.template} needs a JSON body`);
@@ -79,10 +84,12 @@ export class OpenApiValidator {
     return errors;
   }
 
-  validateResponse(method: string, path: string, status: number, body: unknown): string[] {
+  /** `bodyType`: a response that is not JSON (a snapshot download): only its being declared is checked. */
+  validateResponse(method: string, path: string, status: number, body: unknown, bodyType?: string): string[] {
     const route = this.route(method, path);
     if (!route) return [`no operation ${method} ${path} in the spec`];
     const response = route.operation.responses[String(status)] ?? route.operation.responses.default;
+    if (bodyType) return response?.content?.[bodyType] ? [] : [`no ${bodyType} response ${status} for ${method} ${route.template}`];
     const schema = response?.content?.['application/json']?.schema;
     if (!schema) return [`no JSON response ${status} for ${method} ${route.template}`];
     return this.check(schema, body, 'response');
