@@ -101,14 +101,29 @@ async function featureCosts(base: string, queries: string[]) {
     typoOn: [] as Timed[],
     facetsOff: [] as Timed[],
     facetsOn: [] as Timed[],
+    /** Queries with a category or radius filter: without facets, with them cold, and chosen after the unfiltered faceted search (navigation). */
+    filteredOff: [] as Timed[],
+    filteredCold: [] as Timed[],
+    filteredNavigated: [] as Timed[],
   };
+  const facetList = (q: string) => `&facets=category,merchant,discount${q.includes('lat=') ? ',distance' : ''}`;
   const progress = new ProgressBar('feature costs', queries.length);
   for (const q of queries) {
     const typo = misspell(q, rand);
     runs.typoOff.push(await timed(`${typo}&typo_tolerance=false`));
     runs.typoOn.push(await timed(typo));
-    runs.facetsOff.push(await timed(q));
-    runs.facetsOn.push(await timed(`${q}&facets=category,merchant,discount${q.includes('lat=') ? ',distance' : ''}`));
+    const off = await timed(q);
+    const on = await timed(`${q}${facetList(q)}`);
+    runs.facetsOff.push(off);
+    runs.facetsOn.push(on);
+    const unfiltered = q.replace(/&category=[^&]*|&radius_km=[^&]*/g, '');
+    if (unfiltered !== q) {
+      // A shopper's faceted navigation: the search with its facet menu, then one value chosen.
+      runs.filteredOff.push(off);
+      runs.filteredCold.push(on);
+      await timed(`${unfiltered}${facetList(q)}`);
+      runs.filteredNavigated.push(await timed(`${q}${facetList(q)}`));
+    }
     progress.tick();
   }
   const of = (list: Timed[], key: Exclude<keyof Timed, 'rulesFired'>) => summarize(list.map((r) => r[key]));
@@ -168,6 +183,12 @@ async function featureCosts(base: string, queries: string[]) {
       retrieve_page_on: of(runs.facetsOn, 'retrieveAndPage'),
       http_off: of(runs.facetsOff, 'http'),
       http_on: of(runs.facetsOn, 'http'),
+      filtered: {
+        queries: runs.filteredOff.length,
+        retrieve_page_off: of(runs.filteredOff, 'retrieveAndPage'),
+        cold: { own: of(runs.filteredCold, 'facets'), retrieve_page: of(runs.filteredCold, 'retrieveAndPage') },
+        navigated: { own: of(runs.filteredNavigated, 'facets'), retrieve_page: of(runs.filteredNavigated, 'retrieveAndPage') },
+      },
     },
   };
 }
@@ -299,6 +320,20 @@ async function main() {
     const pair = (x: { p50: number; p99: number }) => `${fmt(x.p50)} / ${fmt(x.p99)}`;
     console.log(
       `| ${r.size.toLocaleString('en')} | ${pair(typo.own)} | ${pair(typo.embed_off)} | ${pair(typo.embed_on)} | ${fmt(typo.embed_on.p99 - typo.embed_off.p99)} | ${pair(facets.own)} | ${pair(facets.retrieve_page_off)} | ${pair(facets.retrieve_page_on)} | ${fmt(facets.retrieve_page_on.p99 - facets.retrieve_page_off.p99)} | ${fmt(typo.http_off.p99)} → ${fmt(typo.http_on.p99)}; ${fmt(facets.http_off.p99)} → ${fmt(facets.http_on.p99)} |`,
+    );
+  }
+  console.log(
+    '\n### Facets on queries with a category or radius filter (disjunctive counts): cold, and with the value chosen after the unfiltered faceted search (navigation), p50 / p99 (ms)\n',
+  );
+  console.log(
+    '| coupons | queries | retrieve + page, no facets | cold: facet stages / retrieve + page | added p99 | navigation: facet stages / retrieve + page | added p99 |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const f = r.features.facets.filtered;
+    const pair = (x: { p50: number; p99: number }) => `${fmt(x.p50)} / ${fmt(x.p99)}`;
+    console.log(
+      `| ${r.size.toLocaleString('en')} | ${f.queries} | ${pair(f.retrieve_page_off)} | ${pair(f.cold.own)}; ${pair(f.cold.retrieve_page)} | ${fmt(f.cold.retrieve_page.p99 - f.retrieve_page_off.p99)} | ${pair(f.navigated.own)}; ${pair(f.navigated.retrieve_page)} | ${fmt(f.navigated.retrieve_page.p99 - f.retrieve_page_off.p99)} |`,
     );
   }
   console.log('\n### What merchandising rules add (`rank` + `page` stages), p50 / p99 (ms)\n');

@@ -3,8 +3,9 @@ import type { Config } from './config.ts';
 import type { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
 import type { Suggestion } from './search/suggestions.ts';
 import { suggestWithinFilter } from './search/scoped-suggestions.ts';
+import { FacetPoolCache } from './search/facet-pool-cache.ts';
 import type { Coupon } from './domain/coupon.ts';
-import type { CouponEvent, RecordedEvent } from './domain/event.ts';
+import type { CouponEvent, EventSource, RecordedEvent } from './domain/event.ts';
 import { allOf, type Filter, matchesFilter } from './domain/filter.ts';
 import type { EmbeddingService } from './embed/embedding-service.ts';
 import { NotFoundError, OutsideKeyFilterError, UnavailableError } from './errors.ts';
@@ -34,13 +35,6 @@ export interface SearchOutcome {
   timings: SearchContext['timings'];
   /** The labelled parts' own milliseconds (`embed-correct`, `rank-rules`…), also in Server-Timing. */
   parts: SearchContext['parts'];
-}
-
-/** Who posts events: the request (for the logs) and the API key, whose id is stored with each event and whose filter bounds the coupons named. */
-export interface EventSource {
-  requestId?: string | undefined;
-  keyId?: string | undefined;
-  keyFilter?: Filter | undefined;
 }
 
 /** Omit over each member of a union (keeps the union's tags). */
@@ -100,6 +94,7 @@ export class Engine {
   /** Served result lists, for training the ranker on what shoppers saw (off when LOG_SERVED_LISTS=false). */
   private readonly servedLog: ServedListLog | undefined;
   private readonly closers: Array<() => Promise<void>> = [];
+  private readonly facetPoolCache = new FacetPoolCache();
   private draining = false;
 
   constructor(parts: EngineParts) {
@@ -144,6 +139,7 @@ export class Engine {
       thesaurus: this.synonyms.compiled,
       rules: this.rules.compiled,
       experiment: this.experiment,
+      facetPoolCache: this.facetPoolCache,
     };
   }
 

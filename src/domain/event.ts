@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from './coupon.ts';
+import type { Filter } from './filter.ts';
 
 /** What shoppers do with coupons; the recommender and the ranker learn from these. */
 export const EVENT_TYPES = ['impression', 'click', 'save', 'redeem', 'dismiss'] as const;
@@ -39,3 +40,10 @@ export type CouponEvent = z.output<typeof eventSchema>;
  * server, never by the client), so training can leave out what one key posted.
  */
 export type RecordedEvent = CouponEvent & { key_id?: string | undefined };
+
+/** Who posts events: the request (for the logs) and the API key, whose id is stored with each event and whose filter bounds the coupons named. */
+export interface EventSource {
+  requestId?: string | undefined;
+  keyId?: string | undefined;
+  keyFilter?: Filter | undefined;
+}

@@ -9,6 +9,7 @@ import type { FusionSettings } from './fusion.ts';
 import type { SortOrder } from './sort-order.ts';
 import type { Understood } from './query-understanding.ts';
 import type { FacetCounts, FacetName } from './facets.ts';
+import type { FacetPoolCache } from './facet-pool-cache.ts';
 import type { Thesaurus } from '../synonyms/thesaurus.ts';
 import type { Rule, RuleBook } from '../rules/rule.ts';
 
@@ -127,7 +128,7 @@ export interface SearchContext {
   /** Their pinned coupons, being read beside retrieval. */
   pinFetch?: Promise<Map<string, StoredCoupon> | Error> | undefined;
   /** Candidates retrieved without a facet's own filter, in flight (disjunctive faceting). */
-  facetPools?: Partial<Record<FacetName, Promise<Coupon[] | Error>>> | undefined;
+  facetPools?: Partial<Record<FacetName, { from: 'recent' | 'retrieval'; pool: Promise<Coupon[] | Error> }>> | undefined;
   queryVector?: Float32Array | undefined;
   candidates: Candidate[];
   /** Candidates before paging (for `total`). */
@@ -200,6 +201,8 @@ export interface SearchDeps {
   rules?: RuleBook | undefined;
   /** Two rankers interleaved on every search (RANKER_EXPERIMENT). */
   experiment?: RankerExperiment | undefined;
+  /** The sets recent faceted searches counted over, reused by disjunctive counts. */
+  facetPoolCache?: FacetPoolCache | undefined;
 }
 
 export interface Stage {

@@ -172,8 +172,17 @@ describe.each(STORE_SETUPS)('query understanding, synonyms and facets on $name',
     });
 
     it('a facet the filter constrains still counts its other values (disjunctive)', async () => {
+      const pageNote = (r: any) => r.explain.stages.page.note as string;
+      // Cold: no search counted this query without the filter, so its retrieval runs beside the search's own.
+      const cold = await search('q=family+dinner&limit=100&facets=category&category=food&explain=true');
+      expect(pageNote(cold)).toMatch(/category over the candidates without their own filter/);
+      expect(pageNote(cold)).not.toContain('recent search');
+      const coldAll = await search('q=family+dinner&limit=100&facets=category');
+      expect(cold.facets!.category).toEqual(coldAll.facets!.category);
+      // Navigation: the search, then a value chosen: the set the first one counted is reused, so the other values keep their counts.
       const all = await search('q=dinner+deal&limit=100&facets=category');
-      const food = await search('q=dinner+deal&limit=100&facets=category,merchant&category=food');
+      const food = await search('q=dinner+deal&limit=100&facets=category,merchant&category=food&explain=true');
+      expect(pageNote(food)).toContain('category (the set a recent search counted)');
       for (const r of food.results) expect(r.coupon.categories).toContain('food');
       expect(food.facets!.category!.length).toBeGreaterThan(1);
       expect(food.facets!.category).toEqual(all.facets!.category);

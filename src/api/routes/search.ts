@@ -32,16 +32,20 @@ function send(ctx: Context, outcome: SearchOutcome, pipeline: string, metrics: M
   ctx.body = outcome.response;
 }
 
+/** What every listing takes: the caller's filter, the API key's filter, the shopper's place, paging and explain. */
+function listing(
+  p: { lat?: number | undefined; lon?: number | undefined; limit: number; offset: number; explain: boolean },
+  filter: Filter | undefined,
+  ctx: Context,
+) {
+  return { filter, keyFilter: ctx.state.keyFilter as Filter | undefined, origin: originFromParams(p), limit: p.limit, offset: p.offset, explain: p.explain };
+}
+
 /** The engine's search input from either form's parsed parameters (the filter built by the caller) and the API key's filter. */
 function searchInput(p: z.output<typeof searchBodySchema> | z.output<typeof searchQuerySchema>, filter: Filter | undefined, ctx: Context): SearchInput {
   return {
     query: p.q,
-    filter,
-    keyFilter: ctx.state.keyFilter,
-    origin: originFromParams(p),
-    limit: p.limit,
-    offset: p.offset,
-    explain: p.explain,
+    ...listing(p, filter, ctx),
     userId: p.user_id,
     typoTolerance: p.typo_tolerance,
     understand: p.understand,
@@ -140,12 +144,7 @@ export const searchRoutes: RouteSpec[] = [
       const id = parseId(ctx.params.id);
       const p = parseQuery(similarQuerySchema, ctx.query);
       const input = {
-        filter: filterFromParams(p),
-        keyFilter: ctx.state.keyFilter,
-        origin: originFromParams(p),
-        limit: p.limit,
-        offset: p.offset,
-        explain: p.explain,
+        ...listing(p, filterFromParams(p), ctx),
         mode: p.mode,
         userId: p.user_id,
       };
@@ -171,15 +170,7 @@ export const searchRoutes: RouteSpec[] = [
       const p = parseQuery(recommendationsQuerySchema, ctx.query);
       const radius = p.radius_km ?? (p.lat !== undefined ? DEFAULT_FEED_RADIUS_KM : undefined);
       const filter = filterFromParams({ ...p, radius_km: radius });
-      const input = {
-        filter,
-        keyFilter: ctx.state.keyFilter,
-        origin: originFromParams(p),
-        limit: p.limit,
-        offset: p.offset,
-        explain: p.explain,
-        recentQuery: p.q,
-      };
+      const input = { ...listing(p, filter, ctx), recentQuery: p.q };
       send(ctx, await engine.recommend(userId, input, ctx.state.signal), 'feed', metrics);
     },
   },

@@ -1,6 +1,7 @@
 import type { Coupon } from '../../domain/coupon.ts';
 import { allOf, conjuncts, type Filter } from '../../domain/filter.ts';
 import type { SearchContext, SearchDeps, Stage } from '../context.ts';
+import type { FacetPoolCache } from '../facet-pool-cache.ts';
 import { constrainsFacet, countFacet, type FacetCounts, type FacetName } from '../facets.ts';
 import { filterWithKey, queryLists } from './retrieve.ts';
 
@@ -11,9 +12,10 @@ function requestedFacets(ctx: SearchContext): readonly FacetName[] {
 /**
  * Disjunctive faceting needs, for each facet the filter constrains at its top level
  * ("category=food"), the candidates retrieved without that constraint: the other categories then
- * show what choosing them would give. This stage starts those retrievals, without waiting, just
- * before the search's own retrieval, so the two run side by side; `countFacets` collects them.
- * Part of `retrieve` in explain and timings.
+ * show what choosing them would give. When a recent search counted exactly that set (the same
+ * query before the value was chosen: how faceted navigation goes), it is reused
+ * (`FacetPoolCache`). Otherwise this stage starts the retrieval, without waiting, just before the
+ * search's own, so the two run side by side; `countFacets` collects them. Part of `retrieve`.
  */
 export const startFacetRetrievals: Stage = {
   name: 'retrieve',
@@ -22,15 +24,15 @@ export const startFacetRetrievals: Stage = {
     const facets = requestedFacets(ctx);
     if (!facets.length) return ctx;
     const nodes = conjuncts(ctx.request.filter);
-    const pools: Partial<Record<FacetName, Promise<Coupon[] | Error>>> = {};
+    const pools: NonNullable<SearchContext['facetPools']> = {};
     for (const facet of facets) {
       if (!nodes.some((n) => constrainsFacet(facet, n))) continue;
+      const relaxed = nodes.filter((n) => !constrainsFacet(facet, n));
+      const recent = deps.facetPoolCache?.recall(poolKey(deps.facetPoolCache, ctx, relaxed));
       // Settled to a value either way: an abandoned request must not leave a rejection unhandled.
-      pools[facet] = retrieveWithout(
-        ctx,
-        deps,
-        nodes.filter((n) => !constrainsFacet(facet, n)),
-      ).catch((error: Error) => error);
+      pools[facet] = recent
+        ? { from: 'recent', pool: Promise.resolve(recent) }
+        : { from: 'retrieval', pool: retrieveWithout(ctx, deps, relaxed).catch((error: Error) => error) };
     }
     return Object.keys(pools).length ? { ...ctx, facetPools: pools } : ctx;
   },
@@ -44,17 +46,20 @@ export const startFacetRetrievals: Stage = {
 export const countFacets: Stage = {
   name: 'page',
   part: 'facets',
-  async run(ctx) {
+  async run(ctx, { facetPoolCache }) {
     const facets = requestedFacets(ctx);
     if (!facets.length) return ctx;
     const own = ctx.candidates.map((c) => c.coupon);
+    // The set counted here, for a next request that chooses a value of one of these facets.
+    facetPoolCache?.remember(poolKey(facetPoolCache, ctx, conjuncts(ctx.request.filter)), own);
     const relaxed: string[] = [];
     const failed: string[] = [];
     const entries = await Promise.all(
       facets.map(async (facet): Promise<[FacetName, ReturnType<typeof countFacet>]> => {
-        const pool = await ctx.facetPools?.[facet];
+        const source = ctx.facetPools?.[facet];
+        const pool = await source?.pool;
         if (pool instanceof Error) failed.push(`${facet} (${pool.message})`);
-        else if (pool) relaxed.push(facet);
+        else if (pool) relaxed.push(`${facet}${source!.from === 'recent' ? ' (the set a recent search counted)' : ''}`);
         return [facet, countFacet(facet, pool && !(pool instanceof Error) ? pool : own, ctx.request.origin)];
       }),
     );
@@ -65,6 +70,11 @@ export const countFacets: Stage = {
     return { ...ctx, facets: Object.fromEntries(entries) as FacetCounts, notes: { ...ctx.notes, page: ctx.notes.page ? `${ctx.notes.page}; ${note}` : note } };
   },
 };
+
+/** What a set of search candidates was retrieved for: the query as searched, the key's filter and `nodes`. */
+function poolKey(cache: FacetPoolCache, ctx: SearchContext, nodes: readonly Filter[]): string {
+  return cache.key(ctx.queryForms ?? [ctx.queryText], ctx.request.keyFilter, nodes);
+}
 
 /** The same retrieval as the search's (dense and lexical, same depth), under the remaining filter nodes (the key's filter always stays). */
 async function retrieveWithout(ctx: SearchContext, deps: SearchDeps, nodes: readonly Filter[]): Promise<Coupon[]> {
