@@ -7,17 +7,17 @@ import type { Metrics } from '../observability/metrics.ts';
 import { pathMatcher, type RouteSpec } from './route.ts';
 
 /**
- * The scope a request needs, from the route table; undefined for public routes (health, docs,
- * widgets, demo). An unknown path under /v1/ needs `write`, so a route missing from the table
- * fails closed.
+ * The scope a request needs, from the route table (undefined for public routes: health, docs,
+ * widgets, demo), and whether the route spans every tenant. An unknown path under /v1/ needs
+ * `write`, so a route missing from the table fails closed.
  */
-export function scopeResolver(routes: readonly RouteSpec[]): (method: string, path: string) => Scope | undefined {
-  const table = routes.map((r) => ({ method: r.method, match: pathMatcher(r.path), scope: r.scope }));
+export function scopeResolver(routes: readonly RouteSpec[]): (method: string, path: string) => { scope: Scope | undefined; spansTenants: boolean } {
+  const table = routes.map((r) => ({ method: r.method, match: pathMatcher(r.path), scope: r.scope, spansTenants: r.spansTenants ?? false }));
   return (method, path) => {
     const m = method === 'HEAD' ? 'GET' : method;
     const route = table.find((r) => r.method === m && r.match.test(path)) ?? table.find((r) => r.match.test(path));
-    if (route) return route.scope;
-    return path.startsWith('/v1/') ? 'write' : undefined;
+    if (route) return route;
+    return { scope: path.startsWith('/v1/') ? 'write' : undefined, spansTenants: true };
   };
 }
 
@@ -41,7 +41,7 @@ export function access(config: Config, limiter: RateLimiter, metrics: Metrics, r
   const { ipRps, keyRps, publicReads } = config.access;
   return async (ctx: Context, next: Next) => {
     if (ctx.method === 'OPTIONS') return next();
-    const scope = requiredScope(ctx.method, ctx.path);
+    const { scope, spansTenants } = requiredScope(ctx.method, ctx.path);
     let keyId: string | undefined;
     const presented = ring && scope ? presentedKey(ctx) : undefined;
     // PUBLIC_READS opens search to callers without a key; a key that is presented is still checked (and its filter applies).
@@ -52,9 +52,9 @@ export function access(config: Config, limiter: RateLimiter, metrics: Metrics, r
         throw new UnauthorizedError(`this API key expired at ${check.expiredAt}: create a new one (npm run keys -- create)`);
       if (!check.ok) throw new UnauthorizedError('unknown or revoked API key');
       if (!check.record.scopes.includes(scope)) throw new ForbiddenError(scope);
-      // Scoped keys read and post events; changing what applies to every tenant needs an unscoped key.
-      if (check.record.filter && !SCOPED_KEY_SCOPES.includes(scope))
-        throw new ForbiddenError(scope, `a key limited by a filter cannot use '${scope}' routes: they span every tenant`);
+      // Scoped keys read and post events; what applies to every tenant (writes, rules, metrics) needs an unscoped key.
+      if (check.record.filter && (spansTenants || !SCOPED_KEY_SCOPES.includes(scope)))
+        throw new ForbiddenError(scope, `a key limited by a filter cannot use ${ctx.method} ${ctx.path}: it spans every tenant`);
       keyId = check.record.id;
       ctx.state.apiKey = keyId;
       // A tenant-scoped key: the routes AND this into every read and check events against it.

@@ -33,6 +33,8 @@ export interface RouteSpec {
   /** Koa style: `/v1/coupons/:id`. */
   path: string;
   scope: Scope | undefined;
+  /** What the route reads or changes belongs to every tenant (rules, synonym sets): a key limited by a filter may not use it. */
+  spansTenants?: boolean;
   summary: string;
   params?: OpenApiParam[];
   requestBody?: Record<string, unknown>;

@@ -194,12 +194,14 @@ describe('scoped keys', () => {
     assertWithin('food', 'facets', faceted.json);
   });
 
-  it('may not write, reindex or change rules: those span every tenant', async () => {
+  it('may not write, reindex, scrape metrics or read rules and synonym sets: those span every tenant', async () => {
     const c = coupons.find((x) => x.categories.includes('food'))!;
     for (const [method, route, body] of [
       ['PUT', `/v1/coupons/${c.id}`, c],
       ['POST', '/v1/reindex', {}],
       ['GET', '/metrics', undefined],
+      ['GET', '/v1/rules', undefined],
+      ['GET', '/v1/synonyms', undefined],
     ] as const) {
       const res = await api(server.url, method, route, body, bearer(keys.food!));
       expect(res.status, route).toBe(403);

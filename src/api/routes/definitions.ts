@@ -37,6 +37,7 @@ export function definitionRoutes<S extends z.ZodType<object>>(kind: {
       method: 'GET',
       path: kind.path,
       scope: 'search',
+      spansTenants: true,
       summary: `List the ${kind.noun}s`,
       responses: { 200: { description: `every ${kind.noun}`, ...jsonBody(schemaRef(`${kind.schemaName}List`)) }, ...errorResponses(...COMMON_ERRORS) },
       handle(ctx, { engine }) {
@@ -47,6 +48,7 @@ export function definitionRoutes<S extends z.ZodType<object>>(kind: {
       method: 'GET',
       path: `${kind.path}/:id`,
       scope: 'search',
+      spansTenants: true,
       summary: `One ${kind.noun}`,
       params: [idParam],
       responses: { 200: one, ...errorResponses(400, 404, ...COMMON_ERRORS) },
