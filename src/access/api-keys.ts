@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Filter, filterSchema } from '../domain/filter.ts';
 
 /**
@@ -67,6 +68,7 @@ export function readKeyFile(path: string): KeyFile {
 
 /** Writes atomically (temp file + rename), so a reader never sees half a file. */
 export function writeKeyFile(path: string, file: KeyFile): void {
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.tmp`, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
 }

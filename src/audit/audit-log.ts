@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { iterateJsonLines } from '../util/json-lines.ts';
@@ -63,6 +63,7 @@ export class AuditLog {
   /** For short-lived CLIs that exit right after. */
   recordSync(entries: readonly AuditEntry[]): void {
     if (entries.length === 0) return;
+    mkdirSync(path.dirname(this.path), { recursive: true });
     appendFileSync(this.path, entries.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
   }
 

@@ -117,6 +117,20 @@ describe('audit log', () => {
     expect(await query('--since', new Date(Date.now() + 60_000).toISOString())).toEqual([]);
     expect((await query('--key', writer.id)).length).toBe(lines().length - 1);
     expect((await query('--target', coupons[2]!.id)).map((e) => e.action)).toEqual(['coupon.upsert', 'coupon.delete']);
+    // The compose keys-init step: bootstrap into a fresh volume, the audit log beside the keys (its folder made on the way).
+    const volume = path.join(dir, 'fresh-volume', 'keys');
+    const boot = spawnTs('src/bin/keys.ts', { API_KEYS_FILE: path.join(volume, 'keys.json'), AUDIT_LOG: path.join(volume, 'audit.jsonl') }, ['bootstrap']);
+    expect(await boot.exited, boot.output()).toBe(0);
+    const booted = readFileSync(path.join(volume, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
+    expect(booted.map((e) => [e.action, (e.change as { name: string }).name])).toEqual([
+      ['key.create', 'backend'],
+      ['key.create', 'widgets'],
+      ['key.create', 'metrics'],
+      ['key.create', 'analytics'],
+    ]);
     const bad = spawnTs('src/bin/audit.ts', env, ['--action', 'coupon.explode']);
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toContain('--action: one of');

@@ -104,6 +104,7 @@ describe('docker/docker-compose.yml', () => {
     expect(init.command).toEqual(['node', '--import', 'tsx', 'src/bin/keys.ts', 'bootstrap']);
     expect(init.restart).toBe('no');
     expect(init.environment!.API_KEYS_FILE).toBe('/keys/keys.json');
+    expect(init.environment!.AUDIT_LOG).toBe('/keys/audit.jsonl'); // key changes audited in the volume, not the one-shot container
     expect(init.volumes).toEqual(['keys:/keys']);
     expect(s.api!.environment!.API_KEYS_FILE).toBe('/keys/keys.json');
     expect(s.api!.volumes).toEqual(['keys:/keys:ro']);

@@ -1,8 +1,8 @@
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { guard } from './guard.ts';
-import { pointerPath, readPointer } from './pointer-file.ts';
+import { type Pointer, pointerPath, readPointer } from './pointer-file.ts';
 
 /** What a LanceDB snapshot holds: the live table and the users table, each at one version. */
 export interface LanceDbSnapshot {
@@ -19,8 +19,18 @@ export interface LanceDbSnapshot {
  * versions, with their indexes.
  */
 export async function snapshotLanceDb(dir: string, into: string): Promise<LanceDbSnapshot | undefined> {
-  const pointer = await readPointer(dir);
-  if (!pointer) return undefined;
+  // A reindex that switches tables during the copy drops the old one under it: copy again.
+  for (let attempt = 1; ; attempt++) {
+    const pointer = await readPointer(dir);
+    if (!pointer) return undefined;
+    const snapshot = await snapshotTables(dir, into, pointer);
+    if ((await readPointer(dir))?.table === pointer.table) return snapshot;
+    if (attempt === 3) throw new Error('the live table switched during each of 3 copies (reindexes running): try again after they finish');
+    await rm(into, { recursive: true, force: true });
+  }
+}
+
+async function snapshotTables(dir: string, into: string, pointer: Pointer): Promise<LanceDbSnapshot> {
   const tag = `backup-${Date.now()}-${process.pid}`;
   const live = await guard(() => lancedb.connect(dir));
   const names = [pointer.table, ...((await live.tableNames()).includes('users') ? ['users'] : [])];
