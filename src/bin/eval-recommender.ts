@@ -6,7 +6,7 @@
  * Inputs: MovieLens 100K (u.data, u.item, u.user, u.occupation) read from --data; titles embedded
  * with USE-lite (cached in .cache/). Protocols, with the same seeded negatives for every system:
  *   - leave-one-out: each user's latest interaction against 99 sampled negatives → HR@10, NDCG@10
- *   - full ranking over every item the user has not trained on → Recall@20
+ *   - full ranking over every item the user has not trained on → Recall@20, NDCG@20
  *   - cold items: 10 % of items have all their interactions hidden from training; each user's
  *     latest cold interaction against 99 other cold items → HR@10 (random: 0.10)
  * Systems: the hybrid two-tower model; EASE (λ chosen on the validation items); EASE with the
@@ -30,6 +30,8 @@ interface Scores {
   hr10: number;
   ndcg10: number;
   recall20: number;
+  /** NDCG@20 of the held-out item in the same full ranking. */
+  ndcg20_full: number;
   cold_hr10: number;
 }
 
@@ -41,15 +43,21 @@ function evaluate(r: Recommender, split: EvalSplit, testNeg: number[][], coldNeg
   const trainedBy = Array.from({ length: split.numUsers }, () => new Set<number>());
   for (const x of split.train) trainedBy[x.user]!.add(x.item);
   const warm = Array.from({ length: split.numItems }, (_, i) => i).filter((i) => !split.coldItems.has(i));
-  const recall = split.test.map((x) => {
+  const fullRanks = split.test.map((x) => {
     const cands = warm.filter((i) => !trainedBy[x.user]!.has(i));
-    return hitAt(rankOf(x.item, cands, r.score(x.user, cands)), 20);
+    return rankOf(x.item, cands, r.score(x.user, cands));
   });
   const cold = split.coldTest.map((x, k) => {
     const cands = [x.item, ...coldNeg[k]!];
     return hitAt(rankOf(x.item, cands, r.score(x.user, cands)), 10);
   });
-  return { hr10: mean(ranks.map((r) => hitAt(r, 10))), ndcg10: mean(ranks.map((r) => ndcgAtSingle(r, 10))), recall20: mean(recall), cold_hr10: mean(cold) };
+  return {
+    hr10: mean(ranks.map((r) => hitAt(r, 10))),
+    ndcg10: mean(ranks.map((r) => ndcgAtSingle(r, 10))),
+    recall20: mean(fullRanks.map((r) => hitAt(r, 20))),
+    ndcg20_full: mean(fullRanks.map((r) => ndcgAtSingle(r, 20))),
+    cold_hr10: mean(cold),
+  };
 }
 
 async function main(): Promise<void> {
@@ -122,14 +130,15 @@ async function main(): Promise<void> {
   console.log(
     `\n### ${dataset}: ${split.test.length} test users, ${ml.numItems} items, ${split.coldItems.size} cold items (${coldUsable.length} cold test users); ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
-  console.log('| system | HR@10 | NDCG@10 | Recall@20 (full ranking) | cold-item HR@10 |');
-  console.log('|---|---|---|---|---|');
-  for (const [name, s] of Object.entries(results)) console.log(`| ${name} | ${f(s.hr10)} | ${f(s.ndcg10)} | ${f(s.recall20)} | ${f(s.cold_hr10)} |`);
+  console.log('| system | HR@10 | NDCG@10 | Recall@20 (full ranking) | NDCG@20 (full ranking) | cold-item HR@10 |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, s] of Object.entries(results))
+    console.log(`| ${name} | ${f(s.hr10)} | ${f(s.ndcg10)} | ${f(s.recall20)} | ${f(s.ndcg20_full)} | ${f(s.cold_hr10)} |`);
   const round = (s: Scores) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Number(v.toFixed(4))]));
   console.log(
     JSON.stringify({
       dataset,
-      protocol: 'leave-one-out, 99 sampled negatives (seeded, shared); full-ranking Recall@20; cold items 10 %',
+      protocol: 'leave-one-out, 99 sampled negatives (seeded, shared); full-ranking Recall@20 and NDCG@20; cold items 10 %',
       systems: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])),
       chosen_on_validation: {
         ease: ease.chosen,
