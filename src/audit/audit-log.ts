@@ -57,14 +57,14 @@ export class AuditLog {
     if (entries.length === 0) return;
     this.dirReady ??= mkdir(path.dirname(this.path), { recursive: true });
     await this.dirReady;
-    await appendFile(this.path, entries.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+    await appendFile(this.path, asLines(entries), { mode: 0o600 });
   }
 
   /** For short-lived CLIs that exit right after. */
   recordSync(entries: readonly AuditEntry[]): void {
     if (entries.length === 0) return;
     mkdirSync(path.dirname(this.path), { recursive: true });
-    appendFileSync(this.path, entries.map((e) => JSON.stringify(e)).join('\n') + '\n', { mode: 0o600 });
+    appendFileSync(this.path, asLines(entries), { mode: 0o600 });
   }
 
   /** The entries matching every given criterion, oldest first. */
@@ -78,4 +78,9 @@ export class AuditLog {
       yield e;
     }
   }
+}
+
+/** One write per call: the entries as JSON lines. */
+function asLines(entries: readonly AuditEntry[]): string {
+  return entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
 }

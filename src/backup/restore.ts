@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { recoverQdrant, type QdrantTarget } from '../store/qdrant/snapshot.ts';
 import { checksums, mismatches, runTool, untar } from './archive.ts';
@@ -99,5 +99,8 @@ async function readManifest(dir: string): Promise<BackupManifest> {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return readdir(path.dirname(p)).then((names) => names.includes(path.basename(p)));
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,7 +1,7 @@
 import { allOf, type Filter, servableAt } from '../domain/filter.ts';
 import type { VectorStore } from '../store/vector-store.ts';
 import { normalisePhrase } from '../text/tokenize.ts';
-import type { Suggestion, SuggestionIndex, SuggestionKind } from './suggestions.ts';
+import { inTurns, type Suggestion, type SuggestionIndex, type SuggestionKind } from './suggestions.ts';
 
 /** Completions of the word being typed that the retrieval searches for. */
 const COMPLETIONS = 30;
@@ -43,8 +43,5 @@ export async function suggestWithinFilter(
   }
   // Each kind by count, then taken in turns, as the shared index offers them.
   const byKind = KINDS.map((kind) => [...counts[kind].values()].sort((a, b) => b.count - a.count || a.text.localeCompare(b.text)));
-  const out: Suggestion[] = [];
-  for (let i = 0; out.length < limit && byKind.some((list) => i < list.length); i++)
-    for (const list of byKind) if (i < list.length && out.length < limit) out.push(list[i]!);
-  return out;
+  return inTurns(byKind, limit);
 }

@@ -101,7 +101,7 @@ export class SuggestionIndex {
       const refs = [...near].flatMap((start) => [...this.words.withPrefix(start)]);
       found = this.matching(p, limit, refs, (text) => variants.some((v) => text.startsWith(v) || text.includes(` ${v}`)));
     }
-    return found.slice(0, limit);
+    return found;
   }
 
   /** Each kind's matches among `candidates` best first, then taken in turns (a query, a merchant, a category, a title, …). */
@@ -128,9 +128,7 @@ export class SuggestionIndex {
       }
       byKind.push(top.map(({ rank: _, ...s }) => s));
     }
-    const out: Suggestion[] = [];
-    for (let i = 0; byKind.some((list) => i < list.length); i++) for (const list of byKind) if (i < list.length) out.push(list[i]!);
-    return out;
+    return inTurns(byKind, limit);
   }
 
   private bump(kind: SuggestionKind, text: string, by: number): void {
@@ -140,6 +138,14 @@ export class SuggestionIndex {
     if (!seen) this.words.add(key, kind);
     this.entries[kind].set(key, { text: seen?.text ?? text, count: (seen?.count ?? 0) + by });
   }
+}
+
+/** Each list's first, then each one's second, …: one suggestion of every kind before a second of any; at most `limit`. */
+export function inTurns(lists: readonly Suggestion[][], limit: number): Suggestion[] {
+  const out: Suggestion[] = [];
+  for (let i = 0; out.length < limit && lists.some((list) => i < list.length); i++)
+    for (const list of lists) if (i < list.length && out.length < limit) out.push(list[i]!);
+  return out;
 }
 
 interface EntryRef {
