@@ -34,6 +34,8 @@ export interface EngineOptions {
   quietRefreshMs?: number;
   /** The time searches are judged at (tests drive rule windows with it). @defaultValue the system clock */
   clock?: () => Date;
+  /** Whether this process answers searches (a worker or a CLI does not, so it loads no serving index). @defaultValue true */
+  servesSearches?: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const embedder = createEmbedder(config.embedder);
   await embedder.ready();
   const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
-  const store = createStore(config.store);
+  const store = createStore(config.store, options.servesSearches === false ? undefined : config.servingIndex);
   const storedSpace = await store.open(space);
   const events = createEventStore(config.events);
   await events.open();

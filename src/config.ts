@@ -49,6 +49,10 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** `embedded`: LanceDB under DATA_DIR; `qdrant`: the Qdrant server at QDRANT_URL. @defaultValue 'embedded' */
   VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
+  /** Searches served from every coupon held in memory (`memory`) or by the store itself (`off`). @defaultValue 'auto': memory on the embedded store, off on Qdrant */
+  SERVING_INDEX: z.enum(['auto', 'memory', 'off']).default('auto'),
+  /** Share of the rows an in-memory kNN scores at least, once past 10,000 rows (its recall knob: 0.2 gives recall@10 ≥ 0.9). @defaultValue 0.2 */
+  SERVING_INDEX_PROBE: z.coerce.number().gt(0).max(1).default(0.2),
   /** Required with VECTOR_STORE=qdrant, e.g. http://127.0.0.1:6333 */
   QDRANT_URL: z.string().url().optional(),
   QDRANT_API_KEY: z.string().min(1).optional(),
@@ -163,6 +167,8 @@ export interface Config {
   access: { apiKeysFile: string | undefined; allowAnonymous: boolean; publicReads: boolean; ipRps: number; keyRps: number; eventsPerUserPerMinute: number };
   dataDir: string;
   auditLogPath: string;
+  /** The in-memory serving index in front of the store, in processes that serve searches (see store/serving). */
+  servingIndex: { exactRows: number; probeShare: number; readConsistencyMs: number; reconcileMs: number } | undefined;
   store:
     | { kind: 'embedded'; dir: string; annThreshold: number; readConsistencyMs: number; rowCacheSize: number }
     | {
@@ -252,6 +258,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     dataDir,
     auditLogPath: path.resolve(e.AUDIT_LOG ?? path.join(dataDir, 'audit.jsonl')),
+    servingIndex:
+      e.SERVING_INDEX === 'memory' || (e.SERVING_INDEX === 'auto' && e.VECTOR_STORE === 'embedded')
+        ? { exactRows: 10_000, probeShare: e.SERVING_INDEX_PROBE, readConsistencyMs: 1000, reconcileMs: 5000 }
+        : undefined,
     store:
       e.VECTOR_STORE === 'qdrant'
         ? // 256 points per upsert, 2 in flight (more breaks sockets: qdrant-js #58, #92), 4 attempts on 5xx/429/timeouts.

@@ -6,7 +6,7 @@
  *
  * Inputs: CSV files shaped like judgments.csv (id, product_uid, product_title, search_term,
  * relevance 1–3). The corpus is every distinct product title in the files. Lexical retrieval is
- * the engine's own (LanceDB full-text search over the products stored as coupons, temp dir); dense
+ * the engine's own (the serving index's BM25 over the products stored as coupons in LanceDB, temp dir); dense
  * retrieval is exact search over each embedder's vectors (USE-lite's cached in .cache/). Gain =
  * (relevance − 1) / 2. Without --test: k-fold by query over --train; the adapted embedder and the
  * ranker learn from the training folds only. Score ties break by a hash of the product id.
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eval-ranking-'));
   const embedder = new StaticVectorEmbedder({ cacheDir });
   await embedder.ready();
-  const store = createStore({ kind: 'embedded', dir, annThreshold: 1e9, readConsistencyMs: 0, rowCacheSize: 1000 });
+  // The same serving index as the API's (its BM25 is the one a fresh install answers with).
+  const store = createStore({ kind: 'embedded', dir, annThreshold: 1e9, readConsistencyMs: 0, rowCacheSize: 1000 }, loadConfig({}).servingIndex);
   const data = new Map<string, QueryData>();
   const servedData = new Map<string, QueryData>();
   // Typo tolerance as the engine runs it: the corpus's words, the static table as the dictionary.

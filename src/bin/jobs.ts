@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'coupon-search-cli');
   // Only a reindex needs this process to run jobs (inline), or a worker to exist (BullMQ).
-  const engine = await startEngine({ config, logger, runWorker: command === 'reindex' && !config.queue.redisUrl });
+  const engine = await startEngine({ config, logger, runWorker: command === 'reindex' && !config.queue.redisUrl, servesSearches: false });
   try {
     switch (command) {
       case 'counts':

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.queue.redisUrl) throw new ConfigError('REDIS_URL: required for a separate worker (without Redis, jobs run inside the API process)');
   const logger = createLogger(config.logLevel, 'coupon-search-worker');
-  const engine = await startEngine({ config, logger, runWorker: true });
+  const engine = await startEngine({ config, logger, runWorker: true, servesSearches: false });
   logger.info({ concurrency: config.queue.concurrency, prefix: config.queue.prefix }, 'worker started');
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,10 +1,19 @@
 import type { Config } from '../config.ts';
 import { LanceDbStore } from './lancedb/lancedb-store.ts';
 import { QdrantStore } from './qdrant/qdrant-store.ts';
+import { ServingStore } from './serving/serving-store.ts';
 import type { VectorStore } from './vector-store.ts';
 
-/** The only place that knows which store adapter runs; engine code sees the VectorStore port. */
-export function createStore(config: Config['store']): VectorStore {
+/**
+ * The only place that knows which store adapter runs; engine code sees the VectorStore port. With
+ * `serving`, searches are answered by the in-memory serving index in front of the store.
+ */
+export function createStore(config: Config['store'], serving?: Config['servingIndex']): VectorStore {
+  const durable = createDurableStore(config);
+  return serving ? new ServingStore(durable, serving) : durable;
+}
+
+function createDurableStore(config: Config['store']): VectorStore {
   switch (config.kind) {
     case 'embedded': {
       const { dir, annThreshold, readConsistencyMs, rowCacheSize } = config;

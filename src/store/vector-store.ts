@@ -48,6 +48,11 @@ export interface SearchOptions {
   withVectors?: boolean;
 }
 
+export interface StoredVersion {
+  id: string;
+  version: number;
+}
+
 export interface UpsertResult {
   /** Ids written (new, or replacing an older version). */
   written: string[];
@@ -86,6 +91,13 @@ export interface VectorStore {
   lexical(query: string, options: SearchOptions): Promise<Hit[]>;
   /** Every stored coupon, in batches (for reindexing). */
   scan(batchSize?: number): AsyncIterable<IndexedCoupon[]>;
+  /** The id and version of every stored coupon, in batches (what a serving index reconciles with). */
+  versions(): AsyncIterable<StoredVersion[]>;
+  /**
+   * A value that changes whenever the stored coupons may have changed, by this process or another
+   * (a write, a delete, a reindex); undefined when the store cannot tell.
+   */
+  changeToken(): Promise<string | undefined>;
   /** A fresh, empty store in `space` that replaces this one atomically on `commit()`. */
   beginRebuild(space: VectorSpace): Promise<StoreRebuild>;
   /** Builds or refreshes indexes (ANN once past the size threshold, full-text). */

@@ -2,7 +2,18 @@ import { mkdir } from 'node:fs/promises';
 import * as lancedb from '@lancedb/lancedb';
 import { dot } from '../../embed/embedder.ts';
 import { UnavailableError } from '../../errors.ts';
-import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
+import type {
+  Hit,
+  IndexedCoupon,
+  SearchOptions,
+  StoredCoupon,
+  StoredVersion,
+  StoreRebuild,
+  StoreStats,
+  UpsertResult,
+  VectorSpace,
+  VectorStore,
+} from '../vector-store.ts';
 import { idPredicates } from './filter-sql.ts';
 import { filteredSearch } from './filtered-search.ts';
 import { guard } from './guard.ts';
@@ -175,6 +186,19 @@ export class LanceDbStore implements VectorStore {
       const rows = await guard(() => table.query().select(['id', 'doc', 'vector', 'cf', 'has_cf']).offset(offset).limit(batchSize).toArray());
       yield rows.map((r) => ({ coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined }));
     }
+  }
+
+  async *versions(): AsyncIterable<StoredVersion[]> {
+    const table = await this.live();
+    const batch = await guard(() => table.query().select(['id', 'version']).toArrow());
+    const ids = batch.getChild('id')!.toArray() as string[];
+    const versions = batch.getChild('version')!.toArray() as Float64Array;
+    yield Array.from(ids, (id, i) => ({ id, version: versions[i]! }));
+  }
+
+  async changeToken(): Promise<string> {
+    const table = await this.live();
+    return `${this.pointer!.table}@${await guard(() => table.version())}`;
   }
 
   async beginRebuild(space: VectorSpace): Promise<StoreRebuild> {

@@ -2,7 +2,18 @@ import { QdrantClient } from '@qdrant/js-client-rest';
 import type { Coupon } from '../../domain/coupon.ts';
 import { ReindexRequiredError, UnavailableError } from '../../errors.ts';
 import { newestById, planVersionedWrite } from '../versioned-write.ts';
-import type { Hit, IndexedCoupon, SearchOptions, StoredCoupon, StoreRebuild, StoreStats, UpsertResult, VectorSpace, VectorStore } from '../vector-store.ts';
+import type {
+  Hit,
+  IndexedCoupon,
+  SearchOptions,
+  StoredCoupon,
+  StoredVersion,
+  StoreRebuild,
+  StoreStats,
+  UpsertResult,
+  VectorSpace,
+  VectorStore,
+} from '../vector-store.ts';
 import { chunks } from '../../util/chunks.ts';
 import { toQdrantFilter } from './filter.ts';
 import { CF, CF_DIMS, DENSE, USER, documentSparse, PAYLOAD_INDEXES, pointId, querySparse, SPARSE, toPayload } from './payload.ts';
@@ -141,6 +152,22 @@ export class QdrantStore implements VectorStore {
       yield page.points.map((p) => ({ coupon: (p.payload as Payload).coupon!, vector: denseOf(p.vector)!, behavior: denseOf(p.vector, CF) }));
       offset = (page.next_page_offset ?? undefined) as string | number | undefined;
     } while (offset !== undefined);
+  }
+
+  async *versions(): AsyncIterable<StoredVersion[]> {
+    let offset: string | number | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.scroll(this.alias, { limit: 10_000, with_payload: ['coupon_id', 'version'], with_vector: false, ...(offset !== undefined && { offset }) }),
+      );
+      yield page.points.map((p) => ({ id: String(p.payload!.coupon_id), version: Number(p.payload!.version) }));
+      offset = (page.next_page_offset ?? undefined) as string | number | undefined;
+    } while (offset !== undefined);
+  }
+
+  /** Qdrant keeps no version of a collection that a reader could compare: a serving index over it reconciles on its interval. */
+  async changeToken(): Promise<undefined> {
+    return undefined;
   }
 
   async beginRebuild(space: VectorSpace): Promise<StoreRebuild> {

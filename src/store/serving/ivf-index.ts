@@ -1,0 +1,215 @@
+import { seededRandom } from '../../util/random.ts';
+
+/**
+ * One centroid's rows: their slots and a copy of their vectors side by side, so that a search
+ * reads each probed list as one contiguous block instead of rows scattered over the whole table.
+ */
+export interface IvfList {
+  slots: Int32Array;
+  vectors: Float32Array;
+  length: number;
+}
+
+/** Rows → lists of nearest centroids; a slot's list and position kept for O(1) removal. */
+interface Partition {
+  dims: number;
+  centroids: Float32Array;
+  lists: IvfList[];
+  listOf: Int32Array;
+  posInList: Int32Array;
+}
+
+const SAMPLE = 20_000;
+const ITERATIONS = 6;
+/** Rows scored between two yields of the event loop while (re)training, so searches keep running. */
+const CHUNK = 4_000;
+
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function dotAt(a: Float32Array, ai: number, b: Float32Array, bi: number, dims: number): number {
+  let s = 0;
+  for (let d = 0; d < dims; d++) s += a[ai + d]! * b[bi + d]!;
+  return s;
+}
+
+/**
+ * An inverted-file (IVF) partition of the vectors: √n/2 centroids by spherical k-means on a sample,
+ * every row in the list of its nearest centroid. A search scores the centroids, then the rows of
+ * the nearest lists in order until it has seen `probeShare` of the rows and k that pass the filter,
+ * so a selective filter widens the search instead of returning fewer. New rows go to the list of
+ * their nearest centroid; the partition is retrained in the background when the rows have doubled
+ * since it was trained, and writes made meanwhile are replayed into the new lists before the swap.
+ */
+export class IvfIndex {
+  private partition: Partition | undefined;
+  private trainedAt = 0;
+  private training: Promise<void> | undefined;
+  /** Slots written while a retraining runs: re-placed in the new partition before it takes over. */
+  private dirty: Set<number> | undefined;
+
+  constructor(
+    private readonly dims: number,
+    private readonly probeShare: number,
+    /** Rows from which the partition is trained (below it, search is exact). */
+    private readonly threshold: number,
+    private readonly vectors: () => Float32Array,
+    private readonly liveSlots: () => number[],
+  ) {}
+
+  get trained(): boolean {
+    return this.partition !== undefined;
+  }
+
+  /** Lists to visit in order of centroid similarity, or undefined when there is no partition (exact search). */
+  probeOrder(query: Float32Array): { lists: IvfList[]; minRows: number } | undefined {
+    const p = this.partition;
+    if (!p) return undefined;
+    const n = p.lists.length;
+    const sims = new Float64Array(n);
+    for (let c = 0; c < n; c++) sims[c] = dotAt(p.centroids, c * this.dims, query, 0, this.dims);
+    const order = Array.from({ length: n }, (_, c) => c).sort((a, b) => sims[b]! - sims[a]!);
+    let rows = 0;
+    for (const list of p.lists) rows += list.length;
+    return { lists: order.map((c) => p.lists[c]!), minRows: Math.ceil(rows * this.probeShare) };
+  }
+
+  place(slot: number): void {
+    this.dirty?.add(slot);
+    if (this.partition) assign(this.partition, slot, this.vectors(), this.dims);
+  }
+
+  remove(slot: number): void {
+    this.dirty?.add(slot);
+    if (this.partition) unassign(this.partition, slot);
+  }
+
+  /** Retrains in the background when the rows reached the threshold and have doubled since the last training. */
+  maybeRetrain(rows: number): void {
+    if (this.training || rows < this.threshold || (this.partition && rows < 2 * this.trainedAt)) return;
+    this.training = this.retrain().finally(() => {
+      this.training = undefined;
+      // Rows that arrived during the training may already have doubled the table again.
+      this.maybeRetrain(this.liveSlots().length);
+    });
+  }
+
+  /** Resolves when no retraining is running (tests, benchmarks). */
+  async settled(): Promise<void> {
+    while (this.training) await this.training;
+  }
+
+  private async retrain(): Promise<void> {
+    this.dirty = new Set();
+    const slots = this.liveSlots();
+    const vectors = this.vectors;
+    const dims = this.dims;
+    const nlist = Math.max(8, Math.round(Math.sqrt(slots.length) / 2));
+    const rand = seededRandom(slots.length);
+    const sample = slots.length <= SAMPLE ? slots : Array.from({ length: SAMPLE }, () => slots[Math.floor(rand() * slots.length)]!);
+    const centroids = new Float32Array(nlist * dims);
+    for (let c = 0; c < nlist; c++) {
+      const at = sample[Math.floor(rand() * sample.length)]! * dims;
+      centroids.set(vectors().subarray(at, at + dims), c * dims);
+    }
+    for (let it = 0; it < ITERATIONS; it++) {
+      const sums = new Float64Array(nlist * dims);
+      const counts = new Int32Array(nlist);
+      for (let i = 0; i < sample.length; i++) {
+        if (i % CHUNK === CHUNK - 1) await pause();
+        const v = vectors();
+        const at = sample[i]! * dims;
+        const c = nearest(centroids, nlist, v, at, dims);
+        counts[c]!++;
+        for (let d = 0; d < dims; d++) sums[c * dims + d] = sums[c * dims + d]! + v[at + d]!;
+      }
+      for (let c = 0; c < nlist; c++) {
+        // An empty centroid restarts at a random sampled row.
+        if (counts[c] === 0) {
+          const at = sample[Math.floor(rand() * sample.length)]! * dims;
+          for (let d = 0; d < dims; d++) sums[c * dims + d] = vectors()[at + d]!;
+        }
+        let norm = 0;
+        for (let d = 0; d < dims; d++) norm += sums[c * dims + d]! ** 2;
+        norm = Math.sqrt(norm) || 1;
+        for (let d = 0; d < dims; d++) centroids[c * dims + d] = sums[c * dims + d]! / norm;
+      }
+    }
+    const capacity = Math.max(...slots, 0) + 1;
+    const next: Partition = {
+      dims,
+      centroids,
+      lists: Array.from({ length: nlist }, () => ({ slots: new Int32Array(16), vectors: new Float32Array(16 * dims), length: 0 })),
+      listOf: new Int32Array(capacity).fill(-1),
+      posInList: new Int32Array(capacity),
+    };
+    for (let i = 0; i < slots.length; i++) {
+      if (i % CHUNK === CHUNK - 1) await pause();
+      assign(next, slots[i]!, vectors(), dims);
+    }
+    // Rows written during the training: their place in the new lists is taken again from now.
+    const live = new Set(this.liveSlots());
+    for (const slot of this.dirty) {
+      unassign(next, slot);
+      if (live.has(slot)) assign(next, slot, vectors(), dims);
+    }
+    this.dirty = undefined;
+    this.partition = next;
+    this.trainedAt = slots.length;
+  }
+}
+
+function nearest(centroids: Float32Array, nlist: number, v: Float32Array, at: number, dims: number): number {
+  let best = 0;
+  let bestSim = Number.NEGATIVE_INFINITY;
+  for (let c = 0; c < nlist; c++) {
+    const s = dotAt(centroids, c * dims, v, at, dims);
+    if (s > bestSim) {
+      bestSim = s;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function assign(p: Partition, slot: number, vectors: Float32Array, dims: number): void {
+  unassign(p, slot);
+  if (slot >= p.listOf.length) {
+    const listOf = new Int32Array(Math.max(slot + 1, p.listOf.length * 2)).fill(-1);
+    listOf.set(p.listOf);
+    const pos = new Int32Array(listOf.length);
+    pos.set(p.posInList);
+    p.listOf = listOf;
+    p.posInList = pos;
+  }
+  const c = nearest(p.centroids, p.lists.length, vectors, slot * dims, dims);
+  const list = p.lists[c]!;
+  if (list.length === list.slots.length) {
+    const slots = new Int32Array(list.slots.length * 2);
+    slots.set(list.slots);
+    const block = new Float32Array(slots.length * dims);
+    block.set(list.vectors);
+    list.slots = slots;
+    list.vectors = block;
+  }
+  list.slots[list.length] = slot;
+  list.vectors.set(vectors.subarray(slot * dims, (slot + 1) * dims), list.length * dims);
+  p.listOf[slot] = c;
+  p.posInList[slot] = list.length;
+  list.length++;
+}
+
+function unassign(p: Partition, slot: number): void {
+  if (slot >= p.listOf.length) return;
+  const c = p.listOf[slot]!;
+  if (c < 0) return;
+  const list = p.lists[c]!;
+  const pos = p.posInList[slot]!;
+  const lastPos = --list.length;
+  if (pos !== lastPos) {
+    const last = list.slots[lastPos]!;
+    list.slots[pos] = last;
+    list.vectors.copyWithin(pos * p.dims, lastPos * p.dims, (lastPos + 1) * p.dims);
+    p.posInList[last] = pos;
+  }
+  p.listOf[slot] = -1;
+}

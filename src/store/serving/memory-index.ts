@@ -1,0 +1,247 @@
+import type { Coupon } from '../../domain/coupon.ts';
+import type { Filter } from '../../domain/filter.ts';
+import { lexicalText } from '../../text/coupon-text.ts';
+import { BEHAVIOR_DIMS, type Hit, type IndexedCoupon, type StoredCoupon } from '../vector-store.ts';
+import { Bm25Index } from './bm25-index.ts';
+import { IvfIndex } from './ivf-index.ts';
+import { compilePredicate, type FilterColumns, writeColumns } from './row-predicate.ts';
+import { TopK } from './top-k.ts';
+
+export interface MemoryIndexOptions {
+  /** Rows from which kNN goes through the IVF partition instead of scoring every row. */
+  exactRows: number;
+  /** Share of the rows an IVF search scores at least (its recall knob). */
+  probeShare: number;
+}
+
+/**
+ * Every stored coupon in memory, by slot: the coupon and what filters read of it, the text
+ * vectors in one Float32Array, the behaviour vectors in another, a BM25 index and an IVF
+ * partition. Synchronous: a search is a scan over typed arrays on the JavaScript thread, with no
+ * I/O, no decoding and no allocation per row.
+ */
+export class MemoryIndex {
+  private readonly slotOf = new Map<string, number>();
+  /** The coupon in each slot (undefined: free); `versions` and the filter columns beside it. */
+  private readonly coupons: Array<Coupon | undefined> = [];
+  private versionAt = new Float64Array(1024);
+  private cols: FilterColumns;
+  private readonly free: number[] = [];
+  private vectors: Float32Array;
+  private behaviors: Float32Array;
+  private hasBehavior: Uint8Array;
+  private readonly lexical = new Bm25Index();
+  private readonly ivf: IvfIndex;
+
+  constructor(
+    readonly dims: number,
+    options: MemoryIndexOptions,
+  ) {
+    this.vectors = new Float32Array(1024 * dims);
+    this.behaviors = new Float32Array(1024 * BEHAVIOR_DIMS);
+    this.hasBehavior = new Uint8Array(1024);
+    this.cols = columns(this.coupons, 1024);
+    this.ivf = new IvfIndex(
+      dims,
+      options.probeShare,
+      options.exactRows,
+      () => this.vectors,
+      () => [...this.slotOf.values()],
+    );
+  }
+
+  private readonly idOf = (slot: number): string => this.coupons[slot]!.id;
+
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /** Whether kNN goes through the IVF partition. */
+  get partitioned(): boolean {
+    return this.ivf.trained;
+  }
+
+  versionOf(id: string): number | undefined {
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.versionAt[slot];
+  }
+
+  *versions(): Iterable<[string, number]> {
+    for (const [id, slot] of this.slotOf) yield [id, this.versionAt[slot]!];
+  }
+
+  /**
+   * Adds or replaces a coupon (the caller has decided it is the newest version). A bulk load
+   * passes `retrain: false` and calls `retrain()` at its end: one training instead of one per doubling.
+   */
+  put({ coupon, vector, behavior }: IndexedCoupon, retrain = true): void {
+    if (vector.length !== this.dims) throw new Error(`serving index holds ${this.dims}-d vectors, got ${vector.length}`);
+    let slot = this.slotOf.get(coupon.id);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.coupons.length;
+      this.slotOf.set(coupon.id, slot);
+      this.reserve(slot + 1);
+    }
+    this.coupons[slot] = coupon;
+    this.versionAt[slot] = coupon.version ?? 0;
+    writeColumns(this.cols, slot, coupon);
+    this.vectors.set(vector, slot * this.dims);
+    this.hasBehavior[slot] = behavior ? 1 : 0;
+    if (behavior) this.behaviors.set(behavior, slot * BEHAVIOR_DIMS);
+    this.lexical.add(slot, lexicalText(coupon));
+    this.ivf.place(slot);
+    if (retrain) this.retrain();
+  }
+
+  retrain(): void {
+    this.ivf.maybeRetrain(this.size);
+  }
+
+  remove(id: string): void {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return;
+    this.slotOf.delete(id);
+    this.coupons[slot] = undefined;
+    this.hasBehavior[slot] = 0;
+    this.lexical.remove(slot);
+    this.ivf.remove(slot);
+    this.free.push(slot);
+  }
+
+  get(id: string, withVectors: boolean): StoredCoupon | undefined {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return undefined;
+    return { coupon: this.coupons[slot]!, ...(withVectors && this.vectorsOf(slot)) };
+  }
+
+  knn(query: Float32Array, k: number, filter: Filter | undefined, withVectors: boolean): Hit[] {
+    const accept = compilePredicate(filter, this.cols);
+    const { coupons, vectors, dims } = this;
+    const top = new TopK(k, this.idOf);
+    const probe = this.ivf.probeOrder(query);
+    if (!probe) {
+      for (let slot = 0; slot < coupons.length; slot++) {
+        if (coupons[slot] && accept(slot)) top.offer(slot, dotAt(vectors, slot * dims, query, dims));
+      }
+      return this.hits(top, withVectors);
+    }
+    let seen = 0;
+    let passed = 0;
+    for (const list of probe.lists) {
+      if (seen >= probe.minRows && passed >= k) break;
+      seen += list.length;
+      for (let i = 0; i < list.length; i++) {
+        const slot = list.slots[i]!;
+        if (!accept(slot)) continue;
+        passed++;
+        const s = dotAt(list.vectors, i * dims, query, dims);
+        if (s >= top.threshold) top.offer(slot, s);
+      }
+    }
+    return this.hits(top, withVectors);
+  }
+
+  knnBehavior(query: Float32Array, k: number, filter: Filter | undefined, withVectors: boolean): Hit[] {
+    const accept = compilePredicate(filter, this.cols);
+    const top = new TopK(k, this.idOf);
+    const { coupons, behaviors, hasBehavior } = this;
+    for (let slot = 0; slot < coupons.length; slot++) {
+      if (!coupons[slot] || !hasBehavior[slot] || !accept(slot)) continue;
+      top.offer(slot, dotAt(behaviors, slot * BEHAVIOR_DIMS, query, BEHAVIOR_DIMS));
+    }
+    return this.hits(top, withVectors);
+  }
+
+  search(query: string, k: number, filter: Filter | undefined, withVectors: boolean): Hit[] {
+    const found = this.lexical.search(query, k, compilePredicate(filter, this.cols), this.idOf);
+    return found.map(({ slot, score }) => this.hit(slot, score, withVectors));
+  }
+
+  /** The ids of the coupons that pass the filter (what the compiled filters are tested by). */
+  select(filter: Filter | undefined): string[] {
+    const accept = compilePredicate(filter, this.cols);
+    return this.coupons.flatMap((c, slot) => (c && accept(slot) ? [c.id] : []));
+  }
+
+  /** Resolves when a background retraining of the IVF partition has finished. */
+  settled(): Promise<void> {
+    return this.ivf.settled();
+  }
+
+  private hits(top: TopK, withVectors: boolean): Hit[] {
+    return top.sorted().map(({ slot, score }) => this.hit(slot, score, withVectors));
+  }
+
+  private hit(slot: number, score: number, withVectors: boolean): Hit {
+    const coupon = this.coupons[slot]!;
+    return { id: coupon.id, score, coupon, ...(withVectors && this.vectorsOf(slot)) };
+  }
+
+  /** Copies: a slot is reused after a delete, and a caller may hold a hit for a while. */
+  private vectorsOf(slot: number): { vector: Float32Array; behavior: Float32Array | undefined } {
+    return {
+      vector: this.vectors.slice(slot * this.dims, (slot + 1) * this.dims),
+      behavior: this.hasBehavior[slot] ? this.behaviors.slice(slot * BEHAVIOR_DIMS, (slot + 1) * BEHAVIOR_DIMS) : undefined,
+    };
+  }
+
+  private reserve(slots: number): void {
+    if (slots * this.dims <= this.vectors.length) return;
+    const capacity = Math.max(slots, 2 * (this.vectors.length / this.dims));
+    const vectors = new Float32Array(capacity * this.dims);
+    vectors.set(this.vectors);
+    this.vectors = vectors;
+    const behaviors = new Float32Array(capacity * BEHAVIOR_DIMS);
+    behaviors.set(this.behaviors);
+    this.behaviors = behaviors;
+    const has = new Uint8Array(capacity);
+    has.set(this.hasBehavior);
+    this.hasBehavior = has;
+    const versions = new Float64Array(capacity);
+    versions.set(this.versionAt);
+    this.versionAt = versions;
+    const cols = columns(this.coupons, capacity);
+    cols.active.set(this.cols.active);
+    cols.validFromMs.set(this.cols.validFromMs);
+    cols.validUntilMs.set(this.cols.validUntilMs);
+    cols.discountPct.set(this.cols.discountPct);
+    cols.minLat.set(this.cols.minLat);
+    cols.maxLat.set(this.cols.maxLat);
+    for (const [category, bytes] of this.cols.categories) {
+      const grown = new Uint8Array(capacity);
+      grown.set(bytes);
+      cols.categories.set(category, grown);
+    }
+    this.cols = cols;
+  }
+}
+
+/** The dot product of `query` with the row at `at`; four sums at once, which V8 runs ~1.5× faster than one. */
+function dotAt(block: Float32Array, at: number, query: Float32Array, dims: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let d = 0;
+  for (; d + 3 < dims; d += 4) {
+    s0 += block[at + d]! * query[d]!;
+    s1 += block[at + d + 1]! * query[d + 1]!;
+    s2 += block[at + d + 2]! * query[d + 2]!;
+    s3 += block[at + d + 3]! * query[d + 3]!;
+  }
+  for (; d < dims; d++) s0 += block[at + d]! * query[d]!;
+  return s0 + s1 + s2 + s3;
+}
+
+function columns(coupons: Array<Coupon | undefined>, capacity: number): FilterColumns {
+  return {
+    coupons,
+    active: new Uint8Array(capacity),
+    validFromMs: new Float64Array(capacity),
+    validUntilMs: new Float64Array(capacity),
+    discountPct: new Float64Array(capacity),
+    minLat: new Float64Array(capacity),
+    maxLat: new Float64Array(capacity),
+    categories: new Map(),
+  };
+}

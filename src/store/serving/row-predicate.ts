@@ -1,0 +1,156 @@
+import { discountPercent, type Coupon } from '../../domain/coupon.ts';
+import { assertNever, type Filter } from '../../domain/filter.ts';
+import { haversineKm } from '../../domain/geo.ts';
+
+/**
+ * What a compiled filter reads, by slot: the coupons, and in typed arrays the fields that every
+ * search tests (status and validity, "servable now") or that cost a parse to derive, so the
+ * common case never touches the coupon object of a row it rejects or accepts.
+ */
+export interface FilterColumns {
+  coupons: ReadonlyArray<Coupon | undefined>;
+  active: Uint8Array;
+  validFromMs: Float64Array;
+  validUntilMs: Float64Array;
+  discountPct: Float64Array;
+  /** The latitude span of each coupon's locations (+∞ / −∞ without any): a radius rejects most rows on it alone. */
+  minLat: Float64Array;
+  maxLat: Float64Array;
+  /** Per category, a byte per slot: the category filter of a faceted or category search is one lookup. */
+  categories: Map<string, Uint8Array>;
+}
+
+/** Writes one coupon's columns at `slot` (the arrays are the caller's, large enough). */
+export function writeColumns(cols: FilterColumns, slot: number, coupon: Coupon): void {
+  cols.active[slot] = coupon.status === 'active' ? 1 : 0;
+  cols.validFromMs[slot] = Date.parse(coupon.valid_from);
+  cols.validUntilMs[slot] = Date.parse(coupon.valid_until);
+  cols.discountPct[slot] = discountPercent(coupon);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const p of coupon.locations) {
+    lo = Math.min(lo, p.lat);
+    hi = Math.max(hi, p.lat);
+  }
+  cols.minLat[slot] = lo;
+  cols.maxLat[slot] = hi;
+  for (const bytes of cols.categories.values()) bytes[slot] = 0;
+  for (const category of coupon.categories) {
+    let bytes = cols.categories.get(category);
+    if (!bytes) cols.categories.set(category, (bytes = new Uint8Array(cols.active.length)));
+    bytes[slot] = 1;
+  }
+}
+
+export type RowPredicate = (slot: number) => boolean;
+
+// Great-circle distance is at least the meridian arc between the latitudes (6371 km × π / 180 per degree, 111.195…).
+const KM_PER_DEGREE_LAT = 111.19;
+
+/**
+ * The filter AST compiled once per search into a closure over a row: the same semantics as
+ * `matchesFilter` (the reference, which the serving index's tests hold it to), without parsing a
+ * date or building a list per row, because an in-memory scan evaluates it on thousands of rows.
+ */
+export function compilePredicate(f: Filter | undefined, cols: FilterColumns): RowPredicate {
+  if (!f) return () => true;
+  const c = cols.coupons as Coupon[];
+  if ('and' in f) {
+    const parts = f.and.map((g) => compilePredicate(g, cols));
+    if (parts.length === 2) {
+      const [a, b] = parts as [RowPredicate, RowPredicate];
+      return (s) => a(s) && b(s);
+    }
+    return (s) => {
+      for (const p of parts) if (!p(s)) return false;
+      return true;
+    };
+  }
+  if ('or' in f) {
+    const parts = f.or.map((g) => compilePredicate(g, cols));
+    return (s) => {
+      for (const p of parts) if (p(s)) return true;
+      return false;
+    };
+  }
+  if ('not' in f) {
+    const inner = compilePredicate(f.not, cols);
+    return (s) => !inner(s);
+  }
+  if ('id' in f) {
+    const ids = new Set(f.id);
+    return (s) => ids.has(c[s]!.id);
+  }
+  if ('category' in f) {
+    const columns = f.category.map((x) => cols.categories.get(x)).filter((b): b is Uint8Array => b !== undefined);
+    if (columns.length === 1) {
+      const [only] = columns as [Uint8Array];
+      return (s) => only[s] === 1;
+    }
+    return (s) => columns.some((b) => b[s] === 1);
+  }
+  if ('merchant' in f) {
+    const set = new Set(f.merchant);
+    return (s) => set.has(c[s]!.merchant.id);
+  }
+  if ('region' in f) {
+    const set = new Set(f.region);
+    return (s) => c[s]!.region !== undefined && set.has(c[s]!.region!);
+  }
+  if ('tags_any' in f) return anyOf(f.tags_any, (s) => c[s]!.tags);
+  if ('tags_all' in f) {
+    const wanted = f.tags_all;
+    return (s) => wanted.every((t) => c[s]!.tags.includes(t));
+  }
+  if ('discount_kind' in f) {
+    const set = new Set<string>(f.discount_kind);
+    return (s) => set.has(c[s]!.discount.kind);
+  }
+  if ('status' in f) {
+    const active = f.status.includes('active');
+    const paused = f.status.includes('paused');
+    const { active: col } = cols;
+    return (s) => (col[s] === 1 ? active : paused);
+  }
+  if ('discount_pct' in f) return inRange(f.discount_pct, (s) => cols.discountPct[s]);
+  if ('final_price' in f) return inRange(f.final_price, (s) => c[s]!.final_price);
+  if ('valid_at' in f) {
+    const t = Date.parse(f.valid_at);
+    const { validFromMs: from, validUntilMs: until } = cols;
+    return (s) => from[s]! <= t && t < until[s]!;
+  }
+  if ('geo' in f) {
+    const centre = f.geo;
+    // A location further in latitude than the radius cannot be inside it: skip the trigonometry.
+    const maxDLat = centre.radius_km / KM_PER_DEGREE_LAT + 1e-6;
+    const { minLat, maxLat } = cols;
+    return (s) =>
+      minLat[s]! <= centre.lat + maxDLat &&
+      maxLat[s]! >= centre.lat - maxDLat &&
+      c[s]!.locations.some((p) => Math.abs(p.lat - centre.lat) <= maxDLat && haversineKm(p, centre) <= centre.radius_km);
+  }
+  if ('online' in f) {
+    const online = f.online;
+    return (s) => c[s]!.online === online;
+  }
+  if ('in_store' in f) {
+    const inStore = f.in_store;
+    return (s) => c[s]!.locations.length > 0 === inStore;
+  }
+  if ('usable_on' in f) return anyOf(f.usable_on, (s) => c[s]!.usable_weekdays);
+  return assertNever(f);
+}
+
+function anyOf(values: readonly string[], field: (slot: number) => readonly string[]): RowPredicate {
+  const set = new Set(values);
+  return (s) => field(s).some((x) => set.has(x));
+}
+
+function inRange(range: { gte?: number | undefined; lte?: number | undefined }, value: (slot: number) => number | undefined): RowPredicate {
+  const lo = range.gte ?? Number.NEGATIVE_INFINITY;
+  const hi = range.lte ?? Number.POSITIVE_INFINITY;
+  return (s) => {
+    const x = value(s);
+    return x !== undefined && x >= lo && x <= hi;
+  };
+}
