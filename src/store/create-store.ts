@@ -9,8 +9,10 @@ import type { VectorStore } from './vector-store.ts';
  * `serving`, searches are answered by the in-memory serving index in front of the store.
  */
 export function createStore(config: Config['store'], serving?: Config['servingIndex']): VectorStore {
-  const durable = createDurableStore(config);
-  return serving ? new ServingStore(durable, serving) : durable;
+  if (!serving) return createDurableStore(config);
+  // The serving index holds every decoded row already; LanceDB's own row cache would hold them twice.
+  const durable = createDurableStore(config.kind === 'embedded' ? { ...config, rowCacheSize: Math.min(config.rowCacheSize, 1000) } : config);
+  return new ServingStore(durable, serving);
 }
 
 function createDurableStore(config: Config['store']): VectorStore {

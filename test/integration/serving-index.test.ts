@@ -61,13 +61,18 @@ describe('another process’s writes', () => {
     for (const s of stores.splice(0)) await s.close();
     await cleanup?.();
   });
-
-  it('are searchable, updates replace, deletes vanish, and this process’s own writes survive reconciliation', async () => {
-    const t = await tempDir('serving-two-');
+  /** Two stores on one data dir, as two processes would hold them. */
+  const twoProcesses = async (prefix: string) => {
+    const t = await tempDir(prefix);
     cleanup = t.cleanup;
     const writer = servingOver(t.dir, EXACT);
     const reader = servingOver(t.dir, EXACT);
     stores.push(writer, reader);
+    return { writer, reader };
+  };
+
+  it('are searchable, updates replace, deletes vanish, and this process’s own writes survive reconciliation', async () => {
+    const { writer, reader } = await twoProcesses('serving-two-');
     await writer.open(SPACE);
     const docs = seededCorpus(60);
     await writer.upsert(docs.slice(0, 40));
@@ -96,11 +101,7 @@ describe('another process’s writes', () => {
   });
 
   it('follow a reindex into another vector space', async () => {
-    const t = await tempDir('serving-reindex-');
-    cleanup = t.cleanup;
-    const writer = servingOver(t.dir, EXACT);
-    const reader = servingOver(t.dir, EXACT);
-    stores.push(writer, reader);
+    const { writer, reader } = await twoProcesses('serving-reindex-');
     await writer.open(SPACE);
     await writer.upsert(seededCorpus(20));
     await reader.open(SPACE);
