@@ -15,7 +15,7 @@ import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { makeCoupon } from '../support/coupons.ts';
 import { QdrantEmulator } from '../support/qdrant/emulator.ts';
 import { OpenApiValidator } from '../support/qdrant/openapi.ts';
-import { spawnTs } from '../support/processes.ts';
+import { spawnTs, waitFor } from '../support/processes.ts';
 import pg from 'pg';
 import { api, POSTGRES_URL, startServer, testEnv, type TestServer } from '../support/server.ts';
 import { SHARED_DIR, tempDir } from '../support/tmp.ts';
@@ -96,7 +96,8 @@ const results = async (server: TestServer) => {
 describe('backup and restore', () => {
   it('round-trips while searches and writes run: nothing acknowledged before the snapshot is missing, and 50 queries answer the same', async () => {
     const load = traffic(original);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Traffic before the snapshot: coupons and events acknowledged (a fixed wait was too short on a busy CI machine).
+    await waitFor('writes and events acknowledged before the backup', () => load.acked.filter((a) => a.kind === 'event').length > 10, 60_000);
     const archive = path.join(dir, 'backup.tar');
     const backup = spawnTs('src/bin/backup.ts', env, ['--out', archive]);
     expect(await backup.exited, backup.output()).toBe(0);
