@@ -3,7 +3,7 @@ import type { Filter } from '../../domain/filter.ts';
 import { lexicalText } from '../../text/coupon-text.ts';
 import { BEHAVIOR_DIMS, type Hit, type IndexedCoupon, type StoredCoupon } from '../vector-store.ts';
 import { Bm25Index } from './bm25-index.ts';
-import { IvfIndex } from './ivf-index.ts';
+import { dotAt, IvfIndex } from './ivf-index.ts';
 import { compilePredicate, type FilterColumns, writeColumns } from './row-predicate.ts';
 import { TopK } from './top-k.ts';
 
@@ -121,7 +121,7 @@ export class MemoryIndex {
     const probe = this.ivf.probeOrder(query);
     if (!probe) {
       for (let slot = 0; slot < coupons.length; slot++) {
-        if (coupons[slot] && accept(slot)) top.offer(slot, dotAt(vectors, slot * dims, query, dims));
+        if (coupons[slot] && accept(slot)) top.offer(slot, dotAt(vectors, slot * dims, query, 0, dims));
       }
       return this.hits(top, withVectors);
     }
@@ -134,7 +134,7 @@ export class MemoryIndex {
         const slot = list.slots[i]!;
         if (!accept(slot)) continue;
         passed++;
-        const s = dotAt(list.vectors, i * dims, query, dims);
+        const s = dotAt(list.vectors, i * dims, query, 0, dims);
         if (s >= top.threshold) top.offer(slot, s);
       }
     }
@@ -147,7 +147,7 @@ export class MemoryIndex {
     const { coupons, behaviors, hasBehavior } = this;
     for (let slot = 0; slot < coupons.length; slot++) {
       if (!coupons[slot] || !hasBehavior[slot] || !accept(slot)) continue;
-      top.offer(slot, dotAt(behaviors, slot * BEHAVIOR_DIMS, query, BEHAVIOR_DIMS));
+      top.offer(slot, dotAt(behaviors, slot * BEHAVIOR_DIMS, query, 0, BEHAVIOR_DIMS));
     }
     return this.hits(top, withVectors);
   }
@@ -214,23 +214,6 @@ export class MemoryIndex {
     }
     this.cols = cols;
   }
-}
-
-/** The dot product of `query` with the row at `at`; four sums at once, which V8 runs ~1.5× faster than one. */
-function dotAt(block: Float32Array, at: number, query: Float32Array, dims: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let d = 0;
-  for (; d + 3 < dims; d += 4) {
-    s0 += block[at + d]! * query[d]!;
-    s1 += block[at + d + 1]! * query[d + 1]!;
-    s2 += block[at + d + 2]! * query[d + 2]!;
-    s3 += block[at + d + 3]! * query[d + 3]!;
-  }
-  for (; d < dims; d++) s0 += block[at + d]! * query[d]!;
-  return s0 + s1 + s2 + s3;
 }
 
 function columns(coupons: Array<Coupon | undefined>, capacity: number): FilterColumns {
