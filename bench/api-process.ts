@@ -29,10 +29,15 @@ export function benchApiEnv(dataDir: string, rankerDir: string | undefined): Rec
   return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: rankerDir ?? 'none' };
 }
 
-/** Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker. */
+/**
+ * Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker.
+ * `BENCH_NODE_ARGS` (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) are given to their Node
+ * processes, to profile the server under the benchmark's load.
+ */
 export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const processes: Spawned[] = [];
-  const api = spawnTs('src/bin/api.ts', { SEED_SAMPLE: 'false', PORT: '0', LOG_LEVEL: 'info', ...env });
+  const api = spawnTs('src/bin/api.ts', { SEED_SAMPLE: 'false', PORT: '0', LOG_LEVEL: 'info', ...env }, [], nodeArgs);
   processes.push(api);
   // The start-up banner on stderr names the URL whatever the log level.
   const url = await waitFor('the API to listen', () => /Coupon search is up at (http:\S+) /.exec(api.output())?.[1], 180_000).catch((error: Error) => {
@@ -40,7 +45,7 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
     throw new Error(`${error.message}\n${api.output().slice(-2000)}`);
   });
   if (env.REDIS_URL && env.WORKER_IN_API === 'false') {
-    const worker = spawnTs('src/bin/worker.ts', { LOG_LEVEL: 'info', ...env });
+    const worker = spawnTs('src/bin/worker.ts', { LOG_LEVEL: 'info', ...env }, [], nodeArgs);
     processes.push(worker);
     await waitFor('the worker to start', () => worker.output().includes('worker started'), 180_000);
   }

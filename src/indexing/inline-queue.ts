@@ -46,6 +46,8 @@ export class InlineQueue implements JobQueue {
   private idleWaiters: Array<() => void> = [];
   private readonly retry: RetryPolicy;
   private journalWrite: Promise<void> = Promise.resolve();
+  /** Journal lines waiting for the next append. */
+  private unwritten: string[] = [];
 
   private constructor(private readonly options: InlineQueueOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY;
@@ -189,10 +191,16 @@ export class InlineQueue implements JobQueue {
     }
   }
 
+  /**
+   * Appends lines to the journal; resolves once they are on disk. Lines that arrive while a write
+   * runs go out together in the next append (group commit): one append per job would queue
+   * behind each other, and a job holds its concurrency slot until its `done` line is written.
+   */
   private journal(entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return this.journalWrite;
     const text = entries.map((e) => JSON.stringify(e)).join('\n') + '\n';
-    this.journalWrite = this.journalWrite.then(() => appendFile(this.options.journalPath, text));
+    // A write already queued but not started takes these lines too.
+    if (this.unwritten.push(text) === 1) this.journalWrite = this.journalWrite.then(() => this.appendUnwritten());
     this.finishedLines += entries.filter((e) => e.op === 'done').length;
     // A finished job's add and done lines are dead weight: when the queue goes idle, or past the
     // threshold once they outnumber the open jobs, rewrite the journal with the open and failed
@@ -205,6 +213,12 @@ export class InlineQueue implements JobQueue {
       this.journalWrite = this.journalWrite.then(() => this.rewriteJournal());
     }
     return this.journalWrite;
+  }
+
+  private async appendUnwritten(): Promise<void> {
+    const text = this.unwritten.join('');
+    this.unwritten = [];
+    await appendFile(this.options.journalPath, text);
   }
 
   /** The journal as it would be replayed: an add line per open or failed job (and its failure). */

@@ -10,9 +10,9 @@ export interface Spawned {
   exited: Promise<number | string>;
 }
 
-/** Runs a TypeScript entry point of the repo in its own Node process (no tsx wrapper process). */
-export function spawnTs(entry: string, env: Record<string, string>, args: string[] = []): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+/** Runs a TypeScript entry point of the repo in its own Node process (no tsx wrapper process), with Node's own flags `nodeArgs`. */
+export function spawnTs(entry: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): Spawned {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LANCEDB_LOG: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
