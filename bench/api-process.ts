@@ -4,7 +4,7 @@
  * through `POST /v1/coupons/batch` the way a marketplace does, waiting out 503s for their
  * Retry-After. Nothing here writes to the store directly.
  */
-import { loadConfig } from '../src/config.ts';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config.ts';
 import type { Coupon } from '../src/domain/coupon.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
@@ -29,23 +29,32 @@ export function benchApiEnv(dataDir: string, rankerDir: string | undefined): Rec
   return { DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_IP_RPS: '0', RATE_LIMIT_KEY_RPS: '0', RANKER_MODEL_DIR: rankerDir ?? 'none' };
 }
 
+/** Variables each benchmark sets for its own run, never taken from the shell. */
+const PER_RUN = new Set(['PORT', 'HOST', 'DATA_DIR', 'REDIS_URL', 'WORKER_IN_API', 'QUEUE_PREFIX', 'SEED_SAMPLE']);
+
 /**
  * Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker.
  * `BENCH_NODE_ARGS` (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) are given to their Node
- * processes, to profile the server under the benchmark's load.
+ * processes, to profile the server under the benchmark's load. The configuration the benchmark
+ * itself runs under (EMBEDDER…) is theirs too, below what `env` sets: the floor it measures in its
+ * own process must be the model the server runs.
  */
-export async function startApi(env: Record<string, string>): Promise<ApiProcess> {
+export async function startApi(benchEnv: Record<string, string>): Promise<ApiProcess> {
+  const inherited = Object.fromEntries(
+    CONFIG_VARIABLES.flatMap((name) => (process.env[name] === undefined || PER_RUN.has(name) ? [] : [[name, process.env[name]!]])),
+  );
+  const env = { ...inherited, LOG_LEVEL: 'info', ...benchEnv };
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const processes: Spawned[] = [];
-  const api = spawnTs('src/bin/api.ts', { SEED_SAMPLE: 'false', PORT: '0', LOG_LEVEL: 'info', ...env }, [], nodeArgs);
+  const api = spawnTs('src/bin/api.ts', { ...env, SEED_SAMPLE: 'false', PORT: '0', ...benchEnv }, [], nodeArgs);
   processes.push(api);
   // The start-up banner on stderr names the URL whatever the log level.
   const url = await waitFor('the API to listen', () => /Coupon search is up at (http:\S+) /.exec(api.output())?.[1], 180_000).catch((error: Error) => {
     api.child.kill('SIGKILL');
     throw new Error(`${error.message}\n${api.output().slice(-2000)}`);
   });
-  if (env.REDIS_URL && env.WORKER_IN_API === 'false') {
-    const worker = spawnTs('src/bin/worker.ts', { LOG_LEVEL: 'info', ...env }, [], nodeArgs);
+  if (benchEnv.REDIS_URL && benchEnv.WORKER_IN_API === 'false') {
+    const worker = spawnTs('src/bin/worker.ts', env, [], nodeArgs);
     processes.push(worker);
     await waitFor('the worker to start', () => worker.output().includes('worker started'), 180_000);
   }

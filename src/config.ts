@@ -161,6 +161,8 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+/** The environment variables the configuration reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config {
   server: { port: number; host: string; bodyLimitBytes: number; corsOrigins: string[]; requestTimeoutMs: number; trustProxy: boolean; shutdownDelayMs: number };

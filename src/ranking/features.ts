@@ -1,5 +1,5 @@
 import { tokenize } from '../text/tokenize.ts';
-import { titleMatch } from '../text/title-match.ts';
+import { normaliseText, type TitleProfile, titleMatch, titleProfile } from '../text/title-match.ts';
 
 /**
  * The ranking feature schema (v2): one vector per (query, user?, coupon, context), the same for
@@ -96,6 +96,8 @@ export interface RetrievalSignal {
 export interface FeatureInput {
   query: string;
   title: string;
+  /** The title's profile, when the caller keeps one per coupon (`titleProfileOf`); derived from `title` otherwise. */
+  profile?: TitleProfile;
   dense?: RetrievalSignal | undefined;
   bm25?: RetrievalSignal | undefined;
   fusedRank: number;
@@ -122,7 +124,7 @@ export interface PreparedQuery {
 export function prepareQuery(query: string, options: { idf?: IdfLookup; maxBm25?: number } = {}): PreparedQuery {
   const terms = tokenize(query);
   return {
-    text: normalise(query),
+    text: normaliseText(query),
     terms,
     idf: terms.map((t) => options.idf?.(t) ?? 1),
     bigrams: new Set(terms.slice(1).map((t, i) => `${terms[i]} ${t}`)),
@@ -133,7 +135,7 @@ export function prepareQuery(query: string, options: { idf?: IdfLookup; maxBm25?
 }
 
 function trigramsOf(text: string): Set<string> {
-  const s = normalise(text).replace(/ /g, '');
+  const s = normaliseText(text).replace(/ /g, '');
   const out = new Set<string>();
   for (let i = 0; i + 3 <= s.length; i++) out.add(s.slice(i, i + 3));
   return out;
@@ -217,10 +219,10 @@ function contextFeatures(s: CandidateSignals, queryMissing: boolean): number[] {
 }
 
 function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): Float32Array {
-  const titleTerms = tokenize(input.title);
-  const titleSet = new Set(titleTerms);
+  const title = input.profile ?? titleProfile(input.title);
+  const { terms: titleTerms, termSet: titleSet } = title;
   const n = Math.max(1, q.terms.length);
-  const { termCoverage: covered, bigramCoverage: bigrams } = titleMatch(q, titleTerms);
+  const { termCoverage: covered, bigramCoverage: bigrams } = titleMatch(q, titleTerms, titleSet);
   const prefix = q.terms.filter((t) => titleSet.has(t) || titleTerms.some((x) => x.startsWith(t) || (x.length >= 3 && t.startsWith(x)))).length / n;
   const numbers = q.numbers.length ? q.numbers.filter((x) => titleSet.has(x)).length / q.numbers.length : 0;
   const idfTotal = q.idf.reduce((a, b) => a + b, 0) || 1;
@@ -228,8 +230,8 @@ function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): 
   const fuzzy = q.terms.filter((t, i) => matched[i] || (t.length >= 4 && titleTerms.some((x) => withinOneEdit(t, x)))).length / n;
   const unmatchedIdf = Math.max(0, ...q.terms.map((_, i) => (matched[i] ? 0 : q.idf[i]!)));
   const titleCovered = titleTerms.length ? titleTerms.filter((t) => q.terms.includes(t)).length / titleTerms.length : 0;
-  const titleTrigrams = trigramsOf(input.title);
-  const sharedTrigrams = [...q.trigrams].filter((g) => titleTrigrams.has(g)).length;
+  let sharedTrigrams = 0;
+  for (const g of q.trigrams) if (title.compact.includes(g)) sharedTrigrams++;
   return Float32Array.from([
     input.dense?.score ?? 0,
     input.dense ? Math.log1p(input.dense.rank) : 0,
@@ -241,7 +243,7 @@ function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): 
     covered,
     prefix,
     bigrams,
-    q.text.length > 0 && normalise(input.title).includes(q.text) ? 1 : 0,
+    q.text.length > 0 && title.normalised.includes(q.text) ? 1 : 0,
     numbers,
     q.numbers.length ? 0 : 1,
     q.terms.length && titleSet.has(q.terms[0]!) ? 1 : 0,
@@ -254,15 +256,8 @@ function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): 
     titleCovered,
     input.bm25 && q.maxBm25 > 0 ? input.bm25.score / q.maxBm25 : 0,
     q.trigrams.size ? sharedTrigrams / q.trigrams.size : 0,
-    sharedTrigrams / Math.max(1, q.trigrams.size + titleTrigrams.size - sharedTrigrams),
+    sharedTrigrams / Math.max(1, q.trigrams.size + title.trigramCount - sharedTrigrams),
   ]);
-}
-
-function normalise(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
 }
 
 /** Per-feature mean and standard deviation, fitted on training rows and stored with the model. */

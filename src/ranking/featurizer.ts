@@ -3,6 +3,7 @@ import { nearestDistanceKm } from '../domain/geo.ts';
 import { dot } from '../embed/embedder.ts';
 import { popularityOf } from '../events/event-store.ts';
 import type { Candidate, Featurizer, SearchContext, SearchDeps } from '../search/context.ts';
+import { titleProfileOf } from '../text/title-match.ts';
 import { prepareQuery, RANKING_FEATURES, rankingFeatures, type CandidateSignals, type IdfLookup } from './features.ts';
 
 const DAY_MS = 86_400_000;
@@ -46,7 +47,14 @@ export class RankingFeaturizer implements Featurizer {
     const prepared = (ctx.queryForms ?? [ctx.queryText]).map((form) => prepareQuery(form, { idf: this.idf, maxBm25 }));
     const rows = candidates.map((c, i) => {
       const q = prepared[c.queryForm ?? 0] ?? prepared[0]!;
-      return rankingFeatures(q, { title: c.coupon.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused?.rank ?? candidates.length }, signals[i]);
+      const input = {
+        title: c.coupon.title,
+        profile: titleProfileOf(c.coupon),
+        dense: c.dense,
+        bm25: c.lexical,
+        fusedRank: c.fused?.rank ?? candidates.length,
+      };
+      return rankingFeatures(q, input, signals[i]);
     });
     return { rows, ...(note && { note }) };
   }

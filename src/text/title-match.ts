@@ -12,17 +12,49 @@ export interface TitleMatch {
   bigramCoverage: number;
 }
 
-const termsByTitleOwner = new WeakMap<object, readonly string[]>();
+/** What matching and the ranking features read from a title, derived once. */
+export interface TitleProfile {
+  terms: readonly string[];
+  termSet: ReadonlySet<string>;
+  /** Lower case, runs of anything but letters and digits as one space. */
+  normalised: string;
+  /** `normalised` without spaces: its substrings of three are the title's character trigrams. */
+  compact: string;
+  /** Distinct character trigrams of `compact`. */
+  trigramCount: number;
+}
+
+export function titleProfile(title: string): TitleProfile {
+  const terms = tokenize(title);
+  const normalised = normaliseText(title);
+  const compact = normalised.replace(/ /g, '');
+  const trigrams = new Set<string>();
+  for (let i = 0; i + 3 <= compact.length; i++) trigrams.add(compact.slice(i, i + 3));
+  return { terms, termSet: new Set(terms), normalised, compact, trigramCount: trigrams.size };
+}
+
+export function normaliseText(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+const profileByTitleOwner = new WeakMap<object, TitleProfile>();
 
 /**
- * The title's terms, tokenized once per coupon object: the row cache hands out the same object for
- * a coupon until its next version, so fusion and retrieval do not re-tokenize every candidate on
- * every request.
+ * The title's profile, derived once per coupon object: the serving index and the row cache hand
+ * out the same object for a coupon until its next version, so fusion and the ranking features do
+ * not re-tokenize every candidate on every request.
  */
+export function titleProfileOf(coupon: { title: string }): TitleProfile {
+  let profile = profileByTitleOwner.get(coupon);
+  if (!profile) profileByTitleOwner.set(coupon, (profile = titleProfile(coupon.title)));
+  return profile;
+}
+
 export function titleTermsOf(coupon: { title: string }): readonly string[] {
-  let terms = termsByTitleOwner.get(coupon);
-  if (!terms) termsByTitleOwner.set(coupon, (terms = tokenize(coupon.title)));
-  return terms;
+  return titleProfileOf(coupon).terms;
 }
 
 export function queryTerms(query: string): QueryTerms {
@@ -35,9 +67,8 @@ export function queryTerms(query: string): QueryTerms {
  * in "Deck Screws, 5 lb" but not in "Screws for a deck"). A one-term query's bigram share is its
  * term share. Shared by the fusion's match boost and the ranking features.
  */
-export function titleMatch(q: QueryTerms, titleTerms: readonly string[]): TitleMatch {
+export function titleMatch(q: QueryTerms, titleTerms: readonly string[], titleSet: ReadonlySet<string> = new Set(titleTerms)): TitleMatch {
   if (q.terms.length === 0) return { termCoverage: 0, bigramCoverage: 0 };
-  const titleSet = new Set(titleTerms);
   const termCoverage = q.terms.filter((t) => titleSet.has(t)).length / q.terms.length;
   if (q.bigrams.size === 0) return { termCoverage, bigramCoverage: termCoverage };
   const titleBigrams = new Set(titleTerms.slice(1).map((t, i) => `${titleTerms[i]} ${t}`));
@@ -47,10 +78,10 @@ export function titleMatch(q: QueryTerms, titleTerms: readonly string[]): TitleM
 }
 
 /** The best match of a title among a query's forms (synonym substitutions): the form its words use. */
-export function bestTitleMatch(forms: readonly QueryTerms[], titleTerms: readonly string[]): { form: number; match: TitleMatch } {
-  let best = { form: 0, match: titleMatch(forms[0]!, titleTerms) };
+export function bestTitleMatch(forms: readonly QueryTerms[], title: Pick<TitleProfile, 'terms' | 'termSet'>): { form: number; match: TitleMatch } {
+  let best = { form: 0, match: titleMatch(forms[0]!, title.terms, title.termSet) };
   for (let i = 1; i < forms.length; i++) {
-    const match = titleMatch(forms[i]!, titleTerms);
+    const match = titleMatch(forms[i]!, title.terms, title.termSet);
     if (match.termCoverage + match.bigramCoverage > best.match.termCoverage + best.match.bigramCoverage) best = { form: i, match };
   }
   return best;

@@ -15,6 +15,10 @@ const PLACES = [
   { lat: 40.73, lon: -73.935 },
   { lat: 41.8781, lon: -87.6298 },
   { lat: 35.6762, lon: 139.6503 },
+  // High latitude, and both sides of the antimeridian: where longitude bounds must not prune.
+  { lat: 78.2232, lon: 15.6267 },
+  { lat: -17.7134, lon: 179.9 },
+  { lat: -17.7, lon: -179.95 },
 ];
 export const N = 300;
 

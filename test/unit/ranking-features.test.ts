@@ -11,6 +11,7 @@ import {
   RANKING_FEATURES,
   rankingFeatures,
 } from '../../src/ranking/features.ts';
+import { titleProfileOf } from '../../src/text/title-match.ts';
 
 const f = (query: string, title: string, extra: Partial<Parameters<typeof rankingFeatures>[1]> = {}) => {
   const values = rankingFeatures(prepareQuery(query, { idf: idfFromCorpus(['deck screw box', 'wood deck stain', 'angle bracket 12 gauge']) }), {
@@ -22,6 +23,14 @@ const f = (query: string, title: string, extra: Partial<Parameters<typeof rankin
 };
 
 describe('ranking features v2: lexical and retrieval block', () => {
+  it('gives the same features from a kept title profile as from the title alone', () => {
+    const q = prepareQuery('half price pizzas for two', { idf: idfFromCorpus(['pizza for two', 'half price sushi']), maxBm25: 4 });
+    for (const title of ['Pizza for Two — 50% off', 'Half-price PIZZAS, Tony’s', 'Oil change', '']) {
+      const input = { title, dense: { rank: 2, score: 0.7 }, bm25: { rank: 1, score: 3 }, fusedRank: 1 };
+      expect(rankingFeatures(q, { ...input, profile: titleProfileOf({ title }) })).toEqual(rankingFeatures(q, input));
+    }
+  });
+
   it('has one value per named feature', () => {
     expect(rankingFeatures(prepareQuery('x'), { title: 'y', fusedRank: 1 })).toHaveLength(RANKING_FEATURES.length);
   });

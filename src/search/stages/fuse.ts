@@ -1,5 +1,5 @@
 import type { SearchSettings, Stage } from '../context.ts';
-import { bestTitleMatch, queryTerms, titleTermsOf } from '../../text/title-match.ts';
+import { bestTitleMatch, queryTerms, titleProfileOf } from '../../text/title-match.ts';
 import { describeFusion, FUSED_LISTS, type FusionSettings, fusedScores } from '../fusion.ts';
 
 /**
@@ -11,7 +11,7 @@ export const fuseLists = (fusionOf: (settings: SearchSettings) => FusionSettings
   run(ctx, { settings }) {
     const fusion = fusionOf(settings);
     const forms = (ctx.queryForms ?? [ctx.queryText]).map(queryTerms);
-    const best = forms[0]!.terms.length ? ctx.candidates.map((c) => bestTitleMatch(forms, titleTermsOf(c.coupon))) : undefined;
+    const best = forms[0]!.terms.length ? ctx.candidates.map((c) => bestTitleMatch(forms, titleProfileOf(c.coupon))) : undefined;
     const scores = fusedScores(
       ctx.candidates,
       fusion,

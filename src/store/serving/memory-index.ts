@@ -201,12 +201,8 @@ export class MemoryIndex {
     versions.set(this.versionAt);
     this.versionAt = versions;
     const cols = columns(this.coupons, capacity);
-    cols.active.set(this.cols.active);
-    cols.validFromMs.set(this.cols.validFromMs);
-    cols.validUntilMs.set(this.cols.validUntilMs);
-    cols.discountPct.set(this.cols.discountPct);
-    cols.minLat.set(this.cols.minLat);
-    cols.maxLat.set(this.cols.maxLat);
+    for (const key of ['active', 'online', 'validFromMs', 'validUntilMs', 'discountPct', 'minLat', 'maxLat', 'minLon', 'maxLon'] as const)
+      cols[key].set(this.cols[key]);
     for (const [category, bytes] of this.cols.categories) {
       const grown = new Uint8Array(capacity);
       grown.set(bytes);
@@ -220,11 +216,14 @@ function columns(coupons: Array<Coupon | undefined>, capacity: number): FilterCo
   return {
     coupons,
     active: new Uint8Array(capacity),
+    online: new Uint8Array(capacity),
     validFromMs: new Float64Array(capacity),
     validUntilMs: new Float64Array(capacity),
     discountPct: new Float64Array(capacity),
     minLat: new Float64Array(capacity),
     maxLat: new Float64Array(capacity),
+    minLon: new Float64Array(capacity),
+    maxLon: new Float64Array(capacity),
     categories: new Map(),
   };
 }

@@ -13,9 +13,13 @@ export interface FilterColumns {
   validFromMs: Float64Array;
   validUntilMs: Float64Array;
   discountPct: Float64Array;
-  /** The latitude span of each coupon's locations (+∞ / −∞ without any): a radius rejects most rows on it alone. */
+  /** 1 for a coupon usable online. */
+  online: Uint8Array;
+  /** The latitude and longitude spans of each coupon's locations (+∞ / −∞ without any): a radius rejects most rows on them alone. */
   minLat: Float64Array;
   maxLat: Float64Array;
+  minLon: Float64Array;
+  maxLon: Float64Array;
   /** Per category, a byte per slot: the category filter of a faceted or category search is one lookup. */
   categories: Map<string, Uint8Array>;
 }
@@ -26,14 +30,18 @@ export function writeColumns(cols: FilterColumns, slot: number, coupon: Coupon):
   cols.validFromMs[slot] = Date.parse(coupon.valid_from);
   cols.validUntilMs[slot] = Date.parse(coupon.valid_until);
   cols.discountPct[slot] = discountPercent(coupon);
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
+  cols.online[slot] = coupon.online ? 1 : 0;
+  let [latLo, latHi, lonLo, lonHi] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
   for (const p of coupon.locations) {
-    lo = Math.min(lo, p.lat);
-    hi = Math.max(hi, p.lat);
+    latLo = Math.min(latLo, p.lat);
+    latHi = Math.max(latHi, p.lat);
+    lonLo = Math.min(lonLo, p.lon);
+    lonHi = Math.max(lonHi, p.lon);
   }
-  cols.minLat[slot] = lo;
-  cols.maxLat[slot] = hi;
+  cols.minLat[slot] = latLo;
+  cols.maxLat[slot] = latHi;
+  cols.minLon[slot] = lonLo;
+  cols.maxLon[slot] = lonHi;
   for (const bytes of cols.categories.values()) bytes[slot] = 0;
   for (const category of coupon.categories) {
     let bytes = cols.categories.get(category);
@@ -46,6 +54,19 @@ export type RowPredicate = (slot: number) => boolean;
 
 // Great-circle distance is at least the meridian arc between the latitudes (6371 km × π / 180 per degree, 111.195…).
 const KM_PER_DEGREE_LAT = 111.19;
+const EARTH_RADIUS_KM = 6371;
+
+/**
+ * The largest longitude difference a point within `radiusKm` of a point at `lat` can have (the
+ * bounding box of a circle on the sphere, Matuschek's formula), or undefined when the circle holds
+ * a pole or crosses the antimeridian (no longitude bound then). With a margin: it only prunes.
+ */
+function maxLonDelta(lat: number, lon: number, radiusKm: number): number | undefined {
+  const s = Math.sin(radiusKm / EARTH_RADIUS_KM) / Math.cos((lat * Math.PI) / 180);
+  if (!(s < 0.99)) return undefined;
+  const delta = (Math.asin(s) * 180) / Math.PI + 1e-6;
+  return lon - delta <= -180 || lon + delta >= 180 ? undefined : delta;
+}
 
 /**
  * The filter AST compiled once per search into a closure over a row: the same semantics as
@@ -121,17 +142,23 @@ export function compilePredicate(f: Filter | undefined, cols: FilterColumns): Ro
   }
   if ('geo' in f) {
     const centre = f.geo;
-    // A location further in latitude than the radius cannot be inside it: skip the trigonometry.
+    // A location further in latitude (or longitude) than the radius allows cannot be inside it: skip the trigonometry.
     const maxDLat = centre.radius_km / KM_PER_DEGREE_LAT + 1e-6;
-    const { minLat, maxLat } = cols;
+    const maxDLon = maxLonDelta(centre.lat, centre.lon, centre.radius_km) ?? Number.POSITIVE_INFINITY;
+    const { minLat, maxLat, minLon, maxLon } = cols;
     return (s) =>
       minLat[s]! <= centre.lat + maxDLat &&
       maxLat[s]! >= centre.lat - maxDLat &&
-      c[s]!.locations.some((p) => Math.abs(p.lat - centre.lat) <= maxDLat && haversineKm(p, centre) <= centre.radius_km);
+      minLon[s]! <= centre.lon + maxDLon &&
+      maxLon[s]! >= centre.lon - maxDLon &&
+      c[s]!.locations.some(
+        (p) => Math.abs(p.lat - centre.lat) <= maxDLat && Math.abs(p.lon - centre.lon) <= maxDLon && haversineKm(p, centre) <= centre.radius_km,
+      );
   }
   if ('online' in f) {
-    const online = f.online;
-    return (s) => c[s]!.online === online;
+    const wanted = f.online ? 1 : 0;
+    const { online } = cols;
+    return (s) => online[s] === wanted;
   }
   if ('in_store' in f) {
     const inStore = f.in_store;
