@@ -102,6 +102,7 @@ export class MemoryIndex {
     if (slot === undefined) return;
     this.slotOf.delete(id);
     this.coupons[slot] = undefined;
+    this.cols.places[slot] = undefined;
     this.hasBehavior[slot] = 0;
     this.lexical.remove(slot);
     this.ivf.remove(slot);
@@ -200,8 +201,8 @@ export class MemoryIndex {
     const versions = new Float64Array(capacity);
     versions.set(this.versionAt);
     this.versionAt = versions;
-    const cols = columns(this.coupons, capacity);
-    for (const key of ['active', 'online', 'validFromMs', 'validUntilMs', 'discountPct', 'minLat', 'maxLat', 'minLon', 'maxLon'] as const)
+    const cols = columns(this.coupons, capacity, this.cols.places);
+    for (const key of ['active', 'online', 'weekdays', 'validFromMs', 'validUntilMs', 'discountPct', 'minLat', 'maxLat', 'minLon', 'maxLon'] as const)
       cols[key].set(this.cols[key]);
     for (const [category, bytes] of this.cols.categories) {
       const grown = new Uint8Array(capacity);
@@ -212,11 +213,13 @@ export class MemoryIndex {
   }
 }
 
-function columns(coupons: Array<Coupon | undefined>, capacity: number): FilterColumns {
+function columns(coupons: Array<Coupon | undefined>, capacity: number, places: FilterColumns['places'] = []): FilterColumns {
   return {
     coupons,
+    places,
     active: new Uint8Array(capacity),
     online: new Uint8Array(capacity),
+    weekdays: new Uint8Array(capacity),
     validFromMs: new Float64Array(capacity),
     validUntilMs: new Float64Array(capacity),
     discountPct: new Float64Array(capacity),

@@ -1,4 +1,4 @@
-import { discountPercent, type Coupon } from '../../domain/coupon.ts';
+import { discountPercent, type Coupon, WEEKDAYS, type Weekday } from '../../domain/coupon.ts';
 import { assertNever, type Filter } from '../../domain/filter.ts';
 import { haversineKm } from '../../domain/geo.ts';
 
@@ -15,11 +15,15 @@ export interface FilterColumns {
   discountPct: Float64Array;
   /** 1 for a coupon usable online. */
   online: Uint8Array;
+  /** The weekdays a coupon is usable on, a bit per day (Monday bit 0). */
+  weekdays: Uint8Array;
   /** The latitude and longitude spans of each coupon's locations (+∞ / −∞ without any): a radius rejects most rows on them alone. */
   minLat: Float64Array;
   maxLat: Float64Array;
   minLon: Float64Array;
   maxLon: Float64Array;
+  /** Each coupon's locations as (latitude, longitude, cos latitude) triples, for the radius test without touching the coupon. */
+  places: Array<Float64Array | undefined>;
   /** Per category, a byte per slot: the category filter of a faceted or category search is one lookup. */
   categories: Map<string, Uint8Array>;
 }
@@ -31,6 +35,7 @@ export function writeColumns(cols: FilterColumns, slot: number, coupon: Coupon):
   cols.validUntilMs[slot] = Date.parse(coupon.valid_until);
   cols.discountPct[slot] = discountPercent(coupon);
   cols.online[slot] = coupon.online ? 1 : 0;
+  cols.weekdays[slot] = weekdayBits(coupon.usable_weekdays);
   let [latLo, latHi, lonLo, lonHi] = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
   for (const p of coupon.locations) {
     latLo = Math.min(latLo, p.lat);
@@ -38,6 +43,7 @@ export function writeColumns(cols: FilterColumns, slot: number, coupon: Coupon):
     lonLo = Math.min(lonLo, p.lon);
     lonHi = Math.max(lonHi, p.lon);
   }
+  cols.places[slot] = coupon.locations.length ? Float64Array.from(coupon.locations.flatMap((p) => [p.lat, p.lon, Math.cos(p.lat * TO_RAD)])) : undefined;
   cols.minLat[slot] = latLo;
   cols.maxLat[slot] = latHi;
   cols.minLon[slot] = lonLo;
@@ -55,6 +61,7 @@ export type RowPredicate = (slot: number) => boolean;
 // Great-circle distance is at least the meridian arc between the latitudes (6371 km × π / 180 per degree, 111.195…).
 const KM_PER_DEGREE_LAT = 111.19;
 const EARTH_RADIUS_KM = 6371;
+const TO_RAD = Math.PI / 180;
 
 /**
  * The largest longitude difference a point within `radiusKm` of a point at `lat` can have (the
@@ -77,7 +84,9 @@ export function compilePredicate(f: Filter | undefined, cols: FilterColumns): Ro
   if (!f) return () => true;
   const c = cols.coupons as Coupon[];
   if ('and' in f) {
-    const parts = f.and.map((g) => compilePredicate(g, cols));
+    // The servability test every search carries passes most rows: test it after the parts that reject most.
+    const order = [...f.and].sort((a, b) => Number(permissive(a)) - Number(permissive(b)));
+    const parts = order.map((g) => compilePredicate(g, cols));
     if (parts.length === 2) {
       const [a, b] = parts as [RowPredicate, RowPredicate];
       return (s) => a(s) && b(s);
@@ -145,15 +154,14 @@ export function compilePredicate(f: Filter | undefined, cols: FilterColumns): Ro
     // A location further in latitude (or longitude) than the radius allows cannot be inside it: skip the trigonometry.
     const maxDLat = centre.radius_km / KM_PER_DEGREE_LAT + 1e-6;
     const maxDLon = maxLonDelta(centre.lat, centre.lon, centre.radius_km) ?? Number.POSITIVE_INFINITY;
-    const { minLat, maxLat, minLon, maxLon } = cols;
+    const { minLat, maxLat, minLon, maxLon, places } = cols;
+    const within = withinRadius(centre);
     return (s) =>
       minLat[s]! <= centre.lat + maxDLat &&
       maxLat[s]! >= centre.lat - maxDLat &&
       minLon[s]! <= centre.lon + maxDLon &&
       maxLon[s]! >= centre.lon - maxDLon &&
-      c[s]!.locations.some(
-        (p) => Math.abs(p.lat - centre.lat) <= maxDLat && Math.abs(p.lon - centre.lon) <= maxDLon && haversineKm(p, centre) <= centre.radius_km,
-      );
+      within(places[s]!);
   }
   if ('online' in f) {
     const wanted = f.online ? 1 : 0;
@@ -164,8 +172,42 @@ export function compilePredicate(f: Filter | undefined, cols: FilterColumns): Ro
     const inStore = f.in_store;
     return (s) => c[s]!.locations.length > 0 === inStore;
   }
-  if ('usable_on' in f) return anyOf(f.usable_on, (s) => c[s]!.usable_weekdays);
+  if ('usable_on' in f) {
+    const wanted = weekdayBits(f.usable_on);
+    const { weekdays } = cols;
+    return (s) => (weekdays[s]! & wanted) !== 0;
+  }
   return assertNever(f);
+}
+
+function permissive(f: Filter): boolean {
+  return 'status' in f || 'valid_at' in f || ('and' in f && f.and.every(permissive));
+}
+
+/**
+ * Whether any of a coupon's location triples is within the radius: the haversine term compared
+ * with the radius's own (no inverse sine, no square root, the centre's cosine once), the
+ * reference `haversineKm` only where rounding could tell the two apart.
+ */
+function withinRadius(centre: { lat: number; lon: number; radius_km: number }): (places: Float64Array) => boolean {
+  const cosCentre = Math.cos(centre.lat * TO_RAD);
+  const limit = Math.sin(Math.min(Math.PI / 2, centre.radius_km / (2 * EARTH_RADIUS_KM))) ** 2;
+  return (places) => {
+    for (let i = 0; i < places.length; i += 3) {
+      const a = Math.sin(((places[i]! - centre.lat) * TO_RAD) / 2);
+      const b = Math.sin(((places[i + 1]! - centre.lon) * TO_RAD) / 2);
+      const h = a * a + cosCentre * places[i + 2]! * b * b;
+      if (h < limit * (1 - 1e-9)) return true;
+      if (h <= limit * (1 + 1e-9) && haversineKm({ lat: places[i]!, lon: places[i + 1]! }, centre) <= centre.radius_km) return true;
+    }
+    return false;
+  };
+}
+
+function weekdayBits(days: readonly Weekday[]): number {
+  let bits = 0;
+  for (const d of days) bits |= 1 << WEEKDAYS.indexOf(d);
+  return bits;
 }
 
 function anyOf(values: readonly string[], field: (slot: number) => readonly string[]): RowPredicate {
