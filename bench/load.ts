@@ -14,8 +14,9 @@
  * event batch (5 events). Search queries are drawn Zipf-like from 500 distinct strings (a few are
  * popular, most are rare; a third carry a category or radius filter), as real traffic repeats.
  * Warm-up: each distinct query once, as a long-running server has seen them (its query-embedding
- * cache is warm). Probing: rates grow ×1.25 for `--probe` seconds each until p99 ≥ 100 ms or an error twice in a row; the best
- * rate is then held for `--duration` seconds, stepping down 10 % until it holds.
+ * cache is warm). Probing: rates grow ×1.25 for `--probe` seconds each until p99 ≥ 100 ms or an error twice in a row, then
+ * the gap between the last rate that held and the first that failed is bisected to within 5 %; the
+ * best rate is then held for `--duration` seconds, stepping down 10 % until it holds.
  * Floor: the store's own kNN (k=10, validity filter) on 16 concurrent callers for 10 s, no HTTP.
  * Output: a markdown table, then one JSON line.
  */
@@ -181,23 +182,27 @@ async function main(): Promise<void> {
     for (const id of ids.slice(0, 50)) await fetch(`${base}/v1/coupons/${id}/similar?limit=6`).then((r) => r.arrayBuffer());
     await drive(base, START, 10, ids);
     const probes: LoadResult[] = [];
-    let rate = START;
-    let retried = false;
-    for (;;) {
-      const r = await drive(base, rate, PROBE, ids);
-      probes.push(r);
-      process.stderr.write(`probe ${rate} req/s: p99 ${r.latency.p99.toFixed(1)} ms, errors ${r.errors + r.non2xx}, achieved ${r.achieved_rps.toFixed(1)}\n`);
-      if (!holds(r)) {
-        // A short probe's p99 is a handful of requests: one slow GC can fail it, so retry once.
-        if (retried) break;
-        retried = true;
-        continue;
+    // A short probe's p99 is a handful of requests: one slow GC can fail it, so a rate fails only twice in a row.
+    const probe = async (rate: number): Promise<boolean> => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const r = await drive(base, rate, PROBE, ids);
+        probes.push(r);
+        process.stderr.write(`probe ${rate} req/s: p99 ${r.latency.p99.toFixed(1)} ms, errors ${r.errors + r.non2xx}, achieved ${r.achieved_rps.toFixed(1)}\n`);
+        if (holds(r)) return true;
       }
-      retried = false;
-      rate = Math.max(rate + 1, Math.round(rate * 1.25));
+      return false;
+    };
+    // Rates grow ×1.25 until one fails; then the gap between the last that held and the first that
+    // failed is halved until it is within 5 %, so the result is not a step of the ladder.
+    let good = 0;
+    let bad = START;
+    while (await probe(bad)) [good, bad] = [bad, Math.max(bad + 1, Math.round(bad * 1.25))];
+    while (good > 0 && bad - good > Math.max(1, 0.05 * good)) {
+      const mid = Math.round((good + bad) / 2);
+      if (await probe(mid)) good = mid;
+      else bad = mid;
     }
-    const good = probes.filter(holds);
-    let target = good.length ? good.at(-1)!.rate : START;
+    let target = good || START;
     let sustained: LoadResult;
     for (;;) {
       sustained = await drive(base, target, DURATION, ids);
