@@ -131,9 +131,12 @@ async function featureCosts(base: string, queries: string[]) {
   // Merchandising rules: the same queries with none; with 1,000 that these queries never match
   // (what matching costs); then with 10 more, "contains" rules on the things people search, so
   // that most queries fire one: a pin (fetched when it is no candidate), a hide and a boost.
+  // The rules are deleted again at the end: the data dir may serve bench:load next, which measures no rules.
+  const created: string[] = [];
   const post = async (rule: unknown) => {
     const res = await fetch(`${base}/v1/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
     if (res.status !== 201) throw new Error(`POST /v1/rules answered ${res.status}: ${await res.text()}`);
+    created.push(((await res.json()) as { id: string }).id);
   };
   const pass = async () => {
     const out: Timed[] = [];
@@ -160,6 +163,10 @@ async function featureCosts(base: string, queries: string[]) {
     await post({ condition: { query: { contains: THINGS[i]! } }, consequence });
   }
   const firing = await pass();
+  for (const id of created) {
+    const res = await fetch(`${base}/v1/rules/${id}`, { method: 'DELETE' });
+    if (res.status !== 204) throw new Error(`DELETE /v1/rules/${id} answered ${res.status}`);
+  }
   return {
     rules: {
       none: of(none, 'rankAndPage'),
