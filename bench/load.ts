@@ -16,7 +16,8 @@
  * Warm-up: each distinct query once, as a long-running server has seen them (its query-embedding
  * cache is warm). Probing: rates grow ×1.25 for `--probe` seconds each until p99 ≥ 100 ms or an error twice in a row, then
  * the gap between the last rate that held and the first that failed is bisected to within 5 %; the
- * best rate is then held for `--duration` seconds, stepping down 10 % until it holds.
+ * best rate is then held for `--duration` seconds, stepping down 5 % until it holds. After a run
+ * that failed, the next one starts 10 s later, once the server has drained what it left behind.
  * Floor: the store's own kNN (k=10, validity filter) on 16 concurrent callers for 10 s, no HTTP.
  * Output: a markdown table, then one JSON line.
  */
@@ -38,6 +39,7 @@ const DURATION = Number(options.duration ?? 60);
 const PROBE = Number(options.probe ?? 20);
 const START = Number(options.start ?? 4);
 const P99_BUDGET_MS = 100;
+const SETTLE_MS = 10_000;
 
 function searchPaths(n: number): string[] {
   const rand = seededRandom(5);
@@ -133,6 +135,12 @@ async function drive(base: string, rate: number, seconds: number, ids: string[])
   };
 }
 
+/**
+ * A run that overloaded the server leaves work behind it (requests still queued, the served-list
+ * log and events to write, garbage to collect): the next run starts after it has drained.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
 const holds = (r: LoadResult) => r.errors === 0 && r.non2xx === 0 && r.latency.p99 < P99_BUDGET_MS && r.achieved_rps >= 0.95 * r.rate;
 
 /** Coupons that stay servable through the run: the targets of similar-coupon and event requests. */
@@ -189,6 +197,7 @@ async function main(): Promise<void> {
         probes.push(r);
         process.stderr.write(`probe ${rate} req/s: p99 ${r.latency.p99.toFixed(1)} ms, errors ${r.errors + r.non2xx}, achieved ${r.achieved_rps.toFixed(1)}\n`);
         if (holds(r)) return true;
+        await settle();
       }
       return false;
     };
@@ -210,7 +219,8 @@ async function main(): Promise<void> {
         `sustained ${target} req/s for ${DURATION} s: p99 ${sustained.latency.p99.toFixed(1)} ms, errors ${sustained.errors + sustained.non2xx}\n`,
       );
       if (holds(sustained) || target <= 1) break;
-      target = Math.max(1, Math.floor(target * 0.9));
+      await settle();
+      target = Math.max(1, Math.floor(target * 0.95));
     }
     const s = sustained;
     console.log(
