@@ -3,7 +3,7 @@
  * machine holds with p99 under 100 ms, with no errors, against the raw store kNN rate measured in
  * the same run.
  *
- *   npm run bench:load [-- --size 100000 --duration 60 --probe 20 --start 4]
+ *   npm run bench:load [-- --size 100000 --duration 60 --probe 20 --start 4 | --rate 80]
  *   npm run bench:load -- --data-dir DIR     (a DATA_DIR built earlier, e.g. bench:ingest --keep-dir)
  *
  * The store is built the way a marketplace builds it: the catalogue goes through
@@ -38,6 +38,8 @@ const SIZE = Number(options.size ?? 100_000);
 const DURATION = Number(options.duration ?? 60);
 const PROBE = Number(options.probe ?? 20);
 const START = Number(options.start ?? 4);
+/** Hold this rate for `--duration` seconds without probing (stepping down only if it fails). */
+const RATE = options.rate === undefined ? undefined : Number(options.rate);
 const P99_BUDGET_MS = 100;
 const SETTLE_MS = 10_000;
 
@@ -203,10 +205,10 @@ async function main(): Promise<void> {
     };
     // Rates grow ×1.25 until one fails; then the gap between the last that held and the first that
     // failed is halved until it is within 5 %, so the result is not a step of the ladder.
-    let good = 0;
+    let good = RATE ?? 0;
     let bad = START;
-    while (await probe(bad)) [good, bad] = [bad, Math.max(bad + 1, Math.round(bad * 1.25))];
-    while (good > 0 && bad - good > Math.max(1, 0.05 * good)) {
+    while (RATE === undefined && (await probe(bad))) [good, bad] = [bad, Math.max(bad + 1, Math.round(bad * 1.25))];
+    while (RATE === undefined && good > 0 && bad - good > Math.max(1, 0.05 * good)) {
       const mid = Math.round((good + bad) / 2);
       if (await probe(mid)) good = mid;
       else bad = mid;
