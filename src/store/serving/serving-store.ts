@@ -165,14 +165,25 @@ export class ServingStore implements VectorStore {
     return result;
   }
 
-  /** The index, brought up to date with other processes' writes when its bound says so. */
+  /**
+   * The index, brought up to date with other processes' writes when its bound says so. A search
+   * waits for that sync at most `MAX_SYNC_WAIT_MS`: after another process has written a whole
+   * catalogue, reading it in takes seconds, and the searches meanwhile are answered from the rows
+   * already in memory (each row is replaced whole) instead of waiting, or timing out, behind it.
+   */
   private async fresh(): Promise<MemoryIndex> {
     if (Date.now() - this.checkedAt >= this.options.readConsistencyMs) {
       this.syncing ??= this.sync().finally(() => {
         this.syncing = undefined;
         this.checkedAt = Date.now();
       });
-      await this.syncing;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, MAX_SYNC_WAIT_MS)));
+      try {
+        await Promise.race([this.syncing, waited]);
+      } finally {
+        clearTimeout(timer);
+      }
     }
     return this.index!;
   }
@@ -242,6 +253,9 @@ export class ServingStore implements VectorStore {
     this.ownWritesSinceReconcile = false;
   }
 }
+
+/** How long a read waits for a sync with other processes' writes before it answers from memory as it stands. */
+const MAX_SYNC_WAIT_MS = 500;
 
 /** The table part of a LanceDB token (`coupons_3@42`); other stores' tokens compare whole. */
 function tableOf(token: string): string {
