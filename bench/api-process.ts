@@ -46,7 +46,7 @@ export async function startApi(benchEnv: Record<string, string>): Promise<ApiPro
   const env = { ...inherited, LOG_LEVEL: 'info', ...benchEnv };
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const processes: Spawned[] = [];
-  const api = spawnTs('src/bin/api.ts', { ...env, SEED_SAMPLE: 'false', PORT: '0', ...benchEnv }, [], nodeArgs);
+  const api = spawnTs('src/bin/api.ts', { SEED_SAMPLE: 'false', PORT: '0', ...env }, [], nodeArgs);
   processes.push(api);
   // The start-up banner on stderr names the URL whatever the log level.
   const url = await waitFor('the API to listen', () => /Coupon search is up at (http:\S+) /.exec(api.output())?.[1], 180_000).catch((error: Error) => {

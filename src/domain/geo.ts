@@ -4,7 +4,7 @@ export interface GeoPoint {
   lon: number;
 }
 
-const EARTH_RADIUS_KM = 6371.0088;
+export const EARTH_RADIUS_KM = 6371.0088;
 
 /** Great-circle distance in kilometres (haversine). */
 export function haversineKm(a: GeoPoint, b: GeoPoint): number {

@@ -1,5 +1,5 @@
 import { tokenize } from '../text/tokenize.ts';
-import { normaliseText, type TitleProfile, titleMatch, titleProfile } from '../text/title-match.ts';
+import { characterTrigrams, normaliseText, type TitleProfile, titleMatch, titleProfile } from '../text/title-match.ts';
 
 /**
  * The ranking feature schema (v2): one vector per (query, user?, coupon, context), the same for
@@ -130,15 +130,8 @@ export function prepareQuery(query: string, options: { idf?: IdfLookup; maxBm25?
     bigrams: new Set(terms.slice(1).map((t, i) => `${terms[i]} ${t}`)),
     numbers: terms.filter((t) => NUMBER.test(t)),
     maxBm25: options.maxBm25 ?? 0,
-    trigrams: trigramsOf(query),
+    trigrams: characterTrigrams(query),
   };
-}
-
-function trigramsOf(text: string): Set<string> {
-  const s = normaliseText(text).replace(/ /g, '');
-  const out = new Set<string>();
-  for (let i = 0; i + 3 <= s.length; i++) out.add(s.slice(i, i + 3));
-  return out;
 }
 
 /** IDF per term of a corpus (BM25's idf), to store with a model; `idfLookup` reads it back. */

@@ -28,9 +28,18 @@ export function titleProfile(title: string): TitleProfile {
   const terms = tokenize(title);
   const normalised = normaliseText(title);
   const compact = normalised.replace(/ /g, '');
-  const trigrams = new Set<string>();
-  for (let i = 0; i + 3 <= compact.length; i++) trigrams.add(compact.slice(i, i + 3));
-  return { terms, termSet: new Set(terms), normalised, compact, trigramCount: trigrams.size };
+  return { terms, termSet: new Set(terms), normalised, compact, trigramCount: trigramsOfCompact(compact).size };
+}
+
+/** Character trigrams of the text without spaces: robust to misspellings and split compounds. */
+export function characterTrigrams(text: string): Set<string> {
+  return trigramsOfCompact(normaliseText(text).replace(/ /g, ''));
+}
+
+function trigramsOfCompact(compact: string): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= compact.length; i++) out.add(compact.slice(i, i + 3));
+  return out;
 }
 
 export function normaliseText(s: string): string {

@@ -80,16 +80,22 @@ describe('ranker trained from served-list logs', () => {
     if (process.env.SHOW_REPORT) console.log(cli.output());
   }, 600_000);
 
-  afterAll(async () => {
-    await cleanup?.();
-  });
-
-  it('logs every served list with positions and features, joined to its clicks by query_id', async () => {
+  /** The served lists the runs logged, joined to their outcomes. */
+  async function loggedLists(): Promise<ServedOutcome[]> {
     const store = new FileEventStore(path.join(dir, 'data', 'events.jsonl'));
     await store.open();
     const lists: ServedOutcome[] = [];
     for await (const l of store.servedOutcomes()) lists.push(l);
     await store.close();
+    return lists;
+  }
+
+  afterAll(async () => {
+    await cleanup?.();
+  });
+
+  it('logs every served list with positions and features, joined to its clicks by query_id', async () => {
+    const lists = await loggedLists();
     expect(lists).toHaveLength(360);
     expect(lists[0]).toMatchObject({ surface: 'search', query: 'pizza', userId: 'shopper-0', scorer: 'fused', idf: 'uniform', featuresVersion: 2 });
     expect(lists[0]!.items.map((it) => it.position)).toEqual([...lists[0]!.items.keys()]);
@@ -121,11 +127,9 @@ describe('ranker trained from served-list logs', () => {
     expect(metadata.training).toMatchObject({ source: 'served-list logs', propensities: { method: 'em' } });
     // Against the truth the simulation knows: order the logged lists by the model and by the served order.
     const { ranker } = await loadRanker(path.join(dir, 'ranker'));
-    const store = new FileEventStore(path.join(dir, 'data', 'events.jsonl'));
-    await store.open();
     const model: number[] = [],
       served: number[] = [];
-    for await (const l of store.servedOutcomes()) {
+    for (const l of await loggedLists()) {
       const truth = l.items.map((it) => appeal(catalogue.get(it.couponId)!));
       const scores = ranker.scoreSync(l.items.map((it) => Float32Array.from(it.features)));
       model.push(
@@ -137,7 +141,6 @@ describe('ranker trained from served-list logs', () => {
       );
       served.push(ndcg(truth, 10));
     }
-    await store.close();
     if (process.env.SHOW_REPORT) console.log(`true-appeal NDCG@10: model ${mean(model).toFixed(4)}, served order ${mean(served).toFixed(4)}`);
     expect(mean(model)).toBeGreaterThan(mean(served) + 0.03);
   });
@@ -154,11 +157,7 @@ describe('ranker trained from served-list logs', () => {
       expect(rank.features.discount_depth).toBeGreaterThan(0);
       // Engagement is known exactly for the coupons some logged list showed: with exploration on,
       // the learned order may lift a pizza coupon no earlier list reached, and that one has none.
-      const shown = new Set<string>();
-      const store = new FileEventStore(path.join(dir, 'data', 'events.jsonl'));
-      await store.open();
-      for await (const l of store.servedOutcomes()) for (const it of l.items) shown.add(it.couponId);
-      await store.close();
+      const shown = new Set((await loggedLists()).flatMap((l) => l.items.map((it) => it.couponId)));
       const results = res.json.results as { id: string; explain: { rank: { features: Record<string, number> } } }[];
       expect(results.map((r) => r.explain.rank.features.engagement_missing)).toEqual(results.map((r) => (shown.has(r.id) ? 0 : 1)));
       expect(results.some((r) => shown.has(r.id))).toBe(true);

@@ -4,7 +4,7 @@ import { lexicalText } from '../../text/coupon-text.ts';
 import { BEHAVIOR_DIMS, type Hit, type IndexedCoupon, type StoredCoupon } from '../vector-store.ts';
 import { Bm25Index } from './bm25-index.ts';
 import { dotAt, IvfIndex } from './ivf-index.ts';
-import { compilePredicate, type FilterColumns, writeColumns } from './row-predicate.ts';
+import { compilePredicate, emptyColumns, type FilterColumns, grownColumns, writeColumns } from './row-predicate.ts';
 import { TopK } from './top-k.ts';
 
 export interface MemoryIndexOptions {
@@ -40,7 +40,7 @@ export class MemoryIndex {
     this.vectors = new Float32Array(1024 * dims);
     this.behaviors = new Float32Array(1024 * BEHAVIOR_DIMS);
     this.hasBehavior = new Uint8Array(1024);
-    this.cols = columns(this.coupons, 1024);
+    this.cols = emptyColumns(this.coupons, 1024);
     this.ivf = new IvfIndex(
       dims,
       options.probeShare,
@@ -201,32 +201,6 @@ export class MemoryIndex {
     const versions = new Float64Array(capacity);
     versions.set(this.versionAt);
     this.versionAt = versions;
-    const cols = columns(this.coupons, capacity, this.cols.places);
-    for (const key of ['active', 'online', 'weekdays', 'validFromMs', 'validUntilMs', 'discountPct', 'minLat', 'maxLat', 'minLon', 'maxLon'] as const)
-      cols[key].set(this.cols[key]);
-    for (const [category, bytes] of this.cols.categories) {
-      const grown = new Uint8Array(capacity);
-      grown.set(bytes);
-      cols.categories.set(category, grown);
-    }
-    this.cols = cols;
+    this.cols = grownColumns(this.cols, capacity);
   }
-}
-
-function columns(coupons: Array<Coupon | undefined>, capacity: number, places: FilterColumns['places'] = []): FilterColumns {
-  return {
-    coupons,
-    places,
-    active: new Uint8Array(capacity),
-    online: new Uint8Array(capacity),
-    weekdays: new Uint8Array(capacity),
-    validFromMs: new Float64Array(capacity),
-    validUntilMs: new Float64Array(capacity),
-    discountPct: new Float64Array(capacity),
-    minLat: new Float64Array(capacity),
-    maxLat: new Float64Array(capacity),
-    minLon: new Float64Array(capacity),
-    maxLon: new Float64Array(capacity),
-    categories: new Map(),
-  };
 }

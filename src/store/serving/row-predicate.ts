@@ -1,6 +1,6 @@
 import { discountPercent, type Coupon, WEEKDAYS, type Weekday } from '../../domain/coupon.ts';
 import { assertNever, conjuncts, type Filter } from '../../domain/filter.ts';
-import { haversineKm } from '../../domain/geo.ts';
+import { EARTH_RADIUS_KM, haversineKm } from '../../domain/geo.ts';
 
 /**
  * What a compiled filter reads, by slot: the coupons, and in typed arrays the fields that every
@@ -26,6 +26,37 @@ export interface FilterColumns {
   places: Array<Float64Array | undefined>;
   /** Per category, a byte per slot: the category filter of a faceted or category search is one lookup. */
   categories: Map<string, Uint8Array>;
+}
+
+/** Empty columns for `capacity` slots over the caller's coupon array. */
+export function emptyColumns(coupons: Array<Coupon | undefined>, capacity: number): FilterColumns {
+  return {
+    coupons,
+    places: [],
+    active: new Uint8Array(capacity),
+    online: new Uint8Array(capacity),
+    weekdays: new Uint8Array(capacity),
+    validFromMs: new Float64Array(capacity),
+    validUntilMs: new Float64Array(capacity),
+    discountPct: new Float64Array(capacity),
+    minLat: new Float64Array(capacity),
+    maxLat: new Float64Array(capacity),
+    minLon: new Float64Array(capacity),
+    maxLon: new Float64Array(capacity),
+    categories: new Map(),
+  };
+}
+
+/** The same columns with room for `capacity` slots: every typed column copied into a larger one of its kind. */
+export function grownColumns(cols: FilterColumns, capacity: number): FilterColumns {
+  const grow = <T extends Uint8Array | Float64Array>(column: T): T => {
+    const grown = new (column.constructor as new (n: number) => T)(capacity);
+    grown.set(column);
+    return grown;
+  };
+  const out = { ...cols, categories: new Map([...cols.categories].map(([category, bytes]) => [category, grow(bytes)])) };
+  for (const [key, value] of Object.entries(cols)) if (value instanceof Uint8Array || value instanceof Float64Array) Object.assign(out, { [key]: grow(value) });
+  return out;
 }
 
 /** Writes one coupon's columns at `slot` (the arrays are the caller's, large enough). */
@@ -60,7 +91,6 @@ export type RowPredicate = (slot: number) => boolean;
 
 // Great-circle distance is at least the meridian arc between the latitudes (6371 km × π / 180 per degree, 111.195…).
 const KM_PER_DEGREE_LAT = 111.19;
-const EARTH_RADIUS_KM = 6371;
 const TO_RAD = Math.PI / 180;
 
 /**
@@ -69,9 +99,9 @@ const TO_RAD = Math.PI / 180;
  * a pole or crosses the antimeridian (no longitude bound then). With a margin: it only prunes.
  */
 function maxLonDelta(lat: number, lon: number, radiusKm: number): number | undefined {
-  const s = Math.sin(radiusKm / EARTH_RADIUS_KM) / Math.cos((lat * Math.PI) / 180);
+  const s = Math.sin(radiusKm / EARTH_RADIUS_KM) / Math.cos(lat * TO_RAD);
   if (!(s < 0.99)) return undefined;
-  const delta = (Math.asin(s) * 180) / Math.PI + 1e-6;
+  const delta = Math.asin(s) / TO_RAD + 1e-6;
   return lon - delta <= -180 || lon + delta >= 180 ? undefined : delta;
 }
 
