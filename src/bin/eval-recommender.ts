@@ -9,7 +9,10 @@
  *   - full ranking over every item the user has not trained on → Recall@20, NDCG@20
  *   - cold items: 10 % of items have all their interactions hidden from training; each user's
  *     latest cold interaction against 99 other cold items → HR@10 (random: 0.10)
- * Systems: the hybrid two-tower model; EASE (λ chosen on the validation items); EASE with the
+ * Before the test item every system also knows the validation item (a history-reading model takes
+ * it as input with its trained weights; the others are refit on train + validation with the
+ * settings validation chose), as SASRec's protocol and as serving, which reads every stored event.
+ * Systems: the sequence-aware model (causal self-attention user tower); the hybrid two-tower model; EASE (λ chosen on the validation items); EASE with the
  * history weighted by recency (`ease_recent`, its weighting chosen the same way); BPR-MF tuned
  * on the validation items (dimensions, regularisation, epochs); item-kNN; popularity.
  * Output: a markdown table, then one JSON line (the last line of stdout).
@@ -18,13 +21,17 @@ import { cachedEmbeddings } from '../eval/embedding-cache.ts';
 import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
 import { loadMovieLens } from '../eval/movielens.ts';
 import { BprMfRecommender, ItemKnnRecommender, PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
-import { leaveOneOut, sampleNegatives, type EvalSplit } from '../recommend/interactions.ts';
+import { leaveOneOut, sampleNegatives, type EvalSplit, type Interaction } from '../recommend/interactions.ts';
 import { randomProjection } from '../recommend/features.ts';
 import { TwoTowerRecommender } from '../recommend/two-tower.ts';
+import { SequenceRecommender } from '../recommend/sequence-recommender.ts';
 import { EaseRecommender } from '../recommend/ease.ts';
 import { chooseOnValidation } from '../recommend/tuning.ts';
 import { saveRecommender } from '../recommend/artifacts.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
+
+/** Every system, in the table's order; `--systems a,b` runs a subset. */
+const SYSTEMS = ['sequence', 'hybrid', 'ease', 'ease_recent', 'bpr_mf', 'item_knn', 'popularity'];
 
 interface Scores {
   hr10: number;
@@ -35,13 +42,13 @@ interface Scores {
   cold_hr10: number;
 }
 
-function evaluate(r: Recommender, split: EvalSplit, testNeg: number[][], coldNeg: number[][]): Scores {
+function evaluate(r: Recommender, split: EvalSplit, history: readonly Interaction[], testNeg: number[][], coldNeg: number[][]): Scores {
   const ranks = split.test.map((x, k) => {
     const cands = [x.item, ...testNeg[k]!];
     return rankOf(x.item, cands, r.score(x.user, cands));
   });
   const trainedBy = Array.from({ length: split.numUsers }, () => new Set<number>());
-  for (const x of split.train) trainedBy[x.user]!.add(x.item);
+  for (const x of history) trainedBy[x.user]!.add(x.item);
   const warm = Array.from({ length: split.numItems }, (_, i) => i).filter((i) => !split.coldItems.has(i));
   const fullRanks = split.test.map((x) => {
     const cands = warm.filter((i) => !trainedBy[x.user]!.has(i));
@@ -81,6 +88,8 @@ async function main(): Promise<void> {
   const itemContent = ml.genres.map((g, i) => Float32Array.from([...g, ...titles64[i]!]));
   const userFeatures = ml.userFeatures.map((f) => Float32Array.from(f));
 
+  const wanted = new Set((a.systems ?? SYSTEMS.join(',')).split(',').map((x) => x.trim()));
+  for (const name of wanted) if (!SYSTEMS.includes(name)) throw new Error(`--systems: unknown system '${name}' (one of ${SYSTEMS.join(', ')})`);
   const hybrid = new TwoTowerRecommender(
     { itemContent, userFeatures },
     { heldOut: split.validation, negatives: valNeg },
@@ -92,23 +101,57 @@ async function main(): Promise<void> {
   const validation = { heldOut: split.validation, negatives: valNeg };
   const ease = new EaseRecommender(validation);
   const easeRecent = new EaseRecommender(validation, { recency: { decays: [0.99, 0.97, 0.93, 0.85], floors: [0, 0.25, 0.5] } });
-  // BPR-MF tuned: dimensions, regularisation and epochs by validation HR@10 (seeded SGD).
-  process.stderr.write('tuning bpr_mf on the validation items…\n');
-  const bprGrid = [64, 128].flatMap((dims) => [0.0003, 0.003].flatMap((regularization) => [40, 80].map((epochs) => ({ dims, regularization, epochs }))));
   const data = { train: split.train, numUsers: ml.numUsers, numItems: ml.numItems, validation };
-  const bpr = await chooseOnValidation(
-    bprGrid,
-    (o) => new BprMfRecommender(o),
-    data,
-    (line) => process.stderr.write(`${line}\n`),
-  );
-  const systems: Recommender[] = [hybrid, ease, easeRecent, bpr.recommender, new ItemKnnRecommender(), new PopularityRecommender()];
+  // BPR-MF tuned: dimensions, regularisation and epochs by validation HR@10 (seeded SGD).
+  const bprGrid = [64, 128].flatMap((dims) => [0.0003, 0.003].flatMap((regularization) => [40, 80].map((epochs) => ({ dims, regularization, epochs }))));
+  if (wanted.has('bpr_mf')) process.stderr.write('tuning bpr_mf on the validation items…\n');
+  const bpr = wanted.has('bpr_mf')
+    ? await chooseOnValidation(
+        bprGrid,
+        (o) => new BprMfRecommender(o),
+        data,
+        (line) => process.stderr.write(`${line}\n`),
+      )
+    : undefined;
+  const sequence = new SequenceRecommender({ itemContent, userFeatures }, validation, {
+    ...(a.epochs && { maxEpochs: Number(a.epochs) }),
+  });
+  const systems: Recommender[] = [
+    sequence,
+    hybrid,
+    ease,
+    easeRecent,
+    ...(bpr ? [bpr.recommender] : []),
+    new ItemKnnRecommender(),
+    new PopularityRecommender(),
+  ].filter((r) => wanted.has(r.name));
+  const refit: Record<string, () => Recommender> = {
+    ease: () => new EaseRecommender(validation, { lambdas: [ease.chosen!.lambda] }),
+    ease_recent: () =>
+      new EaseRecommender(validation, {
+        lambdas: [easeRecent.chosen!.lambda],
+        recency: { decays: [easeRecent.chosen!.decay!], floors: [easeRecent.chosen!.floor!] },
+      }),
+    bpr_mf: () => new BprMfRecommender(bpr!.settings),
+    item_knn: () => new ItemKnnRecommender(),
+    popularity: () => new PopularityRecommender(),
+  };
   const results: Record<string, Scores> = {};
   for (const system of systems) {
     const t0 = Date.now();
     process.stderr.write(`training ${system.name}…\n`);
-    if (system !== bpr.recommender) await system.fit(split.train, ml.numUsers, ml.numItems); // the tuned BPR is fitted already
-    results[system.name] = evaluate(system, coldSplit, testNeg, coldNeg);
+    if (system !== bpr?.recommender) await system.fit(split.train, ml.numUsers, ml.numItems); // the tuned BPR is fitted already
+    // Before the test item every system knows the validation item too: models that read a history
+    // take it as input with their trained weights; the others are refit on train + validation
+    // with the settings validation chose (nothing is chosen on the refit).
+    const beforeTest = [...split.train, ...split.validation];
+    let tested = system;
+    if (system.observe) await system.observe(beforeTest);
+    else {
+      tested = refit[system.name]!();
+      await tested.fit(beforeTest, ml.numUsers, ml.numItems);
+    }
+    results[system.name] = evaluate(tested, coldSplit, beforeTest, testNeg, coldNeg);
     process.stderr.write(`  ${system.name}: ${JSON.stringify(results[system.name])} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   }
 
@@ -141,9 +184,16 @@ async function main(): Promise<void> {
       protocol: 'leave-one-out, 99 sampled negatives (seeded, shared); full-ranking Recall@20 and NDCG@20; cold items 10 %',
       systems: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, round(v)])),
       chosen_on_validation: {
+        ...(sequence.report && {
+          sequence: {
+            epochs: sequence.report.bestEpoch + 1,
+            validationHr10: sequence.report.validationHr10.map((x) => Number(x.toFixed(4))),
+            settings: { ...sequence.options, progress: undefined },
+          },
+        }),
         ease: ease.chosen,
         ease_recent: easeRecent.chosen,
-        bpr_mf: { ...bpr.settings, validationHr10: Number(bpr.validationHr10.toFixed(4)), tried: bpr.tried },
+        ...(bpr && { bpr_mf: { ...bpr.settings, validationHr10: Number(bpr.validationHr10.toFixed(4)), tried: bpr.tried } }),
       },
     }),
   );

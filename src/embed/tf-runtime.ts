@@ -17,6 +17,7 @@ export function tfRuntime(): Promise<typeof tf> {
     if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js wasm backend failed to initialise');
     await tf.ready();
     registerMissingWasmKernels();
+    untransposedMatMuls();
     return tf;
   })();
   return ready;
@@ -52,4 +53,43 @@ function registerMissingWasmKernels(): void {
       return b.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype, undefined, out);
     },
   });
+}
+
+type WasmBackend = { disposeData(id: object): void };
+
+/**
+ * The wasm backend's matrix products with a transposed operand run about 10× slower than plain
+ * ones (measured: [3200×64]·[64×64]ᵀ 12 ms, the same after an explicit transpose 1.1 ms), and every
+ * gradient of a dense layer and every attention score is one. Transposing first keeps them fast.
+ */
+function untransposedMatMuls(): void {
+  const transpose = tf.getKernel('Transpose', 'wasm')?.kernelFunc;
+  if (!transpose) return;
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const original = tf.getKernel(name, 'wasm');
+    if (!original || (original.kernelFunc as { untransposed?: boolean }).untransposed) continue;
+    const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+      const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
+      if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+      const temporary: tf.TensorInfo[] = [];
+      const flip = (x: tf.TensorInfo) => {
+        const r = x.shape.length;
+        const perm = [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+        const t = transpose({ inputs: { x }, backend, attrs: { perm } }) as tf.TensorInfo;
+        temporary.push(t);
+        return t;
+      };
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const out = original.kernelFunc({
+        inputs: { ...inputs, a: transposeA ? flip(a) : a, b: transposeB ? flip(b) : b },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
+      for (const t of temporary) (backend as unknown as WasmBackend).disposeData(t.dataId);
+      return out;
+    };
+    (kernelFunc as { untransposed?: boolean }).untransposed = true;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  }
 }

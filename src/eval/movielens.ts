@@ -27,7 +27,7 @@ export async function loadMovieLens(dir: string): Promise<MovieLens> {
     .split('\n')
     .map((line) => {
       const [u, i, , ts] = line.split('\t').map(Number);
-      return { user: u! - 1, item: i! - 1, ts: ts! };
+      return { user: u! - 1, item: i! - 1, ts: ts! * 1000 }; // seconds → ms, as every Interaction
     });
   const itemRows = items
     .trim()

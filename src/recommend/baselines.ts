@@ -7,6 +7,11 @@ export interface Recommender {
   fit(train: readonly Interaction[], numUsers: number, numItems: number): Promise<void>;
   /** Higher is better; one score per item. */
   score(user: number, items: readonly number[]): Float32Array;
+  /**
+   * Models that read a history at scoring time: take `interactions` as it, keeping the trained
+   * weights (the evaluation gives them train + validation before the test item).
+   */
+  observe?(interactions: readonly Interaction[]): Promise<void>;
 }
 
 /** Most interacted items first: the baseline every recommender must clear. */

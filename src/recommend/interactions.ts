@@ -1,10 +1,13 @@
+import type { EventType } from '../domain/event.ts';
 import { seededRandom, shuffle } from '../util/random.ts';
 
-/** Implicit feedback: user u interacted with item i at time ts. Users and items are dense 0-based indexes. */
+/** Implicit feedback: user u interacted with item i at time ts (ms). Users and items are dense 0-based indexes. */
 export interface Interaction {
   user: number;
   item: number;
   ts: number;
+  /** What the user did (a click when absent); the sequence tower reads it. */
+  kind?: EventType;
 }
 
 export interface EvalSplit {

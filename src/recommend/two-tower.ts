@@ -96,7 +96,17 @@ export function buildTowers(
     ]);
   const uOut = dense(o.dims, 'user_vector', 'linear').apply(dense(o.hidden, 'user_hidden').apply(uConcat)) as TF.SymbolicTensor;
   const user = tf.model({ inputs: [userId, userFeatures, userHistory], outputs: uOut, name: 'user_tower' });
+  return { user, item: buildItemTower(tf, spec, o) };
+}
 
+/** The item tower alone: id embedding, content and an optional group embedding → a `dims`-d vector. */
+export function buildItemTower(
+  tf: typeof TF,
+  spec: { numItems: number; itemContentDims: number; itemGroups?: number },
+  o: Pick<Required<TwoTowerOptions>, 'dims' | 'idDims' | 'hidden' | 'seed'>,
+): TF.LayersModel {
+  const dense = (units: number, name: string, activation: 'relu' | 'linear' = 'relu') =>
+    tf.layers.dense({ units, activation, name, kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed }) });
   const itemId = tf.input({ shape: [1], dtype: 'int32', name: 'item_id' });
   const itemContent = tf.input({ shape: [spec.itemContentDims], name: 'item_content' });
   const iEmb = tf.layers.flatten().apply(
@@ -129,8 +139,7 @@ export function buildTowers(
   }
   const iConcat = tf.layers.concatenate().apply(itemParts);
   const iOut = dense(o.dims, 'item_vector', 'linear').apply(dense(o.hidden, 'item_hidden').apply(iConcat)) as TF.SymbolicTensor;
-  const item = tf.model({ inputs: itemInputs, outputs: iOut, name: 'item_tower' });
-  return { user, item };
+  return tf.model({ inputs: itemInputs, outputs: iOut, name: 'item_tower' });
 }
 
 const DEFAULTS: Required<TwoTowerOptions> = {
@@ -286,6 +295,20 @@ export class TwoTowerRecommender implements Recommender {
       await this.refreshVectors(numUsers, numItems, history, userFeat, content);
     }
     this.report = report;
+    content.dispose();
+    userFeat.dispose();
+    history.dispose();
+  }
+
+  /** Reads `interactions` as the users' history (the mean-content input) from now on; the weights stay as trained. */
+  async observe(interactions: readonly Interaction[]): Promise<void> {
+    const tf = this.tf!;
+    const numUsers = this.userVectors.length,
+      numItems = this.itemVectors.length;
+    const content = tf.tensor2d(concatRows(this.features.itemContent));
+    const userFeat = tf.tensor2d(concatRows(this.features.userFeatures));
+    const history = tf.tensor2d(concatRows(historyMeans(interactions, numUsers, this.features.itemContent)));
+    await this.refreshVectors(numUsers, numItems, history, userFeat, content);
     content.dispose();
     userFeat.dispose();
     history.dispose();
