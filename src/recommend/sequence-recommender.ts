@@ -1,4 +1,5 @@
 import type * as TF from '@tensorflow/tfjs';
+import { dot } from '../embed/embedder.ts';
 import { tfRuntime } from '../embed/tf-runtime.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { seededRandom, shuffle } from '../util/random.ts';
@@ -222,12 +223,7 @@ export class SequenceRecommender implements Recommender {
 
   score(user: number, items: readonly number[]): Float32Array {
     const u = this.userVectors[user]!;
-    return Float32Array.from(items, (i) => {
-      const v = this.itemVectors[i]!;
-      let s = 0;
-      for (let k = 0; k < u.length; k++) s += u[k]! * v[k]!;
-      return s;
-    });
+    return Float32Array.from(items, (i) => dot(u, this.itemVectors[i]!));
   }
 
   /** Item vectors (an item never trained on through its content alone), then each user's vector from their last window. */

@@ -1,4 +1,5 @@
 import type * as TF from '@tensorflow/tfjs';
+import { dot } from '../embed/embedder.ts';
 import { tfRuntime } from '../embed/tf-runtime.ts';
 import { hitAt, mean, rankOf } from '../util/ranking-metrics.ts';
 import { ProgressBar } from '../util/progress.ts';
@@ -316,12 +317,7 @@ export class TwoTowerRecommender implements Recommender {
 
   score(user: number, items: readonly number[]): Float32Array {
     const u = this.userVectors[user]!;
-    return Float32Array.from(items, (i) => {
-      const v = this.itemVectors[i]!;
-      let s = 0;
-      for (let k = 0; k < u.length; k++) s += u[k]! * v[k]!;
-      return 1 / (1 + Math.exp(-s));
-    });
+    return Float32Array.from(items, (i) => 1 / (1 + Math.exp(-dot(u, this.itemVectors[i]!))));
   }
 
   /** Item vectors: an item never seen in training goes through the content path (id = unknown). */
