@@ -1,12 +1,15 @@
 import { seededRandom } from '../../util/random.ts';
+import { blockRows, VectorArena } from './vector-arena.ts';
 
 /**
- * One centroid's rows: their slots and a copy of their vectors side by side, so that a search
- * reads each probed list as one contiguous block instead of rows scattered over the whole table.
+ * One centroid's rows: their slots, and a copy of their vectors as one block of the partition's
+ * arena (from float offset `at`, room for `capacity` rows), so that a search scores each probed
+ * list in one SIMD call instead of reading rows scattered over the whole table.
  */
 export interface IvfList {
   slots: Int32Array;
-  vectors: Float32Array;
+  at: number;
+  capacity: number;
   length: number;
 }
 
@@ -14,6 +17,7 @@ export interface IvfList {
 interface Partition {
   dims: number;
   centroids: Float32Array;
+  arena: VectorArena;
   lists: IvfList[];
   listOf: Int32Array;
   posInList: Int32Array;
@@ -74,8 +78,11 @@ export class IvfIndex {
     return this.partition !== undefined;
   }
 
-  /** Lists to visit in order of centroid similarity, or undefined when there is no partition (exact search). */
-  probeOrder(query: Float32Array): { lists: IvfList[]; minRows: number } | undefined {
+  /**
+   * Lists to visit in order of centroid similarity, and the arena that scores them (its query set
+   * to `query`), or undefined when there is no partition (exact search).
+   */
+  probeOrder(query: Float32Array): { lists: IvfList[]; minRows: number; arena: VectorArena } | undefined {
     const p = this.partition;
     if (!p) return undefined;
     const n = p.lists.length;
@@ -84,7 +91,8 @@ export class IvfIndex {
     const order = Array.from({ length: n }, (_, c) => c).sort((a, b) => sims[b]! - sims[a]!);
     let rows = 0;
     for (const list of p.lists) rows += list.length;
-    return { lists: order.map((c) => p.lists[c]!), minRows: Math.ceil(rows * this.probeShare) };
+    p.arena.setQuery(query);
+    return { lists: order.map((c) => p.lists[c]!), minRows: Math.ceil(rows * this.probeShare), arena: p.arena };
   }
 
   place(slot: number): void {
@@ -150,10 +158,15 @@ export class IvfIndex {
     }
     let capacity = 1;
     for (const slot of slots) capacity = Math.max(capacity, slot + 1);
+    const arena = new VectorArena(dims);
     const next: Partition = {
       dims,
       centroids,
-      lists: Array.from({ length: nlist }, () => ({ slots: new Int32Array(16), vectors: new Float32Array(16 * dims), length: 0 })),
+      arena,
+      lists: Array.from({ length: nlist }, () => {
+        const capacity = blockRows(0);
+        return { slots: new Int32Array(capacity), at: arena.alloc(capacity), capacity, length: 0 };
+      }),
       listOf: new Int32Array(capacity).fill(-1),
       posInList: new Int32Array(capacity),
     };
@@ -198,16 +211,18 @@ function assign(p: Partition, slot: number, vectors: Float32Array, dims: number)
   }
   const c = nearest(p.centroids, p.lists.length, vectors, slot * dims, dims);
   const list = p.lists[c]!;
-  if (list.length === list.slots.length) {
-    const slots = new Int32Array(list.slots.length * 2);
+  const { arena } = p;
+  if (list.length === list.capacity) {
+    const capacity = list.capacity * 2;
+    const slots = new Int32Array(capacity);
     slots.set(list.slots);
-    const block = new Float32Array(slots.length * dims);
-    block.set(list.vectors);
-    list.slots = slots;
-    list.vectors = block;
+    const at = arena.alloc(capacity);
+    arena.floats.copyWithin(at, list.at, list.at + list.length * arena.stride);
+    arena.free(list.at, list.capacity);
+    Object.assign(list, { slots, at, capacity });
   }
   list.slots[list.length] = slot;
-  list.vectors.set(vectors.subarray(slot * dims, (slot + 1) * dims), list.length * dims);
+  arena.write(list.at + list.length * arena.stride, vectors, slot * dims);
   p.listOf[slot] = c;
   p.posInList[slot] = list.length;
   list.length++;
@@ -223,7 +238,8 @@ function unassign(p: Partition, slot: number): void {
   if (pos !== lastPos) {
     const last = list.slots[lastPos]!;
     list.slots[pos] = last;
-    list.vectors.copyWithin(pos * p.dims, lastPos * p.dims, (lastPos + 1) * p.dims);
+    const { stride } = p.arena;
+    p.arena.floats.copyWithin(list.at + pos * stride, list.at + lastPos * stride, list.at + (lastPos + 1) * stride);
     p.posInList[last] = pos;
   }
   p.listOf[slot] = -1;

@@ -126,17 +126,21 @@ export class MemoryIndex {
       }
       return this.hits(top, withVectors);
     }
+    // The top k is full exactly when k rows passed the filter, so a row's filter is tested only
+    // once its score could enter: after the first k, a few hundred rows of the thousands scored.
     let seen = 0;
-    let passed = 0;
     for (const list of probe.lists) {
-      if (seen >= probe.minRows && passed >= k) break;
+      if (seen >= probe.minRows && top.full) break;
       seen += list.length;
-      for (let i = 0; i < list.length; i++) {
-        const slot = list.slots[i]!;
-        if (!accept(slot)) continue;
-        passed++;
-        const s = dotAt(list.vectors, i * dims, query, 0, dims);
-        if (s >= top.threshold) top.offer(slot, s);
+      if (!list.length) continue;
+      const scores = probe.arena.scores(list.at, list.length);
+      const { slots } = list;
+      let threshold = top.threshold;
+      for (let i = 0; i < scores.length; i++) {
+        const s = scores[i]!;
+        if (!(s >= threshold) || !accept(slots[i]!)) continue;
+        top.offer(slots[i]!, s);
+        threshold = top.threshold;
       }
     }
     return this.hits(top, withVectors);

@@ -22,6 +22,11 @@ export class TopK {
     return this.size < this.k ? Number.NEGATIVE_INFINITY : this.scores[0]!;
   }
 
+  /** Whether k rows are in. */
+  get full(): boolean {
+    return this.size >= this.k;
+  }
+
   /** Whether (sa, a) ranks below (sb, b). */
   private worse(sa: number, a: number, sb: number, b: number): boolean {
     return sa < sb || (sa === sb && this.idOf(a) > this.idOf(b));
