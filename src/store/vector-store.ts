@@ -84,7 +84,11 @@ export interface VectorStore {
   knn(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
   /** Largest dot product with the coupons' behaviour vectors (only coupons that have one). */
   knnBehavior(vector: Float32Array, options: SearchOptions): Promise<Hit[]>;
-  /** Stores users' behaviour vectors (replacing earlier ones). */
+  /**
+   * Stores users' behaviour vectors (replacing earlier ones): this process reads them once it
+   * resolves. An adapter may commit them behind (LanceDB: within 200 ms, and on close()); they are
+   * derived from stored events, which a user's next event recomputes them from.
+   */
   upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void>;
   getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>>;
   /** BM25 full-text search among coupons matching the filter. */

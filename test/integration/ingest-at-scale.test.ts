@@ -1,12 +1,15 @@
 /**
  * The write path under a steady stream: the store writer's commits and compactions keep LanceDB's
  * fragment count bounded while searches keep returning every acknowledged coupon; and a full queue
- * answers writes with 503 and Retry-After without losing any write it accepted.
+ * answers writes with 503 and Retry-After without losing any write it accepted. The users'
+ * behaviour vectors, rewritten on every event batch, stay bounded the same way.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreWriter } from '../../src/indexing/store-writer.ts';
 import { createLogger } from '../../src/log.ts';
 import { LanceDbStore } from '../../src/store/lancedb/lancedb-store.ts';
+import { USER_COMMITS_BETWEEN_COMPACTIONS } from '../../src/store/lancedb/user-table.ts';
+import { BEHAVIOR_DIMS } from '../../src/store/vector-store.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { makeCoupon, randomUnitVectors } from '../support/coupons.ts';
 import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
@@ -75,6 +78,45 @@ describe('ingest at scale', () => {
     expect(mostFragments).toBeLessThanOrEqual(bound + 3);
     expect(searches).toBeGreaterThan(20);
     expect((await store.stats()).count).toBe(total);
+  });
+
+  it('a steady stream of user-vector writes (one per event batch) keeps the user table compact, and reads see the newest vectors', async () => {
+    const t = await tempDir('ingest-users-');
+    cleanups.push(t.cleanup);
+    const store = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10_000 });
+    cleanups.push(() => store.close());
+    await store.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    const users = 40;
+    const vectorFor = (user: number, round: number) => Float32Array.from({ length: BEHAVIOR_DIMS }, (_, d) => (d === user % BEHAVIOR_DIMS ? round : 0));
+    let mostFragments = 0;
+    const rounds = 4 * USER_COMMITS_BETWEEN_COMPACTIONS;
+    for (let round = 1; round <= rounds; round++) {
+      // One event batch's users, one write after the other (the worst case); every fourth round two batches at once, which share a commit.
+      const batch = (offset: number) =>
+        new Map([0, 1, 2].map((k) => [`u${(round * 3 + k + offset) % users}`, vectorFor((round * 3 + k + offset) % users, round)]));
+      await Promise.all(round % 4 === 0 ? [store.upsertUsers(batch(0)), store.upsertUsers(batch(1))] : [store.upsertUsers(batch(0))]);
+      await store.users.flush();
+      mostFragments = Math.max(mostFragments, (await store.users.stats()).fragments);
+    }
+    // Uncompacted fragments never outnumber the commits between two compactions, plus what compaction leaves.
+    expect(mostFragments).toBeLessThanOrEqual(USER_COMMITS_BETWEEN_COMPACTIONS + 2);
+    const stored = await store.getUsers(Array.from({ length: users }, (_, u) => `u${u}`));
+    expect(stored.size).toBe(users);
+    // Each user's vector is the one of the last round that wrote it.
+    const lastRound = new Map<number, number>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const offset of round % 4 === 0 ? [0, 1] : [0]) for (const k of [0, 1, 2]) lastRound.set((round * 3 + k + offset) % users, round);
+    }
+    for (const [u, round] of lastRound) expect(stored.get(`u${u}`)![u % BEHAVIOR_DIMS]).toBe(round);
+
+    // Written behind: this process reads a vector at once; another process once it is committed (within 200 ms).
+    const other = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10 });
+    cleanups.push(() => other.close());
+    await other.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    await store.upsertUsers(new Map([['u0', vectorFor(0, 1000)]]));
+    expect((await store.getUsers(['u0'])).get('u0')![0]).toBe(1000);
+    await expect.poll(async () => (await other.getUsers(['u0'])).get('u0')![0], { timeout: 5000 }).toBe(1000);
+    expect((await store.users.stats()).pending).toBe(0);
   });
 
   it('past QUEUE_MAX_DEPTH coupon writes get 503 with Retry-After, and every accepted write is stored', async () => {

@@ -19,8 +19,9 @@ import { filteredSearch } from './filtered-search.ts';
 import { guard } from './guard.ts';
 import { type Pointer, pointerMtime, readPointer, writePointer } from './pointer-file.ts';
 import { type CachedRow, RowCache, type RowRef, readRows } from './row-cache.ts';
-import { couponSchema, fromDoc, toFloat32, userSchema } from './rows.ts';
+import { couponSchema, fromDoc, toFloat32 } from './rows.ts';
 import { createAnnIndex, createFullTextIndex, createScalarIndexes } from './table-indexes.ts';
+import { UserVectorTable } from './user-table.ts';
 import { storedVersions, writeVersioned } from './versioned-merge.ts';
 
 export interface LanceDbStoreOptions {
@@ -124,27 +125,12 @@ export class LanceDbStore implements VectorStore {
     });
   }
 
-  async upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void> {
-    if (vectors.size === 0) return;
-    const users = await this.usersTable();
-    await guard(() =>
-      users
-        .mergeInsert('id')
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute([...vectors].map(([id, vector]) => ({ id, vector }))),
-    );
+  upsertUsers(vectors: ReadonlyMap<string, Float32Array>): Promise<void> {
+    return this.users.upsert(vectors);
   }
 
-  async getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    if (ids.length === 0) return out;
-    const users = await this.usersTable();
-    for (const where of idPredicates(ids)) {
-      const rows = await guard(() => users.query().where(where).toArray());
-      for (const r of rows) out.set(r.id, toFloat32(r.vector));
-    }
-    return out;
+  getUsers(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    return this.users.get(ids);
   }
 
   async lexical(query: string, options: SearchOptions): Promise<Hit[]> {
@@ -237,12 +223,15 @@ export class LanceDbStore implements VectorStore {
   }
 
   async close(): Promise<void> {
-    this.users?.close();
-    this.users = undefined;
-    this.table?.close();
-    this.db?.close();
-    this.table = undefined;
-    this.db = undefined;
+    try {
+      await this.users.flush();
+    } finally {
+      this.users.close();
+      this.table?.close();
+      this.db?.close();
+      this.table = undefined;
+      this.db = undefined;
+    }
   }
 
   private async buildIndexes(table: lancedb.Table, pointer: Pointer): Promise<void> {
@@ -283,12 +272,8 @@ export class LanceDbStore implements VectorStore {
     return ready;
   }
 
-  private users: lancedb.Table | undefined;
-
-  private async usersTable(): Promise<lancedb.Table> {
-    this.users ??= await guard(() => this.connection().createEmptyTable('users', userSchema(), { existOk: true }));
-    return this.users;
-  }
+  /** The users' behaviour vectors (group-committed and compacted apart from the coupons). */
+  readonly users = new UserVectorTable(() => this.connection());
 
   private connection(): lancedb.Connection {
     if (!this.db) throw new UnavailableError('store', 'LanceDbStore.open() has not been called');

@@ -19,13 +19,18 @@ const alreadyThere = (error: unknown) => /commit conflict|preempted by concurren
  * filters every search carries (status, validity, category, merchant, geo cells) are answered from them.
  * `optimize()` folds new rows into every index, so each is created once.
  */
-export async function createScalarIndexes(table: lancedb.Table, existing: readonly lancedb.IndexConfig[]): Promise<void> {
+export async function createScalarIndexes(table: lancedb.Table, existing: readonly lancedb.IndexConfig[], only?: readonly string[]): Promise<void> {
   for (const [column, config] of SCALAR_INDEXES) {
-    if (existing.some((i) => i.columns.includes(column))) continue;
+    if (existing.some((i) => i.columns.includes(column)) || (only && !only.includes(column))) continue;
     await guard(() => table.createIndex(column, { config: config(), replace: true })).catch((error: unknown) => {
       if (!alreadyThere(error)) throw error;
     });
   }
+}
+
+/** The BTREE index on `id` alone (the user table's: its merge-inserts and reads go by id). */
+export async function createIdIndex(table: lancedb.Table): Promise<void> {
+  await createScalarIndexes(table, await table.listIndices(), ['id']);
 }
 
 /**

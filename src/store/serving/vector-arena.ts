@@ -193,9 +193,9 @@ export class VectorArena {
     floats.fill(0, at + this.dims, at + this.stride);
   }
 
-  /** The query every following `scores` call scores against. */
-  setQuery(query: Float32Array): void {
-    this.write(0, query);
+  /** The query every following `scores` call scores against: the row of `query` from `from`. */
+  setQuery(query: Float32Array, from = 0): void {
+    this.write(0, query, from);
   }
 
   /**
