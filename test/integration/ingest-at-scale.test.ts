@@ -23,12 +23,18 @@ describe('ingest at scale', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
+  /** A LanceDB store in `dir` (16-d vectors, exact kNN), closed after the test. */
+  async function openStore(dir: string): Promise<LanceDbStore> {
+    const store = new LanceDbStore({ dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10_000 });
+    cleanups.push(() => store.close());
+    await store.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    return store;
+  }
+
   it('a steady stream of small writes keeps the fragment count bounded, and searches stay correct during compaction', async () => {
     const t = await tempDir('ingest-stream-');
     cleanups.push(t.cleanup);
-    const store = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10_000 });
-    cleanups.push(() => store.close());
-    await store.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    const store = await openStore(t.dir);
     const bound = 8;
     const writer = new StoreWriter({
       store,
@@ -83,9 +89,7 @@ describe('ingest at scale', () => {
   it('a steady stream of user-vector writes (one per event batch) keeps the user table compact, and reads see the newest vectors', async () => {
     const t = await tempDir('ingest-users-');
     cleanups.push(t.cleanup);
-    const store = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10_000 });
-    cleanups.push(() => store.close());
-    await store.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    const store = await openStore(t.dir);
     const users = 40;
     const vectorFor = (user: number, round: number) => Float32Array.from({ length: BEHAVIOR_DIMS }, (_, d) => (d === user % BEHAVIOR_DIMS ? round : 0));
     let mostFragments = 0;
@@ -110,9 +114,7 @@ describe('ingest at scale', () => {
     for (const [u, round] of lastRound) expect(stored.get(`u${u}`)![u % BEHAVIOR_DIMS]).toBe(round);
 
     // Written behind: this process reads a vector at once; another process once it is committed (within 200 ms).
-    const other = new LanceDbStore({ dir: t.dir, readConsistencyMs: 0, annThreshold: 1_000_000, rowCacheSize: 10 });
-    cleanups.push(() => other.close());
-    await other.open({ embedderId: 'test', dims: 16, textVersion: 1 });
+    const other = await openStore(t.dir);
     await store.upsertUsers(new Map([['u0', vectorFor(0, 1000)]]));
     expect((await store.getUsers(['u0'])).get('u0')![0]).toBe(1000);
     await expect.poll(async () => (await other.getUsers(['u0'])).get('u0')![0], { timeout: 5000 }).toBe(1000);

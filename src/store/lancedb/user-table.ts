@@ -15,9 +15,8 @@ const RETRY_MS = 1000;
  * The users' behaviour vectors in their own LanceDB table, written behind. Every event batch
  * recomputes the vectors of its users. Written as one merge-insert per batch and never compacted,
  * the table gained a fragment and a version per batch, so each write (a merge on `id` reads every
- * fragment) and each read got slower for as long as the server ran: 2,042 fragments after five
- * minutes of the load benchmark, and event requests, which waited for that write, at 40 ms p50 and
- * 100–200 ms p99.
+ * fragment) and each read got slower for as long as the server ran, and every event request
+ * waited for that write.
  *
  * Now a vector is visible to this process's reads as soon as it is accepted, and the vectors
  * accepted within `COMMIT_DELAY_MS` go out as one merge-insert (the newest vector of a user
@@ -33,7 +32,8 @@ export class UserVectorTable {
   /** Accepted, not yet committed: read before the table. */
   private readonly pending = new Map<string, Float32Array>();
   private timer: NodeJS.Timeout | undefined;
-  private committing: Promise<void> | undefined;
+  /** Commits run one after another: each one waits for the one before. */
+  private chain: Promise<void> = Promise.resolve();
   private commitsSinceCompaction = 0;
 
   constructor(private readonly connection: () => lancedb.Connection) {}
@@ -70,8 +70,7 @@ export class UserVectorTable {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.committing?.catch(() => undefined);
-    if (this.pending.size > 0) await this.commitPending();
+    await this.commitPending();
   }
 
   close(): void {
@@ -94,13 +93,11 @@ export class UserVectorTable {
     }, ms);
   }
 
-  /** One commit at a time; what arrives meanwhile waits for the next. */
+  /** Commits what is pending once the commit under way has finished; what arrives meanwhile waits for the next. */
   private commitPending(): Promise<void> {
-    const run = (this.committing ?? Promise.resolve()).catch(() => undefined).then(() => this.commitOnce());
-    this.committing = run;
-    return run.finally(() => {
-      if (this.committing === run) this.committing = undefined;
-    });
+    const run = this.chain.then(() => this.commitOnce());
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   private async commitOnce(): Promise<void> {
