@@ -4,6 +4,7 @@
  * through `POST /v1/coupons/batch` the way a marketplace does, waiting out 503s for their
  * Retry-After. Nothing here writes to the store directly.
  */
+import { writeFileSync } from 'node:fs';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config.ts';
 import type { Coupon } from '../src/domain/coupon.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
@@ -35,7 +36,8 @@ const PER_RUN = new Set(['PORT', 'HOST', 'DATA_DIR', 'REDIS_URL', 'WORKER_IN_API
 /**
  * Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker.
  * `BENCH_NODE_ARGS` (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) are given to their Node
- * processes, to profile the server under the benchmark's load. The configuration the benchmark
+ * processes, to profile the server under the benchmark's load; `BENCH_SERVER_LOG` names a file that
+ * gets what they printed when they stop. The configuration the benchmark
  * itself runs under (EMBEDDER…) is theirs too, below what `env` sets: the floor it measures in its
  * own process must be the model the server runs.
  */
@@ -64,6 +66,8 @@ export async function startApi(benchEnv: Record<string, string>): Promise<ApiPro
     async stop() {
       for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGTERM');
       await Promise.all(processes.map((p) => p.exited));
+      // BENCH_SERVER_LOG=file keeps what the servers printed (with BENCH_NODE_ARGS=--trace-gc, their GC pauses).
+      if (process.env.BENCH_SERVER_LOG) writeFileSync(process.env.BENCH_SERVER_LOG, processes.map((p) => p.output()).join('\n'));
     },
   };
 }

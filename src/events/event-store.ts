@@ -16,7 +16,10 @@ export interface AppendResult {
 export interface CountResult {
   /** Events folded in by this call. */
   counted: number;
-  /** Users whose affinity changed (their vectors need refreshing). */
+  /**
+   * Users with a click, save or redemption among these events: only those change a user's affinity
+   * and recent positives, so only their vectors need refreshing (impressions, most events, do not).
+   */
   users: string[];
 }
 
@@ -74,6 +77,17 @@ export interface ServedOutcomeOptions {
   excludeKeys?: readonly string[] | undefined;
 }
 
+export interface RecentSearchOptions {
+  since: Date;
+  limit: number;
+}
+
+/** One served search: its text and how many coupons the page showed. */
+export interface RecentSearch {
+  query: string;
+  results: number;
+}
+
 /** A served list with what the shopper did next: the positive event types per coupon id. */
 export interface ServedOutcome extends ServedList {
   outcomes: Record<string, EventType[]>;
@@ -103,6 +117,11 @@ export interface EventStore {
   logServed(lists: readonly ServedList[]): Promise<void>;
   /** Served lists (oldest first) joined with the click, save and redeem events naming their query id. */
   servedOutcomes(options?: ServedOutcomeOptions): AsyncIterable<ServedOutcome>;
+  /**
+   * The newest searches (query text and results shown), newest first, at most `limit` and none
+   * before `since`: what autocomplete learns at start-up, read without going through the whole log.
+   */
+  recentSearches(options: RecentSearchOptions): Promise<RecentSearch[]>;
   /** Search analytics over a window, as counts (`events/analytics.ts` defines each figure). */
   analytics(options: AnalyticsOptions): Promise<AnalyticsCounts>;
   /** Cheap reachability check for readiness probes; throws when the store cannot answer. */

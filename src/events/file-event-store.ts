@@ -1,7 +1,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent, RecordedEvent } from '../domain/event.ts';
-import { iterateJsonLines, readJsonLines } from '../util/json-lines.ts';
+import { iterateJsonLines, iterateJsonLinesBackwards, readJsonLines } from '../util/json-lines.ts';
 import { computeAnalytics } from './analytics.ts';
 import {
   decay,
@@ -16,6 +16,8 @@ import {
   type CouponFacts,
   type CouponStats,
   type EventStore,
+  type RecentSearch,
+  type RecentSearchOptions,
   type ServedList,
   type ServedOutcome,
   type ServedOutcomeOptions,
@@ -84,6 +86,17 @@ export class FileEventStore implements EventStore {
     }
   }
 
+  async recentSearches({ since, limit }: RecentSearchOptions): Promise<RecentSearch[]> {
+    await this.servedWrites;
+    const found: RecentSearch[] = [];
+    // Lists are appended as they are served, so the first one older than `since` ends the read.
+    for await (const list of iterateJsonLinesBackwards<ServedList>(this.servedPath)) {
+      if (found.length >= limit || Date.parse(list.ts) < since.getTime()) break;
+      if (list.surface === 'search') found.push({ query: list.query, results: list.items.length });
+    }
+    return found;
+  }
+
   /** In process, by the reference computation over the served-list file (one pass per call). */
   analytics(options: AnalyticsOptions): Promise<AnalyticsCounts> {
     return computeAnalytics(this.servedOutcomes({ since: options.from }), options);
@@ -115,7 +128,8 @@ export class FileEventStore implements EventStore {
     });
     await this.write(lines);
     for (const l of lines) if (l.op === 'counted') this.fold(l.id, l.facts);
-    return { counted: todo.length, users: [...new Set(todo.map((id) => this.events.get(id)!.user_id))] };
+    const positives = todo.map((id) => this.events.get(id)!).filter((e) => POSITIVE.has(e.type));
+    return { counted: todo.length, users: [...new Set(positives.map((e) => e.user_id))] };
   }
 
   async popular(limit: number, at = new Date()): Promise<Array<{ couponId: string; score: number }>> {

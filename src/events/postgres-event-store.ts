@@ -15,6 +15,8 @@ import {
   type CouponFacts,
   type CouponStats,
   type EventStore,
+  type RecentSearch,
+  type RecentSearchOptions,
   type ServedList,
   type ServedOutcome,
   type ServedOutcomeOptions,
@@ -124,7 +126,8 @@ export class PostgresEventStore implements EventStore {
         }
       }
       await client.query('COMMIT');
-      return { counted: claimed.rowCount ?? 0, users: [...new Set(claimed.rows.map((r) => r.user_id as string))] };
+      const users = new Set(claimed.rows.flatMap((r) => (POSITIVE.has(r.type) ? [r.user_id as string] : [])));
+      return { counted: claimed.rowCount ?? 0, users: [...users] };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw postgresError(error, 'event store');
@@ -206,6 +209,15 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
+  async recentSearches({ since, limit }: RecentSearchOptions): Promise<RecentSearch[]> {
+    const res = await this.query(
+      `SELECT query, jsonb_array_length(items) AS results FROM ${this.t.served}
+       WHERE surface = 'search' AND ts >= $1 ORDER BY ts DESC, query_id DESC LIMIT $2`,
+      [since, limit],
+    );
+    return res.rows.map((r) => ({ query: r.query as string, results: Number(r.results) }));
+  }
+
   async *servedOutcomes(options: ServedOutcomeOptions = {}): AsyncIterable<ServedOutcome> {
     let after: [Date, string] = [options.since ?? new Date(0), ''];
     for (;;) {

@@ -70,11 +70,10 @@ export class RecommenderService {
     }
     const out = tf.tidy(
       () =>
-        this.user.predict([
-          tf.tensor2d([[this.userIndex.get(userId) ?? 0]], [1, 1], 'int32'),
-          tf.tensor2d([[1]]),
-          tf.tensor2d([Array.from(history)]),
-        ]) as TF.Tensor,
+        this.user.execute(
+          [tf.tensor2d([[this.userIndex.get(userId) ?? 0]], [1, 1], 'int32'), tf.tensor2d([[1]]), tf.tensor2d([Array.from(history)])],
+          this.user.outputs[0]!.name,
+        ) as TF.Tensor,
     );
     const v = (await out.data()) as Float32Array;
     out.dispose();

@@ -6,6 +6,9 @@ import { SpellingCorrector } from '../text/spelling.ts';
 import { SuggestionIndex } from './suggestions.ts';
 import type { EventStore } from '../events/event-store.ts';
 
+/** How many of the newest searches seed autocomplete's past queries at start-up. */
+const RECENT_SEARCHES = 50_000;
+
 /**
  * The words of the catalogue, for typo tolerance: built from the store at start-up, extended at
  * once by every coupon this process writes, and rebuilt in the background when the store's count
@@ -87,12 +90,15 @@ export class CatalogueVocabulary {
     return this.building;
   }
 
-  /** Past searches that found coupons, from the served-list log (the last 30 days), once. */
+  /**
+   * Past searches that found coupons, once: the newest RECENT_SEARCHES of the last 30 days, not the
+   * whole log (a month of a busy site's lists is hundreds of megabytes to parse at start-up).
+   */
   private async readServedQueries(into: SuggestionIndex): Promise<void> {
     const since = new Date(Date.now() - 30 * 86_400_000);
-    for await (const list of this.events!.servedOutcomes({ since })) {
-      if (list.surface === 'search') into.addQuery(list.query, list.items.length);
-    }
+    const newestFirst = await this.events!.recentSearches({ since, limit: RECENT_SEARCHES });
+    // Oldest first, so each query keeps the results count of its latest search.
+    for (const { query, results } of newestFirst.reverse()) into.addQuery(query, results);
   }
 
   stop(): void {
