@@ -52,12 +52,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const storedSpace = await store.open(space);
   const events = createEventStore(config.events);
   await events.open();
-  const recommender = config.recommenderDir ? await RecommenderService.load(config.recommenderDir) : undefined;
+  const loaded = config.recommenderDir ? await RecommenderService.load(config.recommenderDir, space) : undefined;
+  const recommender = loaded instanceof RecommenderService ? loaded : undefined;
   const experiment = config.rankerExperiment ? await loadExperiment(config.rankerExperiment, logger) : undefined;
   // In an experiment, arm a is the ranker of record: its features are the ones explained and logged.
   const ranking = experiment ? experiment.ranking : await loadRanking(config.rankerDir, logger);
-  if (config.recommenderDir && !recommender)
-    logger.warn({ dir: config.recommenderDir }, 'no recommender model: feeds fall back to popularity (npm run train:recommender)');
+  if (loaded && !(loaded instanceof RecommenderService)) logger.warn({ dir: config.recommenderDir }, `${loaded.unusable}; feeds fall back to popularity`);
   // Queries embed on this thread (latency); documents on a pool of threads (throughput). Only
   // USE-lite needs the pool: TF.js wasm is single-threaded under Node, while ONNX Runtime
   // (transformers.js) has its own thread pool and crashes V8 when loaded in worker threads.

@@ -20,7 +20,7 @@ import { trainAdaptation } from '../embed/static-vectors/train-adaptation.ts';
 import { StaticVectorEmbedder } from '../embed/static-vectors/static-vector-embedder.ts';
 import { bridgedSource, type DenseSource, staticSource, useLiteSource } from '../eval/dense-sources.ts';
 import { corpusOf, type Judgment, loadJudgments, pairsFromJudgments, productCoupon, productIdToCoupon } from '../eval/home-depot.ts';
-import { type Candidate, MetricsTable, order, pool } from '../eval/ranking-systems.ts';
+import { type Candidate, MetricsTable, order, pool, recallOf } from '../eval/ranking-systems.ts';
 import { saveRanker } from '../ranking/artifacts.ts';
 import { idfLookup, idfTable, prepareQuery, RANKING_FEATURES, RANKING_FEATURES_VERSION, rankingFeatures } from '../ranking/features.ts';
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
@@ -34,6 +34,7 @@ import { tokenize } from '../text/tokenize.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { seededRandom, shuffle } from '../util/random.ts';
+import { mean } from '../util/ranking-metrics.ts';
 
 const K = 100;
 const gainOf = (relevance: number) => (relevance - 1) / 2;
@@ -176,11 +177,13 @@ async function main(): Promise<void> {
   };
   // Exactly what the engine's default config retrieves and fuses for this query.
   const servedPool = (q: QueryData) => poolOf(q, served, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
-  const listOf = (q: QueryData): RankingList => {
-    const candidates = servedPool(q);
-    return { features: features(q, candidates), gains: candidates.map((c) => q.judged.get(c.id) ?? 0) };
-  };
+  const listOf = (q: QueryData, candidates = servedPool(q)): RankingList => ({
+    features: features(q, candidates),
+    gains: candidates.map((c) => q.judged.get(c.id) ?? 0),
+  });
   const record = (name: string, q: QueryData, ranked: string[], rerank?: string[]) => table.add(name, q.judged, ranked, rerank);
+  // Recall of every candidate a ranker sees (up to 200: the union of the two top-100 lists), its ceiling.
+  const poolRecall = { default: [] as number[], adapted: [] as number[] };
 
   for (let f = 0; f < rounds; f++) {
     const testQueries = queries.filter((q) => foldOf.get(q) === f);
@@ -205,6 +208,15 @@ async function main(): Promise<void> {
       trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!)),
       trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!)),
     );
+    // A deployment that trains both models: the ranker learns on the adapted embedder's candidates
+    // and dense scores (the pool the engine retrieves once models/embedder is in place).
+    const adaptedPool = adapted && ((q: QueryData) => poolOf(q, adapted, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined));
+    const rankerOnAdapted = adaptedPool && new LearnedRanker({ progress: true });
+    if (adaptedPool && rankerOnAdapted) {
+      process.stderr.write(`fold ${f + 1}/${rounds}: training the ranker on the adapted embedder's candidates\n`);
+      const lists = (qs: string[]) => qs.map((q) => listOf(servedData.get(q)!, adaptedPool(servedData.get(q)!)));
+      await rankerOnAdapted.fit(lists(trainQueries.slice(0, cut)), lists(trainQueries.slice(cut)));
+    }
     const tbar = new ProgressBar(`fold ${f + 1}/${rounds}: scoring`, testQueries.length);
     for (const query of testQueries) {
       // `raw`: the query as typed (plain BM25 and each embedder alone); `q`: as the engine serves it.
@@ -257,12 +269,25 @@ async function main(): Promise<void> {
           q,
           order(poolOf(q, served, fusion), (c) => c.fused!.score),
         );
-      if (adapted)
+      if (adaptedPool && rankerOnAdapted) {
+        const candidates = adaptedPool(q);
         record(
           'default + adapted embedder',
           q,
-          order(poolOf(q, adapted, fusion), (c) => c.fused!.score),
+          order(candidates, (c) => c.fused!.score),
         );
+        const scores = rankerOnAdapted.scoreSync(features(q, candidates));
+        record(
+          'ltr + adapted embedder',
+          q,
+          order(candidates, (_c, i) => scores[i]!),
+        );
+        const recall = recallOf(
+          q.judged,
+          candidates.map((c) => c.id),
+        );
+        if (recall !== undefined) poolRecall.adapted.push(recall);
+      }
       // The choices behind the default: the dense list's weight and the title-match boost.
       for (const w of SWEEP_WEIGHTS) {
         for (const boost of BOOST_SWEEP) {
@@ -274,6 +299,11 @@ async function main(): Promise<void> {
           );
         }
       }
+      const recall = recallOf(
+        q.judged,
+        defaultPool.map((c) => c.id),
+      );
+      if (recall !== undefined) poolRecall.default.push(recall);
       const s = ranker.scoreSync(features(q, defaultPool));
       const sj = ranker.scoreSync(features(q, judgedPool));
       record(
@@ -292,6 +322,13 @@ async function main(): Promise<void> {
     `\n### ${test.length ? 'train → test' : `${folds}-fold by query`}: ${queries.length} queries, corpus ${corpus.length} products; default = ${served.name} dense + ${fusion.method} fusion (dense ${fusion.weights.dense}), no trained ranker; features v${RANKING_FEATURES_VERSION} (${RANKING_FEATURES.length}); ${seconds} s\n`,
   );
   console.log(table.markdown());
+  const candidateRecall = {
+    default: round(mean(poolRecall.default)),
+    adapted_embedder: poolRecall.adapted.length ? round(mean(poolRecall.adapted)) : undefined,
+  };
+  console.log(
+    `\nRecall of the whole candidate pool (what any ranker of it can reach): default ${candidateRecall.default}${candidateRecall.adapted_embedder === undefined ? '' : `, with the adapted embedder ${candidateRecall.adapted_embedder}`}`,
+  );
   if (a.save) {
     const everything = shuffle(seededRandom(99), [...queries]);
     const cut = Math.floor(everything.length * 0.9);
@@ -324,6 +361,8 @@ async function main(): Promise<void> {
         .map(([k, v]) => [k.slice(7), v]),
     ),
     default_with_adapted_embedder: systems['default + adapted embedder'],
+    ltr_with_adapted_embedder: systems['ltr + adapted embedder'],
+    candidate_pool_recall: candidateRecall,
     default_config: {
       dense: served.name,
       fusion,

@@ -5,12 +5,13 @@
  *
  * Inputs: the sample catalogue (seeded, SAMPLE_SIZE coupons) and seeded simulated shoppers
  * (src/sample/shoppers.ts) — positives are clicks, saves and redemptions; coupon texts embedded
- * with USE-lite (cached in .cache/). Each user's latest positive is the test item and the one
+ * by the embedder the server runs (EMBEDDER, the static one by default): the item tower reads the
+ * store's vectors at serving time, and a model trained on another embedder's space is refused. Each user's latest positive is the test item and the one
  * before it the validation item (early stopping). Output: the two towers, metadata.json (feature
  * schema, dims, data fingerprint, test HR@10 / NDCG@10 against popularity) and vocab.json.
  */
 import { loadConfig } from '../config.ts';
-import { cachedEmbeddings } from '../eval/embedding-cache.ts';
+import { createEmbedder } from '../embed/create-embedder.ts';
 import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
@@ -38,12 +39,15 @@ async function main(): Promise<void> {
     .filter((e) => e.type === 'click' || e.type === 'save' || e.type === 'redeem')
     .map((e) => ({ user: userIndex.get(e.user_id)!, item: itemIndex.get(e.coupon_id)!, ts: Date.parse(e.ts) }));
 
+  const embedder = createEmbedder(config.embedder);
+  await embedder.ready();
+  const text = await embedder.embed(catalogue.map(embeddingText));
+  await embedder.close();
   const schema: CouponFeatureSchema = {
     version: COUPON_FEATURES_VERSION,
     categories: [...new Set(catalogue.flatMap((c) => c.categories))].sort(),
-    textDims: 512,
+    textDims: embedder.dims,
   };
-  const text = await cachedEmbeddings(catalogue.map(embeddingText));
   const itemContent = catalogue.map((c, i) => couponFeatures(schema, c, text[i]!));
   const userFeatures = users.map(() => Float32Array.of(1));
   const merchants = [...new Set(catalogue.map((c) => c.merchant.id))].sort();
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
     interactions,
     metrics,
     features: {
-      item_content: { schema, text_projection: TEXT_PROJECTION },
+      item_content: { schema, text_projection: TEXT_PROJECTION, embedder: embedder.id },
       item_group: 'merchant id (vocab.json merchants) → 8-d embedding',
       user_features: ['bias[1]'],
       user_history: "mean item_content of the user's recent clicks, saves and redemptions",

@@ -66,6 +66,14 @@ interface PerQuery {
 /** Relevant for Recall@100: mean relevance ≥ 2.33 of 3. */
 const RELEVANT_GAIN = (2.33 - 1) / 2 - 1e-9;
 
+/** The share of a query's relevant products among `ids` (undefined when none is relevant). */
+export function recallOf(judged: ReadonlyMap<string, number>, ids: readonly string[]): number | undefined {
+  const relevant = [...judged].filter(([, g]) => g >= RELEVANT_GAIN).map(([id]) => id);
+  if (!relevant.length) return undefined;
+  const found = new Set(ids);
+  return relevant.filter((id) => found.has(id)).length / relevant.length;
+}
+
 /**
  * Per-system metrics over the test queries: whole-corpus NDCG@10, condensed NDCG@10 (unjudged
  * results dropped), Recall@100 of the relevant products and, where given, NDCG@5/10 of reranking
@@ -80,11 +88,8 @@ export class MetricsTable {
     const gain = (id: string) => judged.get(id) ?? 0;
     m.ndcg10.push(ndcg(ranked.map(gain), 10, gains));
     m.condensed.push(ndcg(ranked.filter((id) => judged.has(id)).map(gain), 10, gains));
-    const relevant = [...judged].filter(([, g]) => g >= RELEVANT_GAIN).map(([id]) => id);
-    if (relevant.length) {
-      const top = new Set(ranked.slice(0, 100));
-      m.recall100.push(relevant.filter((id) => top.has(id)).length / relevant.length);
-    }
+    const recall = recallOf(judged, ranked.slice(0, 100));
+    if (recall !== undefined) m.recall100.push(recall);
     if (rerank && judged.size >= 3) {
       m.rerank5.push(ndcg(rerank.map(gain), 5, gains));
       m.rerank10.push(ndcg(rerank.map(gain), 10, gains));

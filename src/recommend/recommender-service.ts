@@ -40,13 +40,24 @@ export class RecommenderService {
     this.batcher = new MicroBatcher({ run: (docs) => this.computeCouponVectors(docs), maxBatch: 256, maxWaitMs: 5 });
   }
 
-  /** Loads the model in `dir`; undefined when there is none (callers fall back to popularity). */
-  static async load(dir: string): Promise<RecommenderService | undefined> {
-    if (!existsSync(path.join(dir, 'metadata.json'))) return undefined;
+  /**
+   * Loads the model in `dir` for coupons whose text vectors come from `text` (the running
+   * embedder). Returns why not instead when there is no model, or when it was trained on another
+   * embedder's vectors: its item tower would read a text space it never saw, and every coupon's
+   * behaviour vector would be quietly wrong (callers fall back to popularity and say why).
+   */
+  static async load(dir: string, text: { embedderId: string; dims: number }): Promise<RecommenderService | { unusable: string }> {
+    if (!existsSync(path.join(dir, 'metadata.json'))) return { unusable: 'no recommender model (npm run train:recommender)' };
     const tf = await tfRuntime();
     const { user, item, metadata, vocab } = await loadRecommender(dir);
     if (metadata.dims !== BEHAVIOR_DIMS) throw new Error(`${dir}: model dims ${metadata.dims} ≠ the stores' behaviour dims ${BEHAVIOR_DIMS}`);
     if (!vocab) throw new Error(`${dir}: vocab.json is missing`);
+    const content = metadata.features.item_content as { schema: CouponFeatureSchema; embedder?: string };
+    const trainedOn = content.embedder ?? `an unrecorded embedder with ${content.schema.textDims}-d vectors`;
+    if (content.schema.textDims !== text.dims || (content.embedder !== undefined && content.embedder !== text.embedderId))
+      return {
+        unusable: `the recommender was trained on ${trainedOn}, the running embedder is ${text.embedderId} (${text.dims}-d): retrain it (npm run train:recommender)`,
+      };
     return new RecommenderService(tf, user, item, metadata, vocab);
   }
 

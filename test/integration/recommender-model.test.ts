@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createEmbedder } from '../../src/embed/create-embedder.ts';
 import { tfRuntime } from '../../src/embed/tf-runtime.ts';
+import { RecommenderService } from '../../src/recommend/recommender-service.ts';
+import { REPO_ROOT } from '../support/processes.ts';
 import { loadRecommender, saveRecommender } from '../../src/recommend/artifacts.ts';
 import { historyMeans } from '../../src/recommend/two-tower.ts';
 import { trainToy } from '../support/recommender.ts';
@@ -46,5 +50,22 @@ it('saves model.json + weights.bin per tower and metadata.json, and reloads to i
     await same(model.towers!.item, loaded.item, itemIn);
   } finally {
     await cleanup();
+  }
+});
+
+it('serves the committed model only beside the embedder it was trained on (the default), and says why otherwise', async () => {
+  const dir = path.join(REPO_ROOT, 'models/recommender');
+  const embedder = createEmbedder(loadConfig({}).embedder);
+  await embedder.ready();
+  try {
+    const served = await RecommenderService.load(dir, { embedderId: embedder.id, dims: embedder.dims });
+    expect(served).toBeInstanceOf(RecommenderService);
+    const refused = await RecommenderService.load(dir, { embedderId: 'use-lite@1', dims: 512 });
+    expect(refused).toEqual({ unusable: expect.stringContaining(`trained on ${embedder.id}, the running embedder is use-lite@1 (512-d)`) });
+    expect(await RecommenderService.load(path.join(dir, 'missing'), { embedderId: embedder.id, dims: embedder.dims })).toEqual({
+      unusable: expect.stringContaining('no recommender model'),
+    });
+  } finally {
+    await embedder.close();
   }
 });
