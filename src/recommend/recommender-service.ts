@@ -8,6 +8,9 @@ import { MicroBatcher } from '../util/micro-batcher.ts';
 import { loadRecommender, type RecommenderMetadata, type Vocab } from './artifacts.ts';
 import { couponFeatureDims, couponFeatures, type CouponFeatureSchema } from './coupon-features.ts';
 
+/** Interactions after which an earlier one weighs half as much in the user's history. */
+const RECENCY_HALF_LIFE = 2;
+
 export interface CouponWithText {
   coupon: Coupon;
   /** The coupon's text embedding (the store's `vector`). */
@@ -70,15 +73,24 @@ export class RecommenderService {
     return this.batcher.submit(docs);
   }
 
-  /** The user tower on the user's recent positive coupons (newest first); a stranger gets index 0. */
+  /**
+   * The user tower on the user's recent positive coupons (newest first); a stranger gets index 0.
+   * The history input is a weighted mean of their content, each interaction weighing half as much
+   * as the one RECENCY_HALF_LIFE interactions after it: still a convex combination of coupon
+   * contents, as the tower saw in training, but one that follows a shopper whose taste changes
+   * during a visit instead of the majority of the weeks before it.
+   */
   async userVector(userId: string, recent: readonly CouponWithText[]): Promise<Float32Array> {
     const tf = this.tf;
     const dims = couponFeatureDims(this.schema);
     const history = new Float32Array(dims);
-    for (const d of recent) {
+    const weights = recent.map((_, k) => 2 ** (-k / RECENCY_HALF_LIFE));
+    const total = weights.reduce((a, b) => a + b, 0);
+    recent.forEach((d, i) => {
       const f = couponFeatures(this.schema, d.coupon, d.vector);
-      for (let k = 0; k < dims; k++) history[k] = history[k]! + f[k]! / recent.length;
-    }
+      const w = weights[i]! / total;
+      for (let k = 0; k < dims; k++) history[k] = history[k]! + f[k]! * w;
+    });
     const out = tf.tidy(
       () =>
         this.user.execute(
