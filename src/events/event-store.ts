@@ -77,6 +77,14 @@ export interface ServedOutcomeOptions {
   excludeKeys?: readonly string[] | undefined;
 }
 
+/** A click, save or redemption, as training reads it. */
+export interface PositiveEvent {
+  userId: string;
+  couponId: string;
+  type: EventType;
+  ts: string;
+}
+
 export interface RecentSearchOptions {
   since: Date;
   limit: number;
@@ -117,6 +125,11 @@ export interface EventStore {
   logServed(lists: readonly ServedList[]): Promise<void>;
   /** Served lists (oldest first) joined with the click, save and redeem events naming their query id. */
   servedOutcomes(options?: ServedOutcomeOptions): AsyncIterable<ServedOutcome>;
+  /**
+   * Every click, save and redemption (optionally from `since` on), oldest first: the interactions
+   * `train:recommender --from-events` learns from.
+   */
+  positiveEvents(options?: { since?: Date | undefined }): AsyncIterable<PositiveEvent>;
   /**
    * The newest searches (query text and results shown), newest first, at most `limit` and none
    * before `since`: what autocomplete learns at start-up, read without going through the whole log.

@@ -16,6 +16,7 @@ import {
   type CouponFacts,
   type CouponStats,
   type EventStore,
+  type PositiveEvent,
   type RecentSearch,
   type RecentSearchOptions,
   type ServedList,
@@ -84,6 +85,13 @@ export class FileEventStore implements EventStore {
       for (const e of this.byQuery.get(list.queryId) ?? []) if (!e.key || !excluded.has(e.key)) (outcomes[e.coupon] ??= []).push(e.type);
       yield { ...list, outcomes };
     }
+  }
+
+  async *positiveEvents(options: { since?: Date | undefined } = {}): AsyncIterable<PositiveEvent> {
+    const since = options.since?.getTime() ?? -Infinity;
+    const kept = [...this.events.values()].filter((e) => POSITIVE.has(e.type) && Date.parse(e.ts) >= since);
+    kept.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts) || (a.event_id < b.event_id ? -1 : 1));
+    for (const e of kept) yield { userId: e.user_id, couponId: e.coupon_id, type: e.type, ts: e.ts };
   }
 
   async recentSearches({ since, limit }: RecentSearchOptions): Promise<RecentSearch[]> {

@@ -15,6 +15,7 @@ import {
   type CouponFacts,
   type CouponStats,
   type EventStore,
+  type PositiveEvent,
   type RecentSearch,
   type RecentSearchOptions,
   type ServedList,
@@ -209,6 +210,22 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
+  async *positiveEvents(options: { since?: Date | undefined } = {}): AsyncIterable<PositiveEvent> {
+    let after: [Date, string] = [options.since ?? new Date(0), ''];
+    // Keyset pages in (ts, event_id) order: a large event table is never held in one result.
+    for (;;) {
+      const res = await this.query(
+        `SELECT event_id, user_id, coupon_id, type, ts FROM ${this.t.events}
+         WHERE type = ANY($3) AND (ts, event_id) > ($1, $2) ORDER BY ts, event_id LIMIT 5000`,
+        [after[0], after[1], [...POSITIVE]],
+      );
+      for (const r of res.rows) yield { userId: r.user_id, couponId: r.coupon_id, type: r.type, ts: (r.ts as Date).toISOString() };
+      if (res.rows.length < 5000) return;
+      const last = res.rows.at(-1)!;
+      after = [last.ts, last.event_id];
+    }
+  }
+
   async recentSearches({ since, limit }: RecentSearchOptions): Promise<RecentSearch[]> {
     const res = await this.query(
       `SELECT query, jsonb_array_length(items) AS results FROM ${this.t.served}

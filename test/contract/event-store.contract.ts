@@ -128,6 +128,27 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       expect(recent).toEqual(['q-new']);
     });
 
+    it('lists clicks, saves and redemptions oldest first, from a date on, for training', async () => {
+      const store = await open();
+      await store.append([
+        ev('p3', 'u2', 'pz3', 'redeem', 1),
+        ev('p1', 'u1', 'pz1', 'click', 9),
+        ev('i1', 'u1', 'pz2', 'impression', 5),
+        ev('p2', 'u1', 'pz2', 'save', 5),
+        ev('d1', 'u2', 'pz1', 'dismiss', 2),
+      ]);
+      const all = [];
+      for await (const e of store.positiveEvents()) all.push(e);
+      expect(all).toEqual([
+        { userId: 'u1', couponId: 'pz1', type: 'click', ts: at(9) },
+        { userId: 'u1', couponId: 'pz2', type: 'save', ts: at(5) },
+        { userId: 'u2', couponId: 'pz3', type: 'redeem', ts: at(1) },
+      ]);
+      const recent = [];
+      for await (const e of store.positiveEvents({ since: new Date(Date.parse(at(5))) })) recent.push(e.couponId);
+      expect(recent).toEqual(['pz2', 'pz3']);
+    });
+
     it('reads the newest searches first, at most a limit and none before a date, without reading the rest', async () => {
       const store = await open();
       const list = (n: number, surface: ServedList['surface'], daysAgo: number): ServedList => ({
