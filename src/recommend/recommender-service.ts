@@ -7,9 +7,7 @@ import { BEHAVIOR_DIMS, type VectorStore } from '../store/vector-store.ts';
 import { MicroBatcher } from '../util/micro-batcher.ts';
 import { loadRecommender, type RecommenderMetadata, type Vocab } from './artifacts.ts';
 import { couponFeatureDims, couponFeatures, type CouponFeatureSchema } from './coupon-features.ts';
-
-/** Interactions after which an earlier one weighs half as much in the user's history. */
-const RECENCY_HALF_LIFE = 2;
+import { recencyWeightedHistory, SERVED_HISTORY } from './two-tower.ts';
 
 export interface CouponWithText {
   coupon: Coupon;
@@ -73,24 +71,13 @@ export class RecommenderService {
     return this.batcher.submit(docs);
   }
 
-  /**
-   * The user tower on the user's recent positive coupons (newest first); a stranger gets index 0.
-   * The history input is a weighted mean of their content, each interaction weighing half as much
-   * as the one RECENCY_HALF_LIFE interactions after it: still a convex combination of coupon
-   * contents, as the tower saw in training, but one that follows a shopper whose taste changes
-   * during a visit instead of the majority of the weeks before it.
-   */
+  /** The user tower on the user's recent positive coupons (newest first, pooled by `recencyWeightedHistory`); a stranger gets index 0. */
   async userVector(userId: string, recent: readonly CouponWithText[]): Promise<Float32Array> {
     const tf = this.tf;
-    const dims = couponFeatureDims(this.schema);
-    const history = new Float32Array(dims);
-    const weights = recent.map((_, k) => 2 ** (-k / RECENCY_HALF_LIFE));
-    const total = weights.reduce((a, b) => a + b, 0);
-    recent.forEach((d, i) => {
-      const f = couponFeatures(this.schema, d.coupon, d.vector);
-      const w = weights[i]! / total;
-      for (let k = 0; k < dims; k++) history[k] = history[k]! + f[k]! * w;
-    });
+    const history = recencyWeightedHistory(
+      recent.map((d) => couponFeatures(this.schema, d.coupon, d.vector)),
+      couponFeatureDims(this.schema),
+    );
     const out = tf.tidy(
       () =>
         this.user.execute(
@@ -103,9 +90,9 @@ export class RecommenderService {
     return Float32Array.from(v);
   }
 
-  /** The user's vector from their most recent positive coupons (at most 10) as stored; undefined when none is stored. */
+  /** The user's vector from their most recent positive coupons (at most SERVED_HISTORY) as stored; undefined when none is stored. */
   async userVectorFromRecent(userId: string, recentCouponIds: readonly string[], store: VectorStore): Promise<Float32Array | undefined> {
-    const found = await store.get(recentCouponIds.slice(0, 10), { withVectors: true });
+    const found = await store.get(recentCouponIds.slice(0, SERVED_HISTORY), { withVectors: true });
     const history = recentCouponIds
       .map((id) => found.get(id))
       .filter((d) => d?.vector)

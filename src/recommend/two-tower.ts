@@ -301,14 +301,26 @@ export class TwoTowerRecommender implements Recommender {
     history.dispose();
   }
 
-  /** Reads `interactions` as the users' history (the mean-content input) from now on; the weights stay as trained. */
+  /**
+   * Reads `interactions` as the users' history from now on, pooled as serving pools it (the latest
+   * positives weighted by recency, `recencyWeightedHistory`); the weights stay as trained.
+   */
   async observe(interactions: readonly Interaction[]): Promise<void> {
     const tf = this.tf!;
     const numUsers = this.userVectors.length,
       numItems = this.itemVectors.length;
     const content = tf.tensor2d(concatRows(this.features.itemContent));
     const userFeat = tf.tensor2d(concatRows(this.features.userFeatures));
-    const history = tf.tensor2d(concatRows(historyMeans(interactions, numUsers, this.features.itemContent)));
+    const byUser: Interaction[][] = Array.from({ length: numUsers }, () => []);
+    for (const x of interactions) byUser[x.user]!.push(x);
+    const dims = this.features.itemContent[0]!.length;
+    const pooled = byUser.map((xs) =>
+      recencyWeightedHistory(
+        xs.sort((a, b) => b.ts - a.ts || b.item - a.item).map((x) => this.features.itemContent[x.item]!),
+        dims,
+      ),
+    );
+    const history = tf.tensor2d(concatRows(pooled));
     await this.refreshVectors(numUsers, numItems, history, userFeat, content);
     content.dispose();
     userFeat.dispose();
@@ -338,6 +350,29 @@ export class TwoTowerRecommender implements Recommender {
     iv.dispose();
     uv.dispose();
   }
+}
+
+/** Positive interactions the served user tower reads: the most recent ones. */
+export const SERVED_HISTORY = 10;
+/** Interactions after which an earlier one weighs half as much in the served history. */
+export const RECENCY_HALF_LIFE = 2;
+
+/**
+ * The history input as serving computes it: the content of the user's latest SERVED_HISTORY
+ * positives (`newestFirst`), each weighing half as much as the one RECENCY_HALF_LIFE interactions
+ * after it. Still a convex combination of coupon contents, as the tower saw in training, but one
+ * that follows a shopper whose taste changes during a visit instead of the weeks before it.
+ */
+export function recencyWeightedHistory(newestFirst: readonly Float32Array[], dims: number): Float32Array {
+  const rows = newestFirst.slice(0, SERVED_HISTORY);
+  const out = new Float32Array(dims);
+  const weights = rows.map((_, k) => 2 ** (-k / RECENCY_HALF_LIFE));
+  const total = weights.reduce((a, b) => a + b, 0);
+  rows.forEach((row, i) => {
+    const w = weights[i]! / total;
+    for (let k = 0; k < dims; k++) out[k] = out[k]! + row[k]! * w;
+  });
+  return out;
 }
 
 /** Mean content vector of each user's training items (zeros for a user with none). */
