@@ -209,12 +209,25 @@ async function main(): Promise<void> {
       trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!)),
     );
     // A deployment that trains both models: the ranker learns on the adapted embedder's candidates
-    // and dense scores (the pool the engine retrieves once models/embedder is in place).
-    const adaptedPool = adapted && ((q: QueryData) => poolOf(q, adapted, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined));
+    // and dense scores (the pool the engine retrieves once models/embedder is in place). Its own
+    // training queries must not see an embedder adapted on them (their dense scores would be better
+    // than on new queries, and the ranker would learn to over-trust them): each half of them gets
+    // the candidates of an embedder adapted on the other half only (cross-fitting).
+    const adaptedPoolWith = (s: DenseSource) => (q: QueryData) => poolOf(q, s, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
+    const adaptedPool = adapted && adaptedPoolWith(adapted);
     const rankerOnAdapted = adaptedPool && new LearnedRanker({ progress: true });
     if (adaptedPool && rankerOnAdapted) {
+      const halves = [trainQueries.filter((_, i) => i % 2 === 0), trainQueries.filter((_, i) => i % 2 === 1)];
+      const outOfFold = new Map<string, DenseSource>();
+      for (const [h, half] of halves.entries()) {
+        const others = new Set(halves[1 - h]);
+        process.stderr.write(`fold ${f + 1}/${rounds}: adapting on half ${2 - h} of the training queries, for the ranker's candidates of half ${h + 1}\n`);
+        const { adaptation } = await trainAdaptation(embedder.wordTable, pairsFromJudgments([...train, ...test].filter((j) => others.has(j.query))), { progress: true });
+        const source = await staticSource(ids, titles, cacheDir, { ...adaptation, id: `fold-half-${h}` }, 'static (adapted out of fold)');
+        for (const q of half) outOfFold.set(q, source);
+      }
       process.stderr.write(`fold ${f + 1}/${rounds}: training the ranker on the adapted embedder's candidates\n`);
-      const lists = (qs: string[]) => qs.map((q) => listOf(servedData.get(q)!, adaptedPool(servedData.get(q)!)));
+      const lists = (qs: string[]) => qs.map((q) => listOf(servedData.get(q)!, adaptedPoolWith(outOfFold.get(q)!)(servedData.get(q)!)));
       await rankerOnAdapted.fit(lists(trainQueries.slice(0, cut)), lists(trainQueries.slice(cut)));
     }
     const tbar = new ProgressBar(`fold ${f + 1}/${rounds}: scoring`, testQueries.length);
