@@ -222,7 +222,9 @@ async function main(): Promise<void> {
       for (const [h, half] of halves.entries()) {
         const others = new Set(halves[1 - h]);
         process.stderr.write(`fold ${f + 1}/${rounds}: adapting on half ${2 - h} of the training queries, for the ranker's candidates of half ${h + 1}\n`);
-        const { adaptation } = await trainAdaptation(embedder.wordTable, pairsFromJudgments([...train, ...test].filter((j) => others.has(j.query))), { progress: true });
+        const { adaptation } = await trainAdaptation(embedder.wordTable, pairsFromJudgments([...train, ...test].filter((j) => others.has(j.query))), {
+          progress: true,
+        });
         const source = await staticSource(ids, titles, cacheDir, { ...adaptation, id: `fold-half-${h}` }, 'static (adapted out of fold)');
         for (const q of half) outOfFold.set(q, source);
       }
