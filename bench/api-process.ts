@@ -37,7 +37,7 @@ const PER_RUN = new Set(['PORT', 'HOST', 'DATA_DIR', 'REDIS_URL', 'WORKER_IN_API
  * Starts the API on `env` (DATA_DIR etc.); with `REDIS_URL` and `WORKER_IN_API=false` also a worker.
  * `BENCH_NODE_ARGS` (for example `--cpu-prof --cpu-prof-dir=/tmp/prof`) are given to their Node
  * processes, to profile the server under the benchmark's load; `BENCH_SERVER_LOG` names a file that
- * gets what they printed when they stop. The configuration the benchmark
+ * gets what they printed when they stop (with `BENCH_NODE_ARGS=--trace-gc`, their GC pauses). The configuration the benchmark
  * itself runs under (EMBEDDER…) is theirs too, below what `env` sets: the floor it measures in its
  * own process must be the model the server runs.
  */
@@ -66,7 +66,6 @@ export async function startApi(benchEnv: Record<string, string>): Promise<ApiPro
     async stop() {
       for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGTERM');
       await Promise.all(processes.map((p) => p.exited));
-      // BENCH_SERVER_LOG=file keeps what the servers printed (with BENCH_NODE_ARGS=--trace-gc, their GC pauses).
       if (process.env.BENCH_SERVER_LOG) writeFileSync(process.env.BENCH_SERVER_LOG, processes.map((p) => p.output()).join('\n'));
     },
   };

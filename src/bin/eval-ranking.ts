@@ -175,8 +175,10 @@ async function main(): Promise<void> {
     const pq = prepareQuery(q.query, { idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
     return candidates.map((c) => rankingFeatures(pq, { title: c.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused!.rank }));
   };
-  // Exactly what the engine's default config retrieves and fuses for this query.
-  const servedPool = (q: QueryData) => poolOf(q, served, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
+  // What the engine retrieves and fuses for this query with `source` as its embedder (the paraphrase
+  // retriever standing in when the words fail); with `served`, exactly what the default config does.
+  const servedPoolWith = (source: DenseSource) => (q: QueryData) => poolOf(q, source, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
+  const servedPool = servedPoolWith(served);
   const listOf = (q: QueryData, candidates = servedPool(q)): RankingList => ({
     features: features(q, candidates),
     gains: candidates.map((c) => q.judged.get(c.id) ?? 0),
@@ -213,10 +215,9 @@ async function main(): Promise<void> {
     // training queries must not see an embedder adapted on them (their dense scores would be better
     // than on new queries, and the ranker would learn to over-trust them): each half of them gets
     // the candidates of an embedder adapted on the other half only (cross-fitting).
-    const adaptedPoolWith = (s: DenseSource) => (q: QueryData) => poolOf(q, s, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
-    const adaptedPool = adapted && adaptedPoolWith(adapted);
-    const rankerOnAdapted = adaptedPool && new LearnedRanker({ progress: true });
-    if (adaptedPool && rankerOnAdapted) {
+    const adaptedPool = adapted && servedPoolWith(adapted);
+    const rankerOnAdapted = adapted && new LearnedRanker({ progress: true });
+    if (rankerOnAdapted) {
       const halves = [trainQueries.filter((_, i) => i % 2 === 0), trainQueries.filter((_, i) => i % 2 === 1)];
       const outOfFold = new Map<string, DenseSource>();
       for (const [h, half] of halves.entries()) {
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
         for (const q of half) outOfFold.set(q, source);
       }
       process.stderr.write(`fold ${f + 1}/${rounds}: training the ranker on the adapted embedder's candidates\n`);
-      const lists = (qs: string[]) => qs.map((q) => listOf(servedData.get(q)!, adaptedPoolWith(outOfFold.get(q)!)(servedData.get(q)!)));
+      const lists = (qs: string[]) => qs.map((q) => listOf(servedData.get(q)!, servedPoolWith(outOfFold.get(q)!)(servedData.get(q)!)));
       await rankerOnAdapted.fit(lists(trainQueries.slice(0, cut)), lists(trainQueries.slice(cut)));
     }
     const tbar = new ProgressBar(`fold ${f + 1}/${rounds}: scoring`, testQueries.length);

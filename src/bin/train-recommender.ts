@@ -19,6 +19,7 @@ import { loadConfig, type Config } from '../config.ts';
 import type { Coupon } from '../domain/coupon.ts';
 import { createEmbedder } from '../embed/create-embedder.ts';
 import { createEventStore } from '../events/create-event-store.ts';
+import { POSITIVE } from '../events/event-store.ts';
 import { saveRecommender } from '../recommend/artifacts.ts';
 import { PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
 import { COUPON_FEATURES_VERSION, couponFeatures, TEXT_PROJECTION, type CouponFeatureSchema } from '../recommend/coupon-features.ts';
@@ -27,6 +28,7 @@ import { TwoTowerRecommender } from '../recommend/two-tower.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
 import { createStore } from '../store/create-store.ts';
+import { describeSpace, sameSpace } from '../store/vector-store.ts';
 import { COUPON_TEXT_VERSION, embeddingText } from '../text/coupon-text.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
@@ -57,9 +59,7 @@ async function sampleData(config: Config): Promise<TrainingData> {
     catalogue,
     text,
     embedderId: embedder.id,
-    positives: events
-      .filter((e) => e.type === 'click' || e.type === 'save' || e.type === 'redeem')
-      .map((e) => ({ userId: e.user_id, couponId: e.coupon_id, ts: Date.parse(e.ts) })),
+    positives: events.filter((e) => POSITIVE.has(e.type)).map((e) => ({ userId: e.user_id, couponId: e.coupon_id, ts: Date.parse(e.ts) })),
   };
 }
 
@@ -72,9 +72,10 @@ async function productData(config: Config, since: Date | undefined): Promise<Tra
   const catalogue: Coupon[] = [];
   const text: Float32Array[] = [];
   try {
-    const stored = await store.open({ embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION });
-    if (stored.embedderId !== embedder.id || stored.dims !== embedder.dims)
-      throw new Error(`the store's vectors are ${stored.embedderId} (${stored.dims}-d), the configured embedder is ${embedder.id}: reindex first`);
+    const space = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
+    const stored = await store.open(space);
+    if (!sameSpace(stored, space))
+      throw new Error(`the store holds vectors from ${describeSpace(stored)} but the embedder is ${describeSpace(space)}: reindex first`);
     for await (const batch of store.scan(5000)) {
       for (const d of batch) {
         catalogue.push(d.coupon);

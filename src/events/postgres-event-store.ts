@@ -209,7 +209,6 @@ export class PostgresEventStore implements EventStore {
     return analyticsFromRow((await this.query(sql, values)).rows[0]);
   }
 
-  /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
   async *positiveEvents(options: { since?: Date | undefined } = {}): AsyncIterable<PositiveEvent> {
     let after: [Date, string] = [options.since ?? new Date(0), ''];
     // Keyset pages in (ts, event_id) order: a large event table is never held in one result.
@@ -235,6 +234,7 @@ export class PostgresEventStore implements EventStore {
     return res.rows.map((r) => ({ query: r.query as string, results: Number(r.results) }));
   }
 
+  /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
   async *servedOutcomes(options: ServedOutcomeOptions = {}): AsyncIterable<ServedOutcome> {
     let after: [Date, string] = [options.since ?? new Date(0), ''];
     for (;;) {
