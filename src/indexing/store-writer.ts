@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { IndexedCoupon, StoreRebuild, VectorStore } from '../store/vector-store.ts';
+import type { IndexedCoupon, OptimizeOptions, StoreRebuild, VectorStore } from '../store/vector-store.ts';
 import { outcomesOf } from '../store/versioned-write.ts';
 import { MicroBatcher } from '../util/micro-batcher.ts';
 import type { UpsertOutcome } from './jobs.ts';
@@ -28,7 +28,8 @@ export interface StoreWriterOptions {
  * makes few large commits. Store maintenance (compaction, index upkeep) runs in the same sequence,
  * between commits, so it keeps pace with the stream: after at most `maxCommitsBetweenMaintenance`
  * commits, and otherwise once writing has gone on long enough that maintenance stays within
- * `maintenanceShare` of the time. A last refresh runs when writes go quiet.
+ * `maintenanceShare` of the time; a kNN index rebuild it starts goes on beside the next commits.
+ * A last refresh runs when writes go quiet, and waits for that index.
  */
 export class StoreWriter {
   private readonly batcher: MicroBatcher<WriteOp, WriteOutcome>;
@@ -85,7 +86,7 @@ export class StoreWriter {
       start = end;
     }
     this.stats.rows += ops.length;
-    if (this.maintenanceDue()) await this.maintain();
+    if (this.maintenanceDue()) await this.maintain({ waitForIndexBuild: false });
     this.scheduleQuietRefresh();
     return out;
   }
@@ -105,7 +106,7 @@ export class StoreWriter {
   }
 
   /** Runs the store's maintenance once at a time; a failure is logged and retried on a later commit. */
-  private maintain(): Promise<void> {
+  private maintain(options?: OptimizeOptions): Promise<void> {
     this.maintaining = this.maintaining.then(async () => {
       if (this.commitsSinceMaintenance === 0) return;
       const started = Date.now();
@@ -113,7 +114,7 @@ export class StoreWriter {
       this.commitsSinceMaintenance = 0;
       this.stats.maintaining = 1;
       try {
-        await this.options.store.optimize();
+        await this.options.store.optimize(options);
       } catch (error) {
         this.commitsSinceMaintenance += commits;
         this.options.logger.warn({ err: error }, 'index maintenance failed; will retry after the next write');

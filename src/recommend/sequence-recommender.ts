@@ -17,17 +17,17 @@ export interface SequenceRecommenderOptions extends SequenceTowerOptions {
   dims?: number;
   /** Item id embedding size. @defaultValue 32 */
   idDims?: number;
-  /** Probability an item's id is hidden in a batch, so its content alone must carry it (cold items). @defaultValue 0.5 */
+  /** Probability an item's id is hidden in a batch, so its content alone must carry it (cold items). @defaultValue 0.1 */
   itemIdDropout?: number;
-  /** @defaultValue 20 */
+  /** @defaultValue 40 */
   maxEpochs?: number;
-  /** Epochs without validation improvement before stopping. @defaultValue 3 */
+  /** Epochs without validation improvement before stopping. @defaultValue 5 */
   patience?: number;
   /** Uniform negatives shared by a batch's positions in the sampled softmax. @defaultValue 128 */
   negatives?: number;
-  /** Windows per batch. @defaultValue 64 */
+  /** Windows per batch. @defaultValue 32 */
   batchSize?: number;
-  /** @defaultValue 0.002 */
+  /** @defaultValue 0.005 */
   learningRate?: number;
   /** Progress bars on stderr. @defaultValue true */
   progress?: boolean;
@@ -40,12 +40,15 @@ const DEFAULTS = {
   hidden: 64,
   blocks: 2,
   dropout: 0.2,
-  itemIdDropout: 0.5,
-  maxEpochs: 20,
-  patience: 3,
+  // An epoch was only ~35 steps of 64 windows on MovieLens 100K, and at 0.002 for 20 epochs
+  // validation HR@10 was still rising: smaller batches and a larger step train it in 40 epochs.
+  // Hiding half the ids cost warm items more than it taught cold ones.
+  itemIdDropout: 0.1,
+  maxEpochs: 40,
+  patience: 5,
   negatives: 128,
-  batchSize: 64,
-  learningRate: 0.002,
+  batchSize: 32,
+  learningRate: 0.005,
   seed: 42,
   progress: true,
 };

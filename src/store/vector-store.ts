@@ -104,10 +104,19 @@ export interface VectorStore {
   changeToken(): Promise<string | undefined>;
   /** A fresh, empty store in `space` that replaces this one atomically on `commit()`. */
   beginRebuild(space: VectorSpace): Promise<StoreRebuild>;
-  /** Builds or refreshes indexes (ANN once past the size threshold, full-text). */
-  optimize(): Promise<void>;
+  /**
+   * Compacts and builds or refreshes indexes (ANN once past the size threshold, full-text). A
+   * writer streaming a load passes `waitForIndexBuild: false`: a kNN index (re)build that this run
+   * starts may then finish in the background while writes go on (the next run waits for it).
+   */
+  optimize(options?: OptimizeOptions): Promise<void>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
+}
+
+export interface OptimizeOptions {
+  /** Return only once a kNN index build started by this run has finished (default true). */
+  waitForIndexBuild?: boolean;
 }
 
 export interface StoreRebuild {

@@ -185,6 +185,26 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
       expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.9);
     });
 
+    it('keeps the writes made beside a kNN index build that a streaming writer left running, and indexes them', async () => {
+      const store = await open({ annThreshold: 1000 });
+      const docs = seededCorpus(3000, 13);
+      await store.upsert(docs.slice(0, 1500));
+      await store.optimize({ waitForIndexBuild: false });
+      for (let i = 1500; i < docs.length; i += 100) await store.upsert(docs.slice(i, i + 100));
+      await store.optimize();
+      const stats = await store.stats();
+      expect(stats.annIndexed).toBe(true);
+      expect(stats.count).toBe(docs.length);
+      // The rows written during the build are found as the oracle finds them.
+      let found = 0;
+      const late = docs.slice(-20);
+      for (const d of late) {
+        const expected = new Set(exactKnn(docs, d.vector, 10).map((h) => h.id));
+        found += (await store.knn(d.vector, { k: 10 })).filter((h) => expected.has(h.id)).length;
+      }
+      expect(found / (late.length * 10)).toBeGreaterThanOrEqual(0.9);
+    });
+
     it('finds coupons by behaviour vector (dot product), only those that have one, under the filter', async () => {
       const store = await open();
       const docs = seededCorpus(120).map((d, i) =>

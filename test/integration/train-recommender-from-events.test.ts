@@ -42,14 +42,16 @@ const train = async (env: Record<string, string>, args: string[]) => {
 
 it('trains on the stored coupons and the logged clicks, saves and redemptions, and the model serves beside the running embedder', async () => {
   const out = path.join(dir, 'model');
-  const { code, output } = await train({ DATA_DIR: dir }, ['--from-events', '--out', out, '--epochs', '3']);
+  const { code, output } = await train({ DATA_DIR: dir }, ['--from-events', '--out', out, '--epochs', '10']);
   expect(code, output).toBe(0);
   const positives = events.filter((e) => e.type === 'click' || e.type === 'save' || e.type === 'redeem');
   expect(output).toContain(`read 600 coupons from the lancedb store and ${positives.length} clicks, saves and redemptions`);
   const report = JSON.parse(output.trim().split('\n').at(-1)!) as { dataset: string; metrics: { hr10: number; popularity_hr10: number; test_users: number } };
   expect(report.dataset).toMatch(/store \(600 coupons\) \+ file event store/);
   expect(report.metrics.test_users).toBeGreaterThan(40);
-  // The shoppers have tastes (categories, merchants): a model of them beats raw popularity.
+  // The shoppers have tastes (categories, merchants): a model of them beats raw popularity. At 3
+  // epochs it was level with it (HR@10 0.39 against 0.41 in one minute, above it in another: the
+  // simulated events are anchored to the clock); at 10, 0.74 against 0.38.
   expect(report.metrics.hr10, JSON.stringify(report.metrics)).toBeGreaterThan(report.metrics.popularity_hr10);
   const { metadata, vocab } = await loadRecommender(out);
   expect(vocab!.items).toHaveLength(600);

@@ -5,6 +5,7 @@ import { UnavailableError } from '../../errors.ts';
 import type {
   Hit,
   IndexedCoupon,
+  OptimizeOptions,
   SearchOptions,
   StoredCoupon,
   StoredVersion,
@@ -50,6 +51,9 @@ export class LanceDbStore implements VectorStore {
   private readonly annThreshold: number;
   private readonly readConsistencyMs: number;
   private rows: RowCache;
+  /** A kNN index build that `optimize({ waitForIndexBuild: false })` left running, and how it failed. */
+  private backgroundAnnBuild: Promise<void> | undefined;
+  private backgroundAnnError: unknown;
 
   constructor(private readonly options: LanceDbStoreOptions) {
     this.annThreshold = options.annThreshold;
@@ -196,7 +200,8 @@ export class LanceDbStore implements VectorStore {
       commit: async () => {
         const old = this.pointer?.table;
         const pointer: Pointer = { table: name, space };
-        await this.buildIndexes(table, pointer);
+        await this.ensureFilterIndexes(table);
+        await this.buildAnnIfDue(table, pointer);
         await writePointer(this.options.dir, pointer);
         await this.usePointer(pointer);
         if (old && old !== name) await db.dropTable(old).catch(() => undefined);
@@ -207,13 +212,33 @@ export class LanceDbStore implements VectorStore {
     };
   }
 
-  async optimize(): Promise<void> {
+  async optimize({ waitForIndexBuild = true }: OptimizeOptions = {}): Promise<void> {
     const table = await this.live();
     const pointer = this.pointer!;
-    await this.buildIndexes(table, pointer);
+    // Compaction rewrites the fragments that a kNN index build in flight covers: their commits conflict.
+    await this.backgroundAnnBuildDone();
+    await this.ensureFilterIndexes(table);
     // Compacts the small fragments that streaming writes leave, folds new rows into the indexes, and
     // removes versions older than a minute (readers in other processes move on within a second).
     await guard(() => table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) }));
+    // A (re)build of the kNN index commits beside merge-inserts without conflict (an index may
+    // leave new rows unindexed), so a streaming writer need not wait the seconds it takes.
+    const build = (this.backgroundAnnBuild = this.buildAnnIfDue(table, pointer)
+      .catch((error: unknown) => {
+        this.backgroundAnnError = error;
+      })
+      .finally(() => {
+        if (this.backgroundAnnBuild === build) this.backgroundAnnBuild = undefined;
+      }));
+    if (waitForIndexBuild) await this.backgroundAnnBuildDone();
+  }
+
+  /** Waits for a kNN index build running in the background; its failure is thrown here (and the writer retries). */
+  private async backgroundAnnBuildDone(): Promise<void> {
+    await this.backgroundAnnBuild;
+    const error = this.backgroundAnnError;
+    this.backgroundAnnError = undefined;
+    if (error) throw error;
   }
 
   async stats(): Promise<StoreStats> {
@@ -224,6 +249,7 @@ export class LanceDbStore implements VectorStore {
 
   async close(): Promise<void> {
     try {
+      await this.backgroundAnnBuild;
       await this.users.flush();
     } finally {
       this.users.close();
@@ -234,16 +260,20 @@ export class LanceDbStore implements VectorStore {
     }
   }
 
-  private async buildIndexes(table: lancedb.Table, pointer: Pointer): Promise<void> {
+  /** The indexes searches filter and merge-inserts look up by: created once, then folded into by `optimize()`. */
+  private async ensureFilterIndexes(table: lancedb.Table): Promise<void> {
     await this.ensureFullTextIndex(table);
+    if ((await table.countRows()) === 0) return;
+    await createScalarIndexes(table, await table.listIndices());
+  }
+
+  /** Builds the kNN index past the size threshold, and retrains it each time the table has doubled. */
+  private async buildAnnIfDue(table: lancedb.Table, pointer: Pointer): Promise<void> {
     const count = await table.countRows();
-    if (count === 0) return;
-    const indices = await table.listIndices();
-    await createScalarIndexes(table, indices);
     if (count < this.annThreshold) return;
-    const hasAnn = indices.some((i) => i.columns.includes('vector'));
+    const hasAnn = (await table.listIndices()).some((i) => i.columns.includes('vector'));
     if (hasAnn && pointer.annBuiltAt !== undefined && count < 2 * pointer.annBuiltAt) return;
-    // (Re)train when the table has doubled: partitions trained on a small table go stale.
+    // Partitions trained on a small table go stale as it grows.
     await createAnnIndex(table);
     const updated = { ...pointer, annBuiltAt: count };
     if (pointer.table === this.pointer?.table) {

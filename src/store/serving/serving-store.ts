@@ -2,6 +2,7 @@ import { chunks } from '../../util/chunks.ts';
 import type {
   Hit,
   IndexedCoupon,
+  OptimizeOptions,
   SearchOptions,
   StoredCoupon,
   StoredVersion,
@@ -134,8 +135,8 @@ export class ServingStore implements VectorStore {
     };
   }
 
-  async optimize(): Promise<void> {
-    await this.own(() => this.durable.optimize());
+  async optimize(options?: OptimizeOptions): Promise<void> {
+    await this.own(() => this.durable.optimize(options));
   }
 
   async stats(): Promise<StoreStats> {
