@@ -23,7 +23,7 @@ export interface SequenceRecommenderOptions extends SequenceTowerOptions {
   maxEpochs?: number;
   /** Epochs without validation improvement before stopping. @defaultValue 5 */
   patience?: number;
-  /** Uniform negatives shared by a batch's positions in the sampled softmax. @defaultValue 128 */
+  /** Uniform negatives shared by a batch's positions in the sampled softmax. @defaultValue 512 */
   negatives?: number;
   /** Windows per batch. @defaultValue 32 */
   batchSize?: number;
@@ -46,7 +46,8 @@ const DEFAULTS = {
   itemIdDropout: 0.1,
   maxEpochs: 40,
   patience: 5,
-  negatives: 128,
+  // About a third of the trained items: with 128 the softmax met too few near misses (HR@10 0.6702 → 0.7020).
+  negatives: 512,
   batchSize: 32,
   learningRate: 0.005,
   seed: 42,
