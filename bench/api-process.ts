@@ -10,8 +10,7 @@ import type { Coupon } from '../src/domain/coupon.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
 import { createStore } from '../src/store/create-store.ts';
-import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
-import type { VectorSpace, VectorStore } from '../src/store/vector-store.ts';
+import { type VectorSpace, type VectorStore, spaceOf } from '../src/store/vector-store.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { spawnTs, waitFor, type Spawned } from '../test/support/processes.ts';
 
@@ -193,5 +192,5 @@ export function storeFor(dataDir: string): VectorStore {
 export async function configuredEmbedder(): Promise<{ embedder: Embedder; space: VectorSpace }> {
   const embedder = createEmbedder(loadConfig(process.env).embedder);
   await embedder.ready();
-  return { embedder, space: { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION } };
+  return { embedder, space: spaceOf(embedder) };
 }

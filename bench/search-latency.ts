@@ -13,6 +13,7 @@
  * this process on the same data dir, with the query vectors embedded beforehand.
  * Output: a markdown table, then one JSON line.
  */
+import { spaceOf } from '../src/store/vector-store.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,6 @@ import { servableAt } from '../src/domain/filter.ts';
 import { loadConfig } from '../src/config.ts';
 import { createEmbedder } from '../src/embed/create-embedder.ts';
 import { generateCatalogue, SAMPLE_CATEGORIES, SAMPLE_CITIES } from '../src/sample/catalogue.ts';
-import { COUPON_TEXT_VERSION } from '../src/text/coupon-text.ts';
 import { ProgressBar } from '../src/util/progress.ts';
 import { waitFor } from '../test/support/processes.ts';
 import { seededRandom, pick } from '../src/util/random.ts';
@@ -275,7 +275,7 @@ async function benchSize(size: number, dataDir: string | undefined) {
       queryVectors.push((await embedder.embed([t]))[0]!);
       embedAlone.push(performance.now() - started);
     }
-    const space = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
+    const space = spaceOf(embedder);
     await embedder.close();
     const store = storeFor(dir);
     await store.open(space);

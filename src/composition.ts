@@ -20,8 +20,7 @@ import type { ExperimentArm, RankerExperiment } from './search/context.ts';
 import { RecommenderService } from './recommend/recommender-service.ts';
 import { createStore } from './store/create-store.ts';
 import { VectorSpaceGuard } from './store/vector-space-guard.ts';
-import type { VectorSpace } from './store/vector-store.ts';
-import { COUPON_TEXT_VERSION } from './text/coupon-text.ts';
+import { spaceOf } from './store/vector-store.ts';
 
 export interface EngineOptions {
   config: Config;
@@ -47,7 +46,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const { config, logger } = options;
   const embedder = createEmbedder(config.embedder);
   await embedder.ready();
-  const space: VectorSpace = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
+  const space = spaceOf(embedder);
   const store = createStore(config.store, options.servesSearches === false ? undefined : config.servingIndex);
   const storedSpace = await store.open(space);
   const events = createEventStore(config.events);

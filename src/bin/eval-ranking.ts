@@ -12,6 +12,7 @@
  * ranker learn from the training folds only. Score ties break by a hash of the product id.
  * Output: markdown tables, then one JSON line (the last line of stdout).
  */
+import { spaceOf } from '../store/vector-store.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,6 @@ import { idfLookup, idfTable, prepareQuery, RANKING_FEATURES, RANKING_FEATURES_V
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
 import type { FusionSettings } from '../search/fusion.ts';
 import { createStore } from '../store/create-store.ts';
-import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
 import { SpellingCorrector } from '../text/spelling.ts';
 import { queryTerms } from '../text/title-match.ts';
 import { bestCoverageIfWordsFail } from '../search/stages/paraphrase.ts';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   for (const t of titles) spelling.addText(t);
   let corrections = 0;
   try {
-    await store.open({ embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION });
+    await store.open(spaceOf(embedder));
     const bar = new ProgressBar(`indexing ${corpus.length} products`, corpus.length);
     for (let i = 0; i < corpus.length; i += 5000) {
       const slice = corpus.slice(i, i + 5000);

@@ -14,6 +14,7 @@
  *     with the coupon's text from the store) or from graded judgments (relevance ≥ 2.33). The
  *     vector space changes: the store asks for `npm run reindex`; then refit the bridge.
  */
+import { spaceOf } from '../store/vector-store.ts';
 import { createHash } from 'node:crypto';
 import { type Config, loadConfig } from '../config.ts';
 import { type Coupon, couponSchema } from '../domain/coupon.ts';
@@ -27,7 +28,7 @@ import { StaticVectorEmbedder } from '../embed/static-vectors/static-vector-embe
 import { UseLiteEmbedder } from '../embed/use-lite/use-lite-embedder.ts';
 import { loadJudgments, pairsFromJudgments } from '../eval/home-depot.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
-import { COUPON_TEXT_VERSION, embeddingText } from '../text/coupon-text.ts';
+import { embeddingText } from '../text/coupon-text.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { readJsonLines } from '../util/json-lines.ts';
 import { ProgressBar } from '../util/progress.ts';
@@ -83,7 +84,7 @@ async function pairsFromLogs(config: Config, embedder: { id: string; dims: numbe
   }
   const store = createStore(config.store);
   // Only coupons are read: the space passed is the one a fresh table would get.
-  await store.open({ embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION });
+  await store.open(spaceOf(embedder));
   try {
     const coupons = new Map<string, Coupon>();
     const ids = [...new Set(wanted.map((w) => w.couponId))];

@@ -28,8 +28,8 @@ import { TwoTowerRecommender } from '../recommend/two-tower.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
 import { createStore } from '../store/create-store.ts';
-import { describeSpace, sameSpace } from '../store/vector-store.ts';
-import { COUPON_TEXT_VERSION, embeddingText } from '../text/coupon-text.ts';
+import { describeSpace, sameSpace, spaceOf } from '../store/vector-store.ts';
+import { embeddingText } from '../text/coupon-text.ts';
 import { parseCliArgs } from '../util/cli-args.ts';
 import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
 
@@ -65,6 +65,8 @@ async function sampleData(config: Config): Promise<TrainingData> {
 
 /** The product's own coupons (as stored, vectors included) and its logged clicks, saves and redemptions. */
 async function productData(config: Config, since: Date | undefined): Promise<TrainingData> {
+  // The stored vectors are used as they are; the embedder is loaded only for its space (an
+  // adaptation or a model sets its id and dims), which the store's must match.
   const embedder = createEmbedder(config.embedder);
   await embedder.ready();
   await embedder.close();
@@ -72,7 +74,7 @@ async function productData(config: Config, since: Date | undefined): Promise<Tra
   const catalogue: Coupon[] = [];
   const text: Float32Array[] = [];
   try {
-    const space = { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
+    const space = spaceOf(embedder);
     const stored = await store.open(space);
     if (!sameSpace(stored, space))
       throw new Error(`the store holds vectors from ${describeSpace(stored)} but the embedder is ${describeSpace(space)}: reindex first`);

@@ -85,6 +85,11 @@ export interface PositiveEvent {
   ts: string;
 }
 
+export interface PositiveEventOptions {
+  /** None before this date. */
+  since?: Date | undefined;
+}
+
 export interface RecentSearchOptions {
   since: Date;
   limit: number;
@@ -129,7 +134,7 @@ export interface EventStore {
    * Every click, save and redemption (optionally from `since` on), oldest first: the interactions
    * `train:recommender --from-events` learns from.
    */
-  positiveEvents(options?: { since?: Date | undefined }): AsyncIterable<PositiveEvent>;
+  positiveEvents(options?: PositiveEventOptions): AsyncIterable<PositiveEvent>;
   /**
    * The newest searches (query text and results shown), newest first, at most `limit` and none
    * before `since`: what autocomplete learns at start-up, read without going through the whole log.

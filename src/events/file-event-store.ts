@@ -17,6 +17,7 @@ import {
   type CouponStats,
   type EventStore,
   type PositiveEvent,
+  type PositiveEventOptions,
   type RecentSearch,
   type RecentSearchOptions,
   type ServedList,
@@ -87,11 +88,11 @@ export class FileEventStore implements EventStore {
     }
   }
 
-  async *positiveEvents(options: { since?: Date | undefined } = {}): AsyncIterable<PositiveEvent> {
+  async *positiveEvents(options: PositiveEventOptions = {}): AsyncIterable<PositiveEvent> {
     const since = options.since?.getTime() ?? -Infinity;
-    const kept = [...this.events.values()].filter((e) => POSITIVE.has(e.type) && Date.parse(e.ts) >= since);
-    kept.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts) || (a.event_id < b.event_id ? -1 : 1));
-    for (const e of kept) yield { userId: e.user_id, couponId: e.coupon_id, type: e.type, ts: e.ts };
+    const kept = [...this.events.values()].filter((e) => POSITIVE.has(e.type)).map((e) => ({ e, ms: Date.parse(e.ts) }));
+    const inRange = kept.filter((k) => k.ms >= since).sort((a, b) => a.ms - b.ms || (a.e.event_id < b.e.event_id ? -1 : 1));
+    for (const { e } of inRange) yield { userId: e.user_id, couponId: e.coupon_id, type: e.type, ts: e.ts };
   }
 
   async recentSearches({ since, limit }: RecentSearchOptions): Promise<RecentSearch[]> {

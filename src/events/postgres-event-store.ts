@@ -16,6 +16,7 @@ import {
   type CouponStats,
   type EventStore,
   type PositiveEvent,
+  type PositiveEventOptions,
   type RecentSearch,
   type RecentSearchOptions,
   type ServedList,
@@ -209,7 +210,7 @@ export class PostgresEventStore implements EventStore {
     return analyticsFromRow((await this.query(sql, values)).rows[0]);
   }
 
-  async *positiveEvents(options: { since?: Date | undefined } = {}): AsyncIterable<PositiveEvent> {
+  async *positiveEvents(options: PositiveEventOptions = {}): AsyncIterable<PositiveEvent> {
     let after: [Date, string] = [options.since ?? new Date(0), ''];
     // Keyset pages in (ts, event_id) order: a large event table is never held in one result.
     for (;;) {

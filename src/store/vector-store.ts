@@ -1,5 +1,6 @@
 import type { Coupon } from '../domain/coupon.ts';
 import type { Filter } from '../domain/filter.ts';
+import { COUPON_TEXT_VERSION } from '../text/coupon-text.ts';
 
 /**
  * The vector store port. Adapters: LanceDB (`lancedb/`, embedded default) and Qdrant (`qdrant/`).
@@ -124,6 +125,11 @@ export interface StoreRebuild {
   /** Makes the rebuilt store the live one and drops the old. */
   commit(): Promise<void>;
   abort(): Promise<void>;
+}
+
+/** The space an embedder's coupon vectors live in (after `ready()`: an adaptation or a model may set its id and dims). */
+export function spaceOf(embedder: { id: string; dims: number }): VectorSpace {
+  return { embedderId: embedder.id, dims: embedder.dims, textVersion: COUPON_TEXT_VERSION };
 }
 
 /** Same vector space? */
