@@ -25,11 +25,14 @@ export interface StoreWriterOptions {
 /**
  * The one writer of a process's coupon rows. Writes from concurrent jobs are group-committed: what
  * arrives while a commit runs goes out in the next one (up to `maxBatch` rows), so a steady stream
- * makes few large commits. Store maintenance (compaction, index upkeep) runs in the same sequence,
- * between commits, so it keeps pace with the stream: after at most `maxCommitsBetweenMaintenance`
- * commits, and otherwise once writing has gone on long enough that maintenance stays within
- * `maintenanceShare` of the time; a kNN index rebuild it starts goes on beside the next commits.
- * A last refresh runs when writes go quiet, and waits for that index.
+ * makes few large commits. Store maintenance (compaction, index upkeep) keeps pace with the stream:
+ * it starts after at most `maxCommitsBetweenMaintenance` commits, and otherwise once writing has gone
+ * on long enough that maintenance stays within `maintenanceShare` of the time, and it runs beside the
+ * next commits rather than holding them (Lance commits a compaction beside inserts; where one
+ * rewrites fragments a concurrent commit updated, the later of the two retries). A run that keeps
+ * losing to such writes is retried, and once the stream is twice the bound behind, one run holds
+ * the commits until it is done: the fragment count stays bounded either way. A last refresh, which
+ * holds them too and waits for a kNN index build, runs when writes go quiet.
  */
 export class StoreWriter {
   private readonly batcher: MicroBatcher<WriteOp, WriteOutcome>;
@@ -37,10 +40,15 @@ export class StoreWriter {
   private lastMaintenanceEnd = Date.now();
   private lastMaintenanceMs = 0;
   private quietTimer: NodeJS.Timeout | undefined;
+  /** Maintenance runs, one at a time. */
   private maintaining: Promise<void> = Promise.resolve();
+  /** What commits wait for: a refresh, a flush, or a run the stream fell too far behind for. */
+  private holding: Promise<void> = Promise.resolve();
+  private running = false;
+  private commitsInRun = 0;
   /** Counters for benchmarks and metrics. */
   /** `maintaining` is 1 while a maintenance run is under way (benchmarks wait for it to end). */
-  readonly stats = { commits: 0, rows: 0, maintenanceRuns: 0, maintenanceMs: 0, maintaining: 0 };
+  readonly stats = { commits: 0, rows: 0, maintenanceRuns: 0, maintenanceMs: 0, maintenanceConflicts: 0, maintaining: 0 };
 
   constructor(private readonly options: StoreWriterOptions) {
     this.batcher = new MicroBatcher({ maxBatch: options.maxBatch, maxWaitMs: 10, run: (ops) => this.commit(ops) });
@@ -59,14 +67,16 @@ export class StoreWriter {
     await this.batcher.flush();
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
-    await this.maintain();
+    await this.hold();
   }
 
   private async commit(ops: WriteOp[]): Promise<WriteOutcome[]> {
     // Writes are not quiet while a commit runs; a refresh that already started finishes first.
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = undefined;
-    await this.maintaining;
+    await this.holding;
+    // Twice the bound behind (maintenance keeps losing to updates, or is slower than the stream): hold for one run.
+    if (this.uncompactedCommits() >= 2 * this.options.maxCommitsBetweenMaintenance) await this.hold({ waitForIndexBuild: false });
     const out: WriteOutcome[] = new Array(ops.length);
     // Runs of the same kind keep arrival order between a delete and an upsert of one id.
     for (let start = 0; start < ops.length; ) {
@@ -86,7 +96,7 @@ export class StoreWriter {
       start = end;
     }
     this.stats.rows += ops.length;
-    if (this.maintenanceDue()) await this.maintain({ waitForIndexBuild: false });
+    if (this.maintenanceDue()) void this.maintain({ waitForIndexBuild: false });
     this.scheduleQuietRefresh();
     return out;
   }
@@ -98,37 +108,62 @@ export class StoreWriter {
     return outcomesOf(docs, result.written);
   }
 
+  /** Commits since the last maintenance run that succeeded or is still running, and the ones it covers. */
+  private uncompactedCommits(): number {
+    return this.commitsSinceMaintenance + this.commitsInRun;
+  }
+
   private maintenanceDue(): boolean {
-    if (this.commitsSinceMaintenance === 0) return false;
+    if (this.commitsSinceMaintenance === 0 || this.running) return false;
     if (this.commitsSinceMaintenance >= this.options.maxCommitsBetweenMaintenance) return true;
     const share = this.options.maintenanceShare;
     return Date.now() - this.lastMaintenanceEnd >= (this.lastMaintenanceMs * (1 - share)) / share;
   }
 
+  /** A maintenance run that commits wait for. */
+  private hold(options?: OptimizeOptions): Promise<void> {
+    this.holding = this.maintain(options);
+    return this.holding;
+  }
+
   /** Runs the store's maintenance once at a time; a failure is logged and retried on a later commit. */
   private maintain(options?: OptimizeOptions): Promise<void> {
-    this.maintaining = this.maintaining.then(async () => {
-      if (this.commitsSinceMaintenance === 0) return;
-      const started = Date.now();
-      const commits = this.commitsSinceMaintenance;
-      this.commitsSinceMaintenance = 0;
-      this.stats.maintaining = 1;
-      try {
-        await this.options.store.optimize(options);
-      } catch (error) {
-        this.commitsSinceMaintenance += commits;
-        this.options.logger.warn({ err: error }, 'index maintenance failed; will retry after the next write');
-      } finally {
-        this.stats.maintaining = 0;
-      }
-      this.lastMaintenanceEnd = Date.now();
-      this.lastMaintenanceMs = this.lastMaintenanceEnd - started;
-      if (this.lastMaintenanceMs > 2000)
-        this.options.logger.info({ ms: this.lastMaintenanceMs, commits }, 'store maintenance (compaction, index upkeep) took a while');
-      this.stats.maintenanceRuns++;
-      this.stats.maintenanceMs += this.lastMaintenanceMs;
-    });
+    this.running = true;
+    this.maintaining = this.maintaining
+      .then(() => this.runMaintenance(options))
+      .finally(() => {
+        this.running = false;
+      });
     return this.maintaining;
+  }
+
+  private async runMaintenance(options: OptimizeOptions | undefined): Promise<void> {
+    if (this.commitsSinceMaintenance === 0) return;
+    const started = Date.now();
+    const commits = this.commitsSinceMaintenance;
+    this.commitsSinceMaintenance = 0;
+    this.commitsInRun = commits;
+    this.stats.maintaining = 1;
+    try {
+      await this.options.store.optimize(options);
+    } catch (error) {
+      this.commitsSinceMaintenance += commits;
+      const message = (error as Error).message ?? '';
+      // A compaction that rewrote fragments a concurrent commit updated loses to it: expected under a stream.
+      if (/preempted|conflict/i.test(message)) {
+        this.stats.maintenanceConflicts++;
+        this.options.logger.info({ commits: this.commitsSinceMaintenance }, 'store maintenance lost to a concurrent write; will retry');
+      } else this.options.logger.warn({ err: error }, 'index maintenance failed; will retry after the next write');
+    } finally {
+      this.stats.maintaining = 0;
+      this.commitsInRun = 0;
+    }
+    this.lastMaintenanceEnd = Date.now();
+    this.lastMaintenanceMs = this.lastMaintenanceEnd - started;
+    if (this.lastMaintenanceMs > 2000)
+      this.options.logger.info({ ms: this.lastMaintenanceMs, commits }, 'store maintenance (compaction, index upkeep) took a while');
+    this.stats.maintenanceRuns++;
+    this.stats.maintenanceMs += this.lastMaintenanceMs;
   }
 
   private scheduleQuietRefresh(): void {
@@ -136,7 +171,7 @@ export class StoreWriter {
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
       // Never beside a commit: a commit cancels this timer when it starts and waits for a running refresh.
-      void this.maintain();
+      void this.hold();
     }, this.options.quietRefreshMs);
     this.quietTimer.unref();
   }

@@ -23,6 +23,10 @@ export interface EvalSplit {
   coldItems: Set<number>;
   /** Each user's latest interaction with a cold item, where there is one. */
   coldTest: Interaction[];
+  /** Other items hidden from training the same way, to choose cold-start settings on (never the cold test items). */
+  coldValidationItems: Set<number>;
+  /** Each user's latest interaction with a cold validation item, where there is one. */
+  coldValidation: Interaction[];
   /** All items each user interacted with (train + held out), for negative sampling. */
   seen: Array<Set<number>>;
 }
@@ -30,9 +34,15 @@ export interface EvalSplit {
 /**
  * The standard leave-one-out protocol (He et al. 2017): each user's latest interaction is the test
  * item, the one before it the validation item, the rest is training. Before that, `coldShare` of the
- * items (seeded) are made cold: all their interactions leave training.
+ * items (seeded) are made cold: all their interactions leave training; `coldValidationShare` more
+ * leave it the same way, for choosing cold-start settings.
  */
-export function leaveOneOut(all: readonly Interaction[], numUsers: number, numItems: number, options: { coldShare?: number; seed?: number } = {}): EvalSplit {
+export function leaveOneOut(
+  all: readonly Interaction[],
+  numUsers: number,
+  numItems: number,
+  options: { coldShare?: number; coldValidationShare?: number; seed?: number } = {},
+): EvalSplit {
   const rand = seededRandom(options.seed ?? 2017);
   const coldItems = new Set<number>();
   const coldCount = Math.round(numItems * (options.coldShare ?? 0.1));
@@ -41,6 +51,8 @@ export function leaveOneOut(all: readonly Interaction[], numUsers: number, numIt
     Array.from({ length: numItems }, (_, i) => i),
   );
   for (const i of order.slice(0, coldCount)) coldItems.add(i);
+  // Drawn after the cold test items from the same order, so adding them leaves those unchanged.
+  const coldValidationItems = new Set(order.slice(coldCount, coldCount + Math.round(numItems * (options.coldValidationShare ?? 0))));
 
   const byUser: Interaction[][] = Array.from({ length: numUsers }, () => []);
   for (const x of all) byUser[x.user]!.push(x);
@@ -48,20 +60,23 @@ export function leaveOneOut(all: readonly Interaction[], numUsers: number, numIt
   const train: Interaction[] = [],
     validation: Interaction[] = [],
     test: Interaction[] = [],
-    coldTest: Interaction[] = [];
+    coldTest: Interaction[] = [],
+    coldValidation: Interaction[] = [];
   for (const xs of byUser) {
     // Latest last; ties by item id so the split never depends on file order.
     xs.sort((a, b) => a.ts - b.ts || a.item - b.item);
-    const warm = xs.filter((x) => !coldItems.has(x.item));
+    const warm = xs.filter((x) => !coldItems.has(x.item) && !coldValidationItems.has(x.item));
     const cold = xs.filter((x) => coldItems.has(x.item));
+    const coldVal = xs.filter((x) => coldValidationItems.has(x.item));
     if (cold.length) coldTest.push(cold.at(-1)!);
+    if (coldVal.length) coldValidation.push(coldVal.at(-1)!);
     if (warm.length >= 3) {
       test.push(warm.at(-1)!);
       validation.push(warm.at(-2)!);
       train.push(...warm.slice(0, -2));
     } else train.push(...warm);
   }
-  return { numUsers, numItems, train, validation, test, coldItems, coldTest, seen };
+  return { numUsers, numItems, train, validation, test, coldItems, coldTest, coldValidationItems, coldValidation, seen };
 }
 
 /**
