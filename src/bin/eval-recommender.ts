@@ -178,7 +178,11 @@ async function main(): Promise<void> {
       interactions: ml.interactions,
       metrics: results.hybrid!,
       features: {
-        item_content: ['genres[19]', 'use-lite@1 title[512] → seeded random projection[64] (seed 7)'],
+        item_content: [
+          'genres[19]',
+          'use-lite@1 title[512] → seeded random projection[64] (seed 7)',
+          `neighbour popularity[1]: mean log(1 + training interactions) of the ${neighbourChoice.k} nearest titles, standardised`,
+        ],
         user_features: ['age_band[7]', 'gender[2]', 'occupation[21]'],
         user_history: 'mean item_content of the history',
       },
