@@ -8,7 +8,9 @@
  *   - leave-one-out: each user's latest interaction against 99 sampled negatives → HR@10, NDCG@10
  *   - full ranking over every item the user has not trained on → Recall@20, NDCG@20
  *   - cold items: 10 % of items have all their interactions hidden from training; each user's
- *     latest cold interaction against 99 other cold items → HR@10 (random: 0.10)
+ *     latest cold interaction against 99 other cold items → HR@10 (random: 0.10). 5 % more are
+ *     hidden the same way as cold validation items (each against 49 others), where the sequence
+ *     model's cold-start prior chooses its weight.
  * Before the test item every system also knows the validation item (a history-reading model takes
  * it as input with its trained weights; the others are refit on train + validation with the
  * settings validation chose), as SASRec's protocol and as serving, which reads every stored event.

@@ -44,10 +44,14 @@ export class StoreWriter {
   private maintaining: Promise<void> = Promise.resolve();
   /** What commits wait for: a refresh, a flush, or a run the stream fell too far behind for. */
   private holding: Promise<void> = Promise.resolve();
+  /** A run is started or queued: no other is started for the stream until it ends. */
   private running = false;
+  /** The commits the run under way covers: uncompacted until it succeeds. */
   private commitsInRun = 0;
-  /** Counters for benchmarks and metrics. */
-  /** `maintaining` is 1 while a maintenance run is under way (benchmarks wait for it to end). */
+  /**
+   * Counters for benchmarks and metrics: `maintaining` is 1 while a maintenance run is under way
+   * (benchmarks wait for it to end); `maintenanceConflicts` counts runs that lost to a concurrent write.
+   */
   readonly stats = { commits: 0, rows: 0, maintenanceRuns: 0, maintenanceMs: 0, maintenanceConflicts: 0, maintaining: 0 };
 
   constructor(private readonly options: StoreWriterOptions) {
