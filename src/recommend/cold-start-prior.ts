@@ -1,5 +1,6 @@
 import { mean, rankOf } from '../util/ranking-metrics.ts';
 import type { Recommender } from './baselines.ts';
+import { meanAndDeviation } from './features.ts';
 import type { Interaction } from './interactions.ts';
 import { type ValidationSet, validationHr10 } from './tuning.ts';
 
@@ -41,7 +42,7 @@ export class WithColdStartPrior implements Recommender {
     this.trained = new Uint8Array(numItems);
     for (const x of train) this.trained[x.item] = 1;
     const items = Array.from({ length: numItems }, (_, i) => i);
-    this.spread = mean(Array.from({ length: numUsers }, (_, u) => standardDeviation(this.inner.score(u, items)))) || 1;
+    this.spread = mean(Array.from({ length: numUsers }, (_, u) => meanAndDeviation(this.inner.score(u, items)).sd)) || 1;
     const tried: ColdStartPriorChoice['tried'] = [];
     let best = { weight: 0, mrr: -1 };
     for (const weight of this.weights) {
@@ -76,13 +77,4 @@ function meanReciprocalRank(r: Recommender, validation: ValidationSet): number {
       return 1 / (1 + rankOf(x.item, cands, r.score(x.user, cands)));
     }),
   );
-}
-
-function standardDeviation(xs: Float32Array): number {
-  let m = 0;
-  for (const x of xs) m += x;
-  m /= xs.length || 1;
-  let v = 0;
-  for (const x of xs) v += (x - m) ** 2;
-  return Math.sqrt(v / (xs.length || 1));
 }

@@ -36,12 +36,17 @@ function projectionMatrix(inDims: number, outDims: number, seed: number): Float3
 
 /** Zero mean, unit variance (a constant input comes back as zeros), so a feature sits on the scale of the others. */
 export function standardised(xs: ArrayLike<number>): Float32Array {
+  const { mean, sd } = meanAndDeviation(xs);
+  return Float32Array.from(xs, (x) => (x - mean) / (sd || 1));
+}
+
+/** Mean and (population) standard deviation; 0 and 0 for no values. */
+export function meanAndDeviation(xs: ArrayLike<number>): { mean: number; sd: number } {
   const n = xs.length || 1;
   let m = 0;
   for (let i = 0; i < xs.length; i++) m += xs[i]!;
   m /= n;
   let v = 0;
   for (let i = 0; i < xs.length; i++) v += (xs[i]! - m) ** 2;
-  const sd = Math.sqrt(v / n) || 1;
-  return Float32Array.from(xs, (x) => (x - m) / sd);
+  return { mean: m, sd: Math.sqrt(v / n) };
 }
