@@ -24,7 +24,7 @@ import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
 import { loadMovieLens } from '../eval/movielens.ts';
 import { BprMfRecommender, ItemKnnRecommender, PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
 import { leaveOneOut, sampleNegatives, type EvalSplit, type Interaction } from '../recommend/interactions.ts';
-import { randomProjection, standardised } from '../recommend/features.ts';
+import { ageFeatures, randomProjection, standardised } from '../recommend/features.ts';
 import { chooseNeighbourCount, neighbourPopularity } from '../recommend/neighbour-popularity.ts';
 import { TwoTowerRecommender } from '../recommend/two-tower.ts';
 import { SequenceRecommender } from '../recommend/sequence-recommender.ts';
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     negatives: sampleNegatives(coldValidationUsable, split.seen, coldValidationPool, 49, 4),
   };
 
-  // Content: genre flags and the title's sentence embedding (year stripped).
+  // Content: genre flags, the release age and the title's sentence embedding (year stripped).
   const titleVectors = await cachedEmbeddings(ml.titles.map((t) => t.replace(/\s*\(\d{4}\)\s*$/, '')));
   const titles64 = randomProjection(titleVectors, 64);
   // A cold item's expected popularity from its title neighbours (k chosen on the training counts alone).
@@ -103,7 +103,10 @@ async function main(): Promise<void> {
   const neighbourChoice = chooseNeighbourCount(titleVectors, trainCounts);
   const neighbourPop = standardised(neighbourPopularity(titleVectors, trainCounts, neighbourChoice.k));
   process.stderr.write(`neighbour popularity: k ${neighbourChoice.k} (${JSON.stringify(neighbourChoice.tried)})\n`);
-  const itemContent = ml.genres.map((g, i) => Float32Array.from([...g, ...titles64[i]!, neighbourPop[i]!]));
+  // Each film's age when training ends (the latest training interaction).
+  const trainEnd = split.train.reduce((t, x) => Math.max(t, x.ts), 0);
+  const ages = ml.releaseDates.map((d) => ageFeatures(d === undefined ? undefined : (trainEnd - d) / 86_400_000));
+  const itemContent = ml.genres.map((g, i) => Float32Array.from([...g, ...ages[i]!, ...titles64[i]!, neighbourPop[i]!]));
   const userFeatures = ml.userFeatures.map((f) => Float32Array.from(f));
 
   const wanted = new Set((a.systems ?? SYSTEMS.join(',')).split(',').map((x) => x.trim()));
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
       features: {
         item_content: [
           'genres[19]',
+          'release age when training ends[10]: one-hot band (<0.5, 1, 2, 3, 5, 10, 20, ≥20 years), unknown flag, log(1 + years) / 3',
           'use-lite@1 title[512] → seeded random projection[64] (seed 7)',
           `neighbour popularity[1]: mean log(1 + training interactions) of the ${neighbourChoice.k} nearest titles, standardised`,
         ],

@@ -10,6 +10,8 @@ export interface MovieLens {
   titles: string[];
   /** 19 genre flags per item. */
   genres: number[][];
+  /** Each item's release date (ms), where u.item gives one. */
+  releaseDates: Array<number | undefined>;
   /** One-hot age band (7), gender (2), occupation (21) per user. */
   userFeatures: number[][];
 }
@@ -54,6 +56,8 @@ export async function loadMovieLens(dir: string): Promise<MovieLens> {
     numItems: itemRows.length,
     titles: itemRows.map((r) => r[1]!),
     genres: itemRows.map((r) => r.slice(5, 24).map(Number)),
+    // "01-Jan-1995"; one film has none.
+    releaseDates: itemRows.map((r) => Date.parse(`${r[2]} UTC`)).map((t) => (Number.isNaN(t) ? undefined : t)),
     userFeatures,
   };
 }

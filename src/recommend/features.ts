@@ -50,3 +50,23 @@ export function meanAndDeviation(xs: ArrayLike<number>): { mean: number; sd: num
   for (let i = 0; i < xs.length; i++) v += (xs[i]! - m) ** 2;
   return { mean: m, sd: Math.sqrt(v / n) };
 }
+
+/** Upper edges of the age bands, in days: half a year, 1, 2, 3, 5, 10 and 20 years. */
+const AGE_BAND_DAYS = [182, 365, 730, 1095, 1826, 3652, 7305];
+
+/**
+ * An item's age at a reference time (a film's release, a coupon's creation): a one-hot band
+ * (the last one past 20 years), an "unknown" flag, and log(1 + years) / 3. Shoppers and viewers
+ * lean to what is new, so an item with no interactions yet is told apart by its age as well as its content.
+ */
+export function ageFeatures(ageDays: number | undefined): Float32Array {
+  const out = new Float32Array(AGE_BAND_DAYS.length + 3);
+  if (ageDays === undefined || !Number.isFinite(ageDays)) {
+    out[AGE_BAND_DAYS.length + 1] = 1;
+    return out;
+  }
+  const days = Math.max(0, ageDays);
+  out[AGE_BAND_DAYS.filter((edge) => days >= edge).length] = 1;
+  out[AGE_BAND_DAYS.length + 2] = Math.log1p(days / 365) / 3;
+  return out;
+}

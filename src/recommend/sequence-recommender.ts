@@ -31,6 +31,11 @@ export interface SequenceRecommenderOptions extends SequenceTowerOptions {
   learningRate?: number;
   /** Epochs without a new best validation HR@10 after which the step halves. @defaultValue 3 */
   plateauEpochs?: number;
+  /**
+   * Decay of the moving average of the weights that is validated and kept (Polyak averaging);
+   * 0 validates the raw weights. @defaultValue 0.99
+   */
+  weightAveraging?: number;
   /** Progress bars on stderr. @defaultValue true */
   progress?: boolean;
 }
@@ -55,6 +60,9 @@ const DEFAULTS = {
   batchSize: 32,
   learningRate: 0.005,
   plateauEpochs: 3,
+  // About 1.5 epochs: validation HR@10 of the raw weights moves ±0.02 from epoch to epoch, so the
+  // best epoch was partly luck; the average of the last steps' weights moves less.
+  weightAveraging: 0.99,
   seed: 42,
   progress: true,
 };
@@ -134,7 +142,14 @@ export class SequenceRecommender implements Recommender {
     const report: SequenceTrainingReport = { epochs: 0, bestEpoch: -1, validationHr10: [], loss: [], learningRates: [] };
     let best = -1;
     let bestWeights: TF.Tensor[] | undefined;
-    const weightsOf = () => [...seq.trainer.getWeights(), ...item.getWeights()];
+    const variables = [...seq.trainer.weights, ...item.weights].map((w) => w.read());
+    const setWeights = (ws: readonly TF.Tensor[]) => {
+      const k = seq.trainer.weights.length;
+      seq.trainer.setWeights(ws.slice(0, k));
+      item.setWeights(ws.slice(k));
+    };
+    const averaged = o.weightAveraging > 0 ? variables.map((v) => tf.keep(v.clone())) : undefined;
+    let updates = 0;
     for (let epoch = 0; epoch < o.maxEpochs; epoch++) {
       shuffle(rand, windows);
       const bar = o.progress ? new ProgressBar(`sequence epoch ${epoch + 1}`, windows.length) : undefined;
@@ -197,11 +212,28 @@ export class SequenceRecommender implements Recommender {
         });
         losses.push((await loss.data())[0]!);
         loss.dispose();
+        if (averaged) {
+          // The first steps move the average faster (as TensorFlow's ExponentialMovingAverage with num_updates).
+          const decay = Math.min(o.weightAveraging, (1 + updates) / (10 + updates++));
+          variables.forEach((v, k) => {
+            const next = tf.tidy(() => tf.add(tf.mul(averaged[k]!, decay), tf.mul(v, 1 - decay)));
+            averaged[k]!.dispose();
+            averaged[k] = next;
+          });
+        }
         bar?.update(start + b);
       }
       report.loss.push(mean(losses));
       report.epochs = epoch + 1;
+      // Validate (and keep) the averaged weights; training goes on from the raw ones.
+      const validated = averaged ?? variables;
+      const raw = averaged && variables.map((v) => v.clone());
+      if (averaged) setWeights(averaged);
       await this.refreshVectors(byUser, steps, trained);
+      if (raw) {
+        setWeights(raw);
+        raw.forEach((w) => w.dispose());
+      }
       if (!this.validation) continue;
       const hr = validationHr10(this, this.validation);
       report.validationHr10.push(hr);
@@ -210,7 +242,7 @@ export class SequenceRecommender implements Recommender {
         best = hr;
         report.bestEpoch = epoch;
         bestWeights?.forEach((w) => w.dispose());
-        bestWeights = weightsOf().map((w) => w.clone());
+        bestWeights = validated.map((w) => w.clone());
       } else if (epoch - report.bestEpoch >= o.patience) break;
       else if ((epoch - report.bestEpoch) % o.plateauEpochs === 0) {
         // Validation has stalled: a smaller step settles into the minimum the larger one circles.
@@ -220,12 +252,11 @@ export class SequenceRecommender implements Recommender {
       }
     }
     if (bestWeights) {
-      const k = seq.trainer.getWeights().length;
-      seq.trainer.setWeights(bestWeights.slice(0, k));
-      item.setWeights(bestWeights.slice(k));
+      setWeights(bestWeights);
       bestWeights.forEach((w) => w.dispose());
-      await this.refreshVectors(byUser, steps, trained);
-    }
+    } else if (averaged) setWeights(averaged);
+    averaged?.forEach((w) => w.dispose());
+    await this.refreshVectors(byUser, steps, trained);
     this.report = report;
     content.dispose();
     group?.dispose();
