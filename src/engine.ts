@@ -171,8 +171,7 @@ export class Engine {
   async recommend(userId: string, input: Omit<SearchInput, 'query'> & { recentQuery?: string | undefined }, signal?: AbortSignal): Promise<SearchOutcome> {
     const user = await this.shopper(userId);
     const { affinity } = user;
-    if (!user.vector && this.recommender && affinity.recent.length)
-      user.vector = await this.recommender.userVectorFromRecent(userId, affinity.recent, this.store);
+    if (!user.vector && this.recommender && affinity.recent.length) user.vector = await this.recommender.userVectorFor(affinity, this.store);
     const filter = allOf(input.filter, affinity.excluded.length ? { not: { id: affinity.excluded.slice(0, 200) } } : undefined);
     const known = this.recommender ? user.vector : undefined;
     // A recent query is context for a user the model cannot place; a known user's feed is their vector.

@@ -3,6 +3,7 @@
  *
  *   npm run train:recommender [-- --out models/recommender --epochs 20 --shoppers 400]
  *   npm run train:recommender -- --from-events [--since 2026-11-01] [--out DIR]
+ *   npm run train:recommender -- --model sequence [--from-events] [--out DIR]
  *
  * Inputs: by default the sample catalogue (seeded, SAMPLE_SIZE coupons) and seeded simulated
  * shoppers (src/sample/shoppers.ts). With --from-events, the product's own data instead: the
@@ -14,9 +15,14 @@
  * validation item (early stopping). Output: the two towers, metadata.json (feature schema, dims,
  * data fingerprint, test HR@10 / NDCG@10 against popularity) and vocab.json. Restart the API and
  * workers to serve it; a reindex gives every stored coupon its new behaviour vector.
+ *
+ * --model hybrid (default): the two-tower model, whose user tower pools the content of a user's
+ * history. --model sequence: the sequence-aware user tower over the last 50 clicks, saves and
+ * redemptions in order, with their kinds and gaps (issue 16; `eval:recommender` compares them).
  */
 import { loadConfig, type Config } from '../config.ts';
 import type { Coupon } from '../domain/coupon.ts';
+import type { EventType } from '../domain/event.ts';
 import { createEmbedder } from '../embed/create-embedder.ts';
 import { createEventStore } from '../events/create-event-store.ts';
 import { POSITIVE } from '../events/event-store.ts';
@@ -24,6 +30,7 @@ import { saveRecommender } from '../recommend/artifacts.ts';
 import { PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
 import { COUPON_FEATURES_VERSION, couponFeatures, TEXT_PROJECTION, type CouponFeatureSchema } from '../recommend/coupon-features.ts';
 import { leaveOneOut, sampleNegatives, type Interaction } from '../recommend/interactions.ts';
+import { SequenceRecommender } from '../recommend/sequence-recommender.ts';
 import { TwoTowerRecommender } from '../recommend/two-tower.ts';
 import { generateCatalogue } from '../sample/catalogue.ts';
 import { simulateShoppers } from '../sample/shoppers.ts';
@@ -42,7 +49,7 @@ interface TrainingData {
   catalogue: Coupon[];
   text: Float32Array[];
   embedderId: string;
-  positives: Array<{ userId: string; couponId: string; ts: number }>;
+  positives: Array<{ userId: string; couponId: string; type: EventType; ts: number }>;
 }
 
 /** The sample catalogue and seeded simulated shoppers, texts embedded by the configured embedder. */
@@ -59,7 +66,7 @@ async function sampleData(config: Config): Promise<TrainingData> {
     catalogue,
     text,
     embedderId: embedder.id,
-    positives: events.filter((e) => POSITIVE.has(e.type)).map((e) => ({ userId: e.user_id, couponId: e.coupon_id, ts: Date.parse(e.ts) })),
+    positives: events.filter((e) => POSITIVE.has(e.type)).map((e) => ({ userId: e.user_id, couponId: e.coupon_id, type: e.type, ts: Date.parse(e.ts) })),
   };
 }
 
@@ -94,7 +101,7 @@ async function productData(config: Config, since: Date | undefined): Promise<Tra
   let unknown = 0;
   try {
     for await (const e of events.positiveEvents({ since })) {
-      if (stored.has(e.couponId)) positives.push({ userId: e.userId, couponId: e.couponId, ts: Date.parse(e.ts) });
+      if (stored.has(e.couponId)) positives.push({ userId: e.userId, couponId: e.couponId, type: e.type, ts: Date.parse(e.ts) });
       else unknown++;
     }
   } finally {
@@ -119,6 +126,8 @@ async function productData(config: Config, since: Date | undefined): Promise<Tra
 async function main(): Promise<void> {
   const config = loadConfig();
   const out = arg('out', 'models/recommender');
+  const kind = arg('model', 'hybrid');
+  if (kind !== 'hybrid' && kind !== 'sequence') throw new Error(`--model: '${kind}' is not a model (hybrid or sequence)`);
   const since = options.since ? new Date(options.since) : undefined;
   if (since && Number.isNaN(since.getTime())) throw new Error(`--since: not a date: ${options.since}`);
   const data = options['from-events'] !== undefined ? await productData(config, since) : await sampleData(config);
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
   const items = catalogue.map((c) => c.id);
   const userIndex = new Map(users.map((u, i) => [u, i]));
   const itemIndex = new Map(items.map((c, i) => [c, i]));
-  const interactions: Interaction[] = data.positives.map((p) => ({ user: userIndex.get(p.userId)!, item: itemIndex.get(p.couponId)!, ts: p.ts }));
+  const interactions: Interaction[] = data.positives.map((p) => ({ user: userIndex.get(p.userId)!, item: itemIndex.get(p.couponId)!, ts: p.ts, kind: p.type }));
 
   const schema: CouponFeatureSchema = {
     version: COUPON_FEATURES_VERSION,
@@ -145,12 +154,14 @@ async function main(): Promise<void> {
   const pool = Array.from({ length: items.length }, (_, i) => i);
   const valNeg = sampleNegatives(split.validation, split.seen, pool, 99, 5);
   const testNeg = sampleNegatives(split.test, split.seen, pool, 99, 6);
-  const model = new TwoTowerRecommender(
-    { itemContent, userFeatures, itemGroup, itemGroups: merchants.length },
-    { heldOut: split.validation, negatives: valNeg },
-    { maxEpochs: Number(arg('epochs', '20')) },
-  );
+  const features = { itemContent, userFeatures, itemGroup, itemGroups: merchants.length };
+  const validation = { heldOut: split.validation, negatives: valNeg };
+  const maxEpochs = Number(arg('epochs', kind === 'sequence' ? '40' : '20'));
+  const model =
+    kind === 'sequence' ? new SequenceRecommender(features, validation, { maxEpochs }) : new TwoTowerRecommender(features, validation, { maxEpochs });
   await model.fit(split.train, users.length, items.length);
+  // Before the test item the user's history includes the validation item, as serving reads every stored event.
+  if (model instanceof SequenceRecommender) await model.observe([...split.train, ...split.validation]);
   const popularity = new PopularityRecommender();
   await popularity.fit(split.train, users.length, items.length);
   const score = (r: Recommender) => {
@@ -169,7 +180,10 @@ async function main(): Promise<void> {
       item_content: { schema, text_projection: TEXT_PROJECTION, embedder: data.embedderId },
       item_group: 'merchant id (vocab.json merchants) → 8-d embedding',
       user_features: ['bias[1]'],
-      user_history: "mean item_content of the user's clicks, saves and redemptions (training); at serving, the recent ones weighted by recency",
+      user_history:
+        model instanceof SequenceRecommender
+          ? `the item tower's vectors of the user's last ${model.options.window} clicks, saves and redemptions in order, each with its kind, the log gap since the one before and its position`
+          : "mean item_content of the user's clicks, saves and redemptions (training); at serving, the recent ones weighted by recency",
     },
     vocab: { users, items, merchants },
   });

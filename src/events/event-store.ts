@@ -45,6 +45,17 @@ export interface UserAffinity {
   excluded: string[];
   /** Most recent positively interacted coupons, newest first. */
   recent: string[];
+  /** The latest positive events themselves (repeats kept), newest first, at most RECENT_EVENTS: what a sequence model reads. */
+  recentEvents: RecentEvent[];
+}
+
+/** Positive events a user's affinity carries: the sequence model's longest window. */
+export const RECENT_EVENTS = 50;
+
+export interface RecentEvent {
+  couponId: string;
+  type: EventType;
+  ts: string;
 }
 
 /**

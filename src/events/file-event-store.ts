@@ -1,6 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { CouponEvent, RecordedEvent } from '../domain/event.ts';
+import type { CouponEvent, EventType, RecordedEvent } from '../domain/event.ts';
 import { iterateJsonLines, iterateJsonLinesBackwards, readJsonLines } from '../util/json-lines.ts';
 import { computeAnalytics } from './analytics.ts';
 import {
@@ -9,6 +9,7 @@ import {
   EXCLUDING,
   popularityOf,
   POSITIVE,
+  RECENT_EVENTS,
   type AnalyticsCounts,
   type AnalyticsOptions,
   type AppendResult,
@@ -48,7 +49,7 @@ export class FileEventStore implements EventStore {
   private readonly counters = new Map<string, Map<string, Decayed>>();
   private readonly affinity = new Map<string, { categories: Map<string, Decayed>; merchants: Map<string, Decayed> }>();
   private readonly excluded = new Map<string, Set<string>>();
-  private readonly positives = new Map<string, Array<{ coupon: string; ts: number }>>();
+  private readonly positives = new Map<string, Array<{ coupon: string; type: EventType; ts: number }>>();
   private readonly byQuery = new Map<string, Array<{ coupon: string; type: CouponEvent['type']; key?: string | undefined }>>();
   private served: FileHandle | undefined;
   private servedWrites: Promise<unknown> = Promise.resolve();
@@ -165,13 +166,15 @@ export class FileEventStore implements EventStore {
   async userAffinity(userId: string, at = new Date()): Promise<UserAffinity> {
     const a = this.affinity.get(userId);
     const decayed = (m: Map<string, Decayed> | undefined) => Object.fromEntries([...(m ?? [])].map(([k, d]) => [k, d.value * decay(d.at, at.getTime())]));
-    const recent = [...(this.positives.get(userId) ?? [])].sort((x, y) => y.ts - x.ts).map((p) => p.coupon);
+    const newestFirst = [...(this.positives.get(userId) ?? [])].sort((x, y) => y.ts - x.ts);
+    const recent = newestFirst.map((p) => p.coupon);
     return {
       userId,
       categories: decayed(a?.categories),
       merchants: decayed(a?.merchants),
       excluded: [...(this.excluded.get(userId) ?? [])],
       recent: [...new Set(recent)].slice(0, 20),
+      recentEvents: newestFirst.slice(0, RECENT_EVENTS).map((p) => ({ couponId: p.coupon, type: p.type, ts: new Date(p.ts).toISOString() })),
     };
   }
 
@@ -211,7 +214,7 @@ export class FileEventStore implements EventStore {
     }
     if (POSITIVE.has(e.type)) {
       const list = this.positives.get(e.user_id) ?? [];
-      list.push({ coupon: e.coupon_id, ts: Date.parse(e.ts) });
+      list.push({ coupon: e.coupon_id, type: e.type, ts: Date.parse(e.ts) });
       this.positives.set(e.user_id, list);
     }
   }

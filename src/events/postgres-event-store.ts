@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { RecordedEvent } from '../domain/event.ts';
+import type { EventType, RecordedEvent } from '../domain/event.ts';
 import { createSchema, postgresError } from '../util/postgres.ts';
 import { analyticsFromRow, analyticsQuery } from './postgres-analytics.ts';
 import {
@@ -8,6 +8,7 @@ import {
   EXCLUDING,
   HALF_LIFE_DAYS,
   POSITIVE,
+  RECENT_EVENTS,
   type AnalyticsCounts,
   type AnalyticsOptions,
   type AppendResult,
@@ -151,13 +152,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async userAffinity(userId: string, at = new Date()): Promise<UserAffinity> {
-    const [aff, excl, recent] = await Promise.all([
+    const [aff, excl, recent, recentEvents] = await Promise.all([
       this.query(`SELECT kind, key, value, at FROM ${this.t.affinity} WHERE user_id = $1`, [userId]),
       this.query(`SELECT coupon_id FROM ${this.t.exclusions} WHERE user_id = $1`, [userId]),
       this.query(
         `SELECT coupon_id, max(ts) AS last FROM ${this.t.events} WHERE user_id = $1 AND type = ANY($2) GROUP BY coupon_id ORDER BY last DESC LIMIT 20`,
         [userId, [...POSITIVE]],
       ),
+      this.query(`SELECT coupon_id, type, ts FROM ${this.t.events} WHERE user_id = $1 AND type = ANY($2) ORDER BY ts DESC LIMIT ${RECENT_EVENTS}`, [
+        userId,
+        [...POSITIVE],
+      ]),
     ]);
     const result: UserAffinity = {
       userId,
@@ -165,6 +170,11 @@ export class PostgresEventStore implements EventStore {
       merchants: {},
       excluded: excl.rows.map((r) => r.coupon_id),
       recent: recent.rows.map((r) => r.coupon_id),
+      recentEvents: (recentEvents.rows as Array<{ coupon_id: string; type: EventType; ts: Date }>).map((r) => ({
+        couponId: r.coupon_id,
+        type: r.type,
+        ts: r.ts.toISOString(),
+      })),
     };
     for (const r of aff.rows as Array<{ kind: string; key: string; value: number; at: Date }>) {
       (r.kind === 'category' ? result.categories : result.merchants)[r.key] = r.value * decay(r.at.getTime(), at.getTime());

@@ -88,8 +88,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
   async function refreshUserVectors(users: string[]): Promise<void> {
     const vectors = new Map<string, Float32Array>();
     for (const userId of users) {
-      const { recent } = await deps.events.userAffinity(userId);
-      const vector = await deps.recommender!.userVectorFromRecent(userId, recent, store);
+      const vector = await deps.recommender!.userVectorFor(await deps.events.userAffinity(userId), store);
       if (vector) vectors.set(userId, vector);
     }
     await store.upsertUsers(vectors);

@@ -50,7 +50,7 @@ export async function readinessOf(parts: {
       return events.kind;
     },
     ranker: async () => ranking.detail,
-    recommender: async () => (recommender ? `two-tower ${recommender.version}` : 'no model loaded: feeds use popularity'),
+    recommender: async () => (recommender ? `${recommender.kind} ${recommender.version}` : 'no model loaded: feeds use popularity'),
     queue: async () => {
       await queue.ping();
       return queue.kind;

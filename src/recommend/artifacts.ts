@@ -4,6 +4,7 @@ import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import { tfRuntime } from '../embed/tf-runtime.ts';
 import type { Interaction } from './interactions.ts';
+import type { SequenceRecommender } from './sequence-recommender.ts';
 import type { TwoTowerRecommender } from './two-tower.ts';
 
 /**
@@ -14,15 +15,23 @@ import type { TwoTowerRecommender } from './two-tower.ts';
  *   <dir>/metadata.json
  *   <dir>/user_tower/model.json, weights.bin
  *   <dir>/item_tower/model.json, weights.bin
+ *
+ * Two kinds share the layout and the item tower: `two-tower-hybrid`, whose user tower reads a user
+ * id, features and the pooled content of their history, and `sequence`, whose user tower reads the
+ * item tower's vectors of the last `window` interactions in order (`sequence-tower.ts`).
  */
 export const TOWERS = ['user_tower', 'item_tower'] as const;
 
+export type RecommenderKind = 'two-tower-hybrid' | 'sequence';
+
 export interface RecommenderMetadata {
-  name: 'two-tower-hybrid';
+  name: RecommenderKind;
   version: string;
   created_at: string;
   dataset: string;
   dims: number;
+  /** `sequence`: the interactions its user tower reads, the latest last. */
+  window?: number;
   inputs: Record<(typeof TOWERS)[number], Array<{ name: string; shape: number[]; dtype: string }>>;
   features: Record<string, unknown>;
   vocabulary: { users: number; items: number; unknown_index: 0 };
@@ -74,24 +83,29 @@ export async function loadLayersModel(dir: string): Promise<TF.LayersModel> {
 
 export async function saveRecommender(
   dir: string,
-  model: TwoTowerRecommender,
+  model: TwoTowerRecommender | SequenceRecommender,
   info: { dataset: string; interactions: readonly Interaction[]; metrics: object; features: Record<string, unknown>; vocab?: Vocab },
 ): Promise<RecommenderMetadata> {
   const towers = model.towers!;
   await saveLayersModel(towers.user, path.join(dir, 'user_tower'));
   await saveLayersModel(towers.item, path.join(dir, 'item_tower'));
   const describe = (m: TF.LayersModel) => m.inputs.map((i) => ({ name: i.name, shape: i.shape.map((d) => d ?? -1), dtype: i.dtype }));
-  const userIdInput = towers.user.getLayer('user_embedding').getConfig() as { inputDim: number };
-  const itemIdInput = towers.item.getLayer('item_embedding').getConfig() as { inputDim: number };
+  // Ids embedded by each tower (the sequence tower embeds none: it knows a user by their history).
+  const idsOf = (m: TF.LayersModel, layer: string) => {
+    const found = m.layers.find((l) => l.name === layer);
+    return found ? (found.getConfig() as { inputDim: number }).inputDim - 1 : 0;
+  };
+  const sequence = model.name === 'sequence';
   const metadata: RecommenderMetadata = {
-    name: 'two-tower-hybrid',
+    name: sequence ? 'sequence' : 'two-tower-hybrid',
     version: `1.0.0+${new Date().toISOString().slice(0, 10)}`,
     created_at: new Date().toISOString(),
     dataset: info.dataset,
     dims: model.options.dims,
+    ...(sequence && { window: model.options.window }),
     inputs: { user_tower: describe(towers.user), item_tower: describe(towers.item) },
     features: info.features,
-    vocabulary: { users: userIdInput.inputDim - 1, items: itemIdInput.inputDim - 1, unknown_index: 0 },
+    vocabulary: { users: idsOf(towers.user, 'user_embedding'), items: idsOf(towers.item, 'item_embedding'), unknown_index: 0 },
     data_fingerprint: fingerprint(info.interactions),
     training: model.report,
     options: model.options,

@@ -77,7 +77,14 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       expect(Object.keys(a.merchants).sort()).toEqual(['m-pz1', 'm-pz2']);
       expect(a.excluded.sort()).toEqual(['pz2', 'sp1']);
       expect(a.recent).toEqual(['pz2', 'pz1']);
+      // The events themselves, as a sequence model reads them: positives only, newest first.
+      expect(a.recentEvents.map((e) => [e.couponId, e.type])).toEqual([
+        ['pz2', 'redeem'],
+        ['pz1', 'click'],
+      ]);
+      expect(Date.parse(a.recentEvents[0]!.ts)).toBeGreaterThan(Date.parse(a.recentEvents[1]!.ts));
       expect((await store.userAffinity('nobody', NOW)).recent).toEqual([]);
+      expect((await store.userAffinity('nobody', NOW)).recentEvents).toEqual([]);
     });
 
     it('ranks popular coupons by decayed clicks, saves and redemptions', async () => {

@@ -11,6 +11,7 @@ import { generateCatalogue, SAMPLE_CITIES } from '../../src/sample/catalogue.ts'
 import { simulateShoppers } from '../../src/sample/shoppers.ts';
 import { REPO_ROOT } from '../support/processes.ts';
 import { api, startServer, testEnv, type TestServer } from '../support/server.ts';
+import { followedTheVisit, tasteShiftFeeds } from '../support/taste-shift.ts';
 import { tempDir } from '../support/tmp.ts';
 
 describe('recommendations with the trained two-tower model', () => {
@@ -63,39 +64,8 @@ describe('recommendations with the trained two-tower model', () => {
   it("moves a shopper's feed towards what they did in the last few interactions when their taste shifts during a visit", async () => {
     // Simulated shoppers with no history: 8 clicks on one category over the past weeks, then, in
     // one visit, 3 clicks on another. The feed should follow the visit, not the weeks' majority.
-    const active = indexed.filter((c) => c.status === 'active' && Date.parse(c.valid_until) > Date.now());
-    const byCategory = new Map<string, Coupon[]>();
-    for (const c of active) byCategory.set(c.categories[0]!, [...(byCategory.get(c.categories[0]!) ?? []), c]);
-    const categories = [...byCategory].filter(([, cs]) => cs.length >= 30).map(([name]) => name);
-    const pairs = categories.flatMap((from, i) => categories.filter((_, j) => j !== i).map((to) => [from, to] as const)).slice(0, 6);
-    let followed = 0;
-    for (const [k, [from, to]] of pairs.entries()) {
-      const user = `taste-shift-${k}`;
-      const now = Date.now();
-      const before = byCategory
-        .get(from)!
-        .slice(k, k + 8)
-        .map((c, n) => ({ c, ts: now - (30 - n) * 86_400_000 }));
-      const visit = byCategory
-        .get(to)!
-        .slice(k, k + 3)
-        .map((c, n) => ({ c, ts: now - (3 - n) * 60_000 }));
-      const clicks = [...before, ...visit].map(({ c, ts }, n) => ({
-        event_id: `${user}-${n}`,
-        user_id: user,
-        coupon_id: c.id,
-        type: 'click',
-        ts: new Date(ts).toISOString(),
-      }));
-      expect((await api(server.url, 'POST', '/v1/events', { events: clicks })).status).toBe(202);
-      const res = await api(server.url, 'GET', `/v1/users/${user}/recommendations?limit=10`);
-      expect(res.status).toBe(200);
-      const shown = (res.json.results as Result[]).map((r) => r.coupon.categories[0]);
-      const toVisit = shown.filter((c) => c === to).length;
-      const toBefore = shown.filter((c) => c === from).length;
-      if (toVisit > toBefore) followed++;
-    }
-    expect(followed, `${followed} of ${pairs.length} feeds followed the visit`).toBeGreaterThanOrEqual(pairs.length - 1);
+    const shifts = await tasteShiftFeeds(server.url, indexed, 'taste-shift');
+    expect(followedTheVisit(shifts), JSON.stringify(shifts)).toBeGreaterThanOrEqual(shifts.length - 1);
   });
 
   it('gives a stranger regional popularity near their location', async () => {

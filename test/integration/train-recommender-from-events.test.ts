@@ -13,12 +13,14 @@ import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { simulateShoppers } from '../../src/sample/shoppers.ts';
 import { spawnTs } from '../support/processes.ts';
 import { api, startServer, testEnv } from '../support/server.ts';
+import { followedTheVisit, tasteShiftFeeds } from '../support/taste-shift.ts';
 import { tempDir } from '../support/tmp.ts';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 const catalogue = generateCatalogue({ size: 600, seed: 11 });
-const { events } = simulateShoppers(catalogue, { shoppers: 80, end: new Date() });
+// Each visit is mostly about one of a shopper's two categories, as a sequence model expects of real traffic.
+const { events } = simulateShoppers(catalogue, { shoppers: 300, sessions: 12, end: new Date(), visitFocus: 1 });
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('train-from-events-'));
@@ -50,8 +52,7 @@ it('trains on the stored coupons and the logged clicks, saves and redemptions, a
   expect(report.dataset).toMatch(/store \(600 coupons\) \+ file event store/);
   expect(report.metrics.test_users).toBeGreaterThan(40);
   // The shoppers have tastes (categories, merchants): a model of them beats raw popularity. At 3
-  // epochs it was level with it (HR@10 0.39 against 0.41 in one minute, above it in another: the
-  // simulated events are anchored to the clock); at 10, 0.74 against 0.38.
+  // epochs it was once level with it (the simulated events are anchored to the clock); at 10 it is well above.
   expect(report.metrics.hr10, JSON.stringify(report.metrics)).toBeGreaterThan(report.metrics.popularity_hr10);
   const { metadata, vocab } = await loadRecommender(out);
   expect(vocab!.items).toHaveLength(600);
@@ -59,6 +60,37 @@ it('trains on the stored coupons and the logged clicks, saves and redemptions, a
   const embedder = createEmbedder(loadConfig({}).embedder);
   expect(metadata.features.item_content).toMatchObject({ embedder: embedder.id });
   expect(await RecommenderService.load(out, { embedderId: embedder.id, dims: embedder.dims })).toBeInstanceOf(RecommenderService);
+}, 300_000);
+
+it('trains the sequence model on the logged events, and its feeds follow a shopper whose taste shifts during a visit', async () => {
+  const out = path.join(dir, 'sequence-model');
+  const { code, output } = await train({ DATA_DIR: dir }, ['--from-events', '--model', 'sequence', '--out', out, '--epochs', '30']);
+  expect(code, output).toBe(0);
+  const report = JSON.parse(output.trim().split('\n').at(-1)!) as { metrics: { hr10: number; popularity_hr10: number } };
+  expect(report.metrics.hr10, JSON.stringify(report.metrics)).toBeGreaterThan(report.metrics.popularity_hr10);
+  const { metadata } = await loadRecommender(out);
+  expect(metadata).toMatchObject({ name: 'sequence', window: 50, dims: 64, vocabulary: { users: 0, items: 600 } });
+  expect(metadata.features.user_history).toMatch(/in order/);
+
+  // Served through the API: the stored coupons get the model's behaviour vectors by a reindex, and
+  // each feed's user vector comes from the shopper's stored events, read in order.
+  const server = await startServer(testEnv(dir, { RECOMMENDER_MODEL_DIR: out }));
+  try {
+    expect((await api(server.url, 'GET', '/readyz')).json.checks.recommender).toMatchObject({ ok: true, detail: expect.stringMatching(/^sequence /) });
+    await server.engine.reindex();
+    await server.engine.waitForIndexing();
+    const shifts = await tasteShiftFeeds(server.url, catalogue, 'sequence-shift');
+    expect(shifts.length).toBe(6);
+    // The feeds move towards the visit: together, at least half their 60 places change to its
+    // category, and most end with more of it than of the weeks before. (The model learns that
+    // from the visits in its training data; the hybrid's recency weighting is set by hand. In
+    // runs of this test: 5 of 6 followed, 44 and more places moved.)
+    const moved = shifts.reduce((sum, s) => sum + s.after.to - s.before.to, 0);
+    expect(moved, JSON.stringify(shifts)).toBeGreaterThanOrEqual(30);
+    expect(followedTheVisit(shifts), JSON.stringify(shifts)).toBeGreaterThanOrEqual(4);
+  } finally {
+    await server.close();
+  }
 }, 300_000);
 
 it('refuses clearly when there is nothing to learn from', async () => {
