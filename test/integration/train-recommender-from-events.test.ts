@@ -84,7 +84,7 @@ it('trains the sequence model on the logged events, and its feeds follow a shopp
     // The feeds move towards the visit: together, at least half their 60 places change to its
     // category, and most end with more of it than of the weeks before. (The model learns that
     // from the visits in its training data; the hybrid's recency weighting is set by hand. In
-    // runs of this test: 5 of 6 followed, 44 and more places moved.)
+    // four runs of this test: 5 of 6 followed, 40–44 places moved.)
     const moved = shifts.reduce((sum, s) => sum + s.after.to - s.before.to, 0);
     expect(moved, JSON.stringify(shifts)).toBeGreaterThanOrEqual(30);
     expect(followedTheVisit(shifts), JSON.stringify(shifts)).toBeGreaterThanOrEqual(4);
