@@ -3,8 +3,9 @@
  *
  *   npm run eval:recommender -- --dataset movielens-100k --data ../shared/data/movielens-100k [--epochs 30] [--save models/recommender]
  *
- * Inputs: MovieLens 100K (u.data, u.item, u.user, u.occupation) read from --data; titles embedded
- * with USE-lite (cached in .cache/). Protocols, with the same seeded negatives for every system:
+ * Inputs: MovieLens 100K (u.data, u.item, u.user, u.occupation) read from --data; item content is
+ * the genres, the film's release age when training ends, and the title embedded with USE-lite
+ * (cached in .cache/). Protocols, with the same seeded negatives for every system:
  *   - leave-one-out: each user's latest interaction against 99 sampled negatives → HR@10, NDCG@10
  *   - full ranking over every item the user has not trained on → Recall@20, NDCG@20
  *   - cold items: 10 % of items have all their interactions hidden from training; each user's
