@@ -24,7 +24,7 @@ import { cachedEmbeddings } from '../eval/embedding-cache.ts';
 import { hitAt, mean, ndcgAtSingle, rankOf } from '../util/ranking-metrics.ts';
 import { loadMovieLens } from '../eval/movielens.ts';
 import { BprMfRecommender, ItemKnnRecommender, PopularityRecommender, type Recommender } from '../recommend/baselines.ts';
-import { leaveOneOut, sampleNegatives, type EvalSplit, type Interaction } from '../recommend/interactions.ts';
+import { leaveOneOut, sampleNegatives, type EvalSplit, type Interaction, warmItems, withNegativesFrom } from '../recommend/interactions.ts';
 import { ageFeatures, randomProjection, standardised } from '../recommend/features.ts';
 import { chooseNeighbourCount, neighbourPopularity } from '../recommend/neighbour-popularity.ts';
 import { TwoTowerRecommender } from '../recommend/two-tower.ts';
@@ -54,7 +54,7 @@ function evaluate(r: Recommender, split: EvalSplit, history: readonly Interactio
   });
   const trainedBy = Array.from({ length: split.numUsers }, () => new Set<number>());
   for (const x of history) trainedBy[x.user]!.add(x.item);
-  const warm = Array.from({ length: split.numItems }, (_, i) => i).filter((i) => !split.coldItems.has(i) && !split.coldValidationItems.has(i));
+  const warm = warmItems(split);
   const fullRanks = split.test.map((x) => {
     const cands = warm.filter((i) => !trainedBy[x.user]!.has(i));
     return rankOf(x.item, cands, r.score(x.user, cands));
@@ -81,19 +81,13 @@ async function main(): Promise<void> {
   const ml = await loadMovieLens(a.data);
   // 5 % more items leave training as cold validation items: the cold-start prior's weight is chosen on them.
   const split = leaveOneOut(ml.interactions, ml.numUsers, ml.numItems, { coldShare: 0.1, coldValidationShare: 0.05, seed: 2017 });
-  const warmPool = Array.from({ length: ml.numItems }, (_, i) => i).filter((i) => !split.coldItems.has(i) && !split.coldValidationItems.has(i));
+  const warmPool = warmItems(split);
   const testNeg = sampleNegatives(split.test, split.seen, warmPool, 99, 1);
   const valNeg = sampleNegatives(split.validation, split.seen, warmPool, 99, 2);
-  const coldUsable = split.coldTest.filter((x) => [...split.coldItems].filter((i) => !split.seen[x.user]!.has(i)).length >= 99);
+  const { heldOut: coldUsable, negatives: coldNeg } = withNegativesFrom(split.coldTest, split.seen, [...split.coldItems], 99, 3);
   const coldSplit = { ...split, coldTest: coldUsable };
-  const coldNeg = sampleNegatives(coldUsable, split.seen, [...split.coldItems], 99, 3);
   // Fewer cold validation items than cold test ones: each against 49 others.
-  const coldValidationPool = [...split.coldValidationItems];
-  const coldValidationUsable = split.coldValidation.filter((x) => coldValidationPool.filter((i) => !split.seen[x.user]!.has(i)).length >= 49);
-  const coldValidation = {
-    heldOut: coldValidationUsable,
-    negatives: sampleNegatives(coldValidationUsable, split.seen, coldValidationPool, 49, 4),
-  };
+  const coldValidation = withNegativesFrom(split.coldValidation, split.seen, [...split.coldValidationItems], 49, 4);
 
   // Content: genre flags, the release age and the title's sentence embedding (year stripped).
   const titleVectors = await cachedEmbeddings(ml.titles.map((t) => t.replace(/\s*\(\d{4}\)\s*$/, '')));
@@ -199,7 +193,7 @@ async function main(): Promise<void> {
 
   const f = (x: number) => x.toFixed(4);
   console.log(
-    `\n### ${dataset}: ${split.test.length} test users, ${ml.numItems} items, ${split.coldItems.size} cold items (${coldUsable.length} cold test users), ${split.coldValidationItems.size} cold validation items (${coldValidationUsable.length} users); ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    `\n### ${dataset}: ${split.test.length} test users, ${ml.numItems} items, ${split.coldItems.size} cold items (${coldUsable.length} cold test users), ${split.coldValidationItems.size} cold validation items (${coldValidation.heldOut.length} users); ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
   );
   console.log('| system | HR@10 | NDCG@10 | Recall@20 (full ranking) | NDCG@20 (full ranking) | cold-item HR@10 |');
   console.log('|---|---|---|---|---|---|');
@@ -219,7 +213,7 @@ async function main(): Promise<void> {
             validationHr10: sequenceModel.report.validationHr10.map((x) => Number(x.toFixed(4))),
             learningRates: sequenceModel.report.learningRates,
             settings: { ...sequenceModel.options, progress: undefined },
-            cold_start_prior: { neighbours: neighbourChoice, ...sequence.chosen, cold_validation_users: coldValidationUsable.length },
+            cold_start_prior: { neighbours: neighbourChoice, ...sequence.chosen, cold_validation_users: coldValidation.heldOut.length },
           },
         }),
         ease: ease.chosen,

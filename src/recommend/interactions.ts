@@ -79,6 +79,26 @@ export function leaveOneOut(
   return { numUsers, numItems, train, validation, test, coldItems, coldTest, coldValidationItems, coldValidation, seen };
 }
 
+/** Items whose interactions stay in training: neither cold test nor cold validation items. */
+export function warmItems(split: Pick<EvalSplit, 'numItems' | 'coldItems' | 'coldValidationItems'>): number[] {
+  return Array.from({ length: split.numItems }, (_, i) => i).filter((i) => !split.coldItems.has(i) && !split.coldValidationItems.has(i));
+}
+
+/**
+ * The held-out interactions whose user left at least `count` items of `pool` untouched, each with
+ * `count` of them as negatives (`sampleNegatives`): how the cold items are ranked among themselves.
+ */
+export function withNegativesFrom(
+  heldOut: readonly Interaction[],
+  seen: ReadonlyArray<Set<number>>,
+  pool: readonly number[],
+  count: number,
+  seed: number,
+): { heldOut: Interaction[]; negatives: number[][] } {
+  const usable = heldOut.filter((x) => pool.filter((i) => !seen[x.user]!.has(i)).length >= count);
+  return { heldOut: usable, negatives: sampleNegatives(usable, seen, pool, count, seed) };
+}
+
 /**
  * For each held-out interaction, 99 items the user never interacted with, drawn (seeded) from
  * `pool`; the same negatives are given to every system.

@@ -131,6 +131,8 @@ export class RecommenderService {
     const found = await store.get([...new Set(newestFirst.map((e) => e.couponId))], { withVectors: true });
     const events = newestFirst.filter((e) => found.get(e.couponId)?.vector).reverse();
     if (!events.length) return undefined;
+    // Through this model's item tower, not the stored behaviour vectors: those are from whichever
+    // model indexed the coupon, until a reindex.
     const ids = [...new Set(events.map((e) => e.couponId))];
     const vectors = await this.computeCouponVectors(ids.map((id) => ({ coupon: found.get(id)!.coupon, vector: found.get(id)!.vector! })));
     const vectorOf = new Map(ids.map((id, k) => [id, vectors[k]!]));
@@ -138,7 +140,7 @@ export class RecommenderService {
     const steps = new Float32Array(n * BEHAVIOR_DIMS),
       context = new Float32Array(n * c),
       mask = new Float32Array(n * n);
-    encodeWindow(historySteps(events.map((e) => ({ user: 0, item: 0, ts: Date.parse(e.ts), kind: e.type }))), n, context, mask);
+    encodeWindow(historySteps(events.map((e) => ({ ts: Date.parse(e.ts), kind: e.type }))), n, context, mask);
     // Right-aligned: the latest event at the last position.
     events.forEach((e, k) => steps.set(vectorOf.get(e.couponId)!, (n - events.length + k) * BEHAVIOR_DIMS));
     const out = tf.tidy(

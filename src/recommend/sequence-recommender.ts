@@ -79,7 +79,7 @@ export interface SequenceTrainingReport {
 const DAY_MS = 86_400_000;
 
 /** A user's history as the tower reads it: items oldest first, with kinds and gaps. */
-export function historySteps(xs: readonly Interaction[]): HistoryStep[] {
+export function historySteps(xs: ReadonlyArray<Pick<Interaction, 'ts' | 'kind'>>): HistoryStep[] {
   return xs.map((x, k) => ({ kind: x.kind ?? 'click', gapDays: k ? (x.ts - xs[k - 1]!.ts) / DAY_MS : 0 }));
 }
 
