@@ -87,15 +87,20 @@ const envSchema = z.object({
   WORKER_IN_API: bool.default(true),
   /**
    * Jobs a worker runs at once. Their embeddings and writes are batched together: enough jobs keep
-   * the embedding threads busy while a commit or a compaction runs, and make larger commits. @defaultValue 512
+   * the embedding threads busy while a commit or a compaction runs, and make larger commits (a
+   * commit holds at most the jobs in flight). @defaultValue 2000
    */
-  WORKER_CONCURRENCY: int(1, 5000).default(512),
+  WORKER_CONCURRENCY: int(1, 5000).default(2000),
   /** Indexing jobs waiting or running past which coupon writes are refused with 503 and Retry-After (backpressure). @defaultValue 50000 */
   QUEUE_MAX_DEPTH: int(1, 10_000_000).default(50_000),
-  /** Rows per store commit at most; writes that arrive while a commit runs go out together in the next. @defaultValue 1000 */
-  INDEX_WRITE_BATCH: int(1, 100_000).default(1000),
-  /** Commits after which the store is compacted whatever else is going on (the bound on uncompacted fragments). @defaultValue 64 */
-  INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS: int(1, 100_000).default(64),
+  /** Rows per store commit at most; writes that arrive while a commit runs go out together in the next. @defaultValue 2000 */
+  INDEX_WRITE_BATCH: int(1, 100_000).default(2000),
+  /**
+   * Commits after which the store is compacted whatever else is going on (the bound on uncompacted
+   * fragments). Each merge-insert reads every fragment its `id` index does not cover yet, so more
+   * commits between compactions make each later commit slower. @defaultValue 16
+   */
+  INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS: int(1, 100_000).default(16),
   /** How long a BullMQ job lock lasts: a crashed worker's jobs go back to the queue after this. @defaultValue 30000 */
   WORKER_LOCK_MS: int(1000, 3_600_000).default(30_000),
   /** Text embedder: `static` (SIF-weighted GloVe word vectors, tens of thousands of texts/s), `use-lite` (Universal Sentence Encoder Lite) or `transformers`. @defaultValue 'static' */
@@ -172,7 +177,7 @@ export interface Config {
   /** The in-memory serving index in front of the store, in processes that serve searches (see store/serving). */
   servingIndex: { exactRows: number; probeShare: number; readConsistencyMs: number; reconcileMs: number } | undefined;
   store:
-    | { kind: 'embedded'; dir: string; annThreshold: number; readConsistencyMs: number; rowCacheSize: number }
+    | { kind: 'embedded'; dir: string; annThreshold: number; readConsistencyMs: number; rowCacheSize: number; knnIndexWhenQuiet: boolean }
     | {
         kind: 'qdrant';
         url: string;
@@ -240,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.VECTOR_STORE === 'qdrant' && !e.QDRANT_URL) throw new ConfigError('invalid configuration:\n  QDRANT_URL: required when VECTOR_STORE=qdrant');
   const dataDir = path.resolve(e.DATA_DIR);
+  const servedFromMemory = e.SERVING_INDEX === 'memory' || (e.SERVING_INDEX === 'auto' && e.VECTOR_STORE === 'embedded');
   return {
     server: {
       port: e.PORT,
@@ -260,10 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     dataDir,
     auditLogPath: path.resolve(e.AUDIT_LOG ?? path.join(dataDir, 'audit.jsonl')),
-    servingIndex:
-      e.SERVING_INDEX === 'memory' || (e.SERVING_INDEX === 'auto' && e.VECTOR_STORE === 'embedded')
-        ? { exactRows: 10_000, probeShare: e.SERVING_INDEX_PROBE, readConsistencyMs: 1000, reconcileMs: 5000 }
-        : undefined,
+    servingIndex: servedFromMemory ? { exactRows: 10_000, probeShare: e.SERVING_INDEX_PROBE, readConsistencyMs: 1000, reconcileMs: 5000 } : undefined,
     store:
       e.VECTOR_STORE === 'qdrant'
         ? // 256 points per upsert, 2 in flight (more breaks sockets: qdrant-js #58, #92), 4 attempts on 5xx/429/timeouts.
@@ -283,6 +286,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             annThreshold: e.ANN_INDEX_THRESHOLD,
             readConsistencyMs: 1000,
             rowCacheSize: e.STORE_ROW_CACHE,
+            // Searches read the serving index, in every process of the deployment, not LanceDB's kNN index.
+            knnIndexWhenQuiet: servedFromMemory,
           },
     queue: {
       redisUrl: e.REDIS_URL,

@@ -84,7 +84,10 @@ async function main(): Promise<void> {
   const embedder = new StaticVectorEmbedder({ cacheDir });
   await embedder.ready();
   // The same serving index as the API's (its BM25 is the one a fresh install answers with).
-  const store = createStore({ kind: 'embedded', dir, annThreshold: 1e9, readConsistencyMs: 0, rowCacheSize: 1000 }, loadConfig({}).servingIndex);
+  const store = createStore(
+    { kind: 'embedded', dir, annThreshold: 1e9, readConsistencyMs: 0, rowCacheSize: 1000, knnIndexWhenQuiet: true },
+    loadConfig({}).servingIndex,
+  );
   const data = new Map<string, QueryData>();
   const servedData = new Map<string, QueryData>();
   // Typo tolerance as the engine runs it: the corpus's words, the static table as the dictionary.

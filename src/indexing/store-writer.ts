@@ -80,7 +80,7 @@ export class StoreWriter {
     this.quietTimer = undefined;
     await this.holding;
     // Twice the bound behind (maintenance keeps losing to updates, or is slower than the stream): hold for one run.
-    if (this.uncompactedCommits() >= 2 * this.options.maxCommitsBetweenMaintenance) await this.hold({ waitForIndexBuild: false });
+    if (this.uncompactedCommits() >= 2 * this.options.maxCommitsBetweenMaintenance) await this.hold({ streaming: true });
     const out: WriteOutcome[] = new Array(ops.length);
     // Runs of the same kind keep arrival order between a delete and an upsert of one id.
     for (let start = 0; start < ops.length; ) {
@@ -100,7 +100,7 @@ export class StoreWriter {
       start = end;
     }
     this.stats.rows += ops.length;
-    if (this.maintenanceDue()) void this.maintain({ waitForIndexBuild: false });
+    if (this.maintenanceDue()) void this.maintain({ streaming: true });
     this.scheduleQuietRefresh();
     return out;
   }

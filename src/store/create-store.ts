@@ -18,8 +18,8 @@ export function createStore(config: Config['store'], serving?: Config['servingIn
 function createDurableStore(config: Config['store']): VectorStore {
   switch (config.kind) {
     case 'embedded': {
-      const { dir, annThreshold, readConsistencyMs, rowCacheSize } = config;
-      return new LanceDbStore({ dir, annThreshold, readConsistencyMs, rowCacheSize });
+      const { dir, annThreshold, readConsistencyMs, rowCacheSize, knnIndexWhenQuiet } = config;
+      return new LanceDbStore({ dir, annThreshold, readConsistencyMs, rowCacheSize, knnIndexWhenQuiet });
     }
     case 'qdrant':
       return new QdrantStore({

@@ -107,8 +107,9 @@ export interface VectorStore {
   beginRebuild(space: VectorSpace): Promise<StoreRebuild>;
   /**
    * Compacts and builds or refreshes indexes (ANN once past the size threshold, full-text). A
-   * writer streaming a load passes `waitForIndexBuild: false`: a kNN index (re)build that this run
-   * starts may then finish in the background while writes go on (the next run waits for it).
+   * writer streaming a load passes `streaming: true`: a kNN index (re)build that is due then either
+   * finishes in the background while writes go on (the next run waits for it) or, where the store
+   * says so, waits for a run without `streaming`.
    */
   optimize(options?: OptimizeOptions): Promise<void>;
   stats(): Promise<StoreStats>;
@@ -116,8 +117,11 @@ export interface VectorStore {
 }
 
 export interface OptimizeOptions {
-  /** Return only once a kNN index build started by this run has finished (default true). */
-  waitForIndexBuild?: boolean;
+  /**
+   * Writes are still streaming in: return once compaction and index upkeep are done, without
+   * waiting for a kNN index build (default false: writes have gone quiet, build what is due and wait).
+   */
+  streaming?: boolean;
 }
 
 export interface StoreRebuild {

@@ -16,7 +16,7 @@ export interface StoreHandle {
 export type StoreFactory = (options: { annThreshold?: number }) => Promise<StoreHandle>;
 
 const DIMS = 16;
-const SPACE: VectorSpace = { embedderId: 'test@1', dims: DIMS, textVersion: 1 };
+export const SPACE: VectorSpace = { embedderId: 'test@1', dims: DIMS, textVersion: 1 };
 const CITIES = [
   { lat: 40.7128, lon: -74.006 }, // New York
   { lat: 34.0522, lon: -118.2437 }, // Los Angeles
@@ -189,7 +189,7 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
       const store = await open({ annThreshold: 1000 });
       const docs = seededCorpus(3000, 13);
       await store.upsert(docs.slice(0, 1500));
-      await store.optimize({ waitForIndexBuild: false });
+      await store.optimize({ streaming: true });
       for (let i = 1500; i < docs.length; i += 100) await store.upsert(docs.slice(i, i + 100));
       await store.optimize();
       const stats = await store.stats();
