@@ -84,6 +84,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     logger: logger.child({ component: 'indexer' }),
     writeBatch: config.indexing.writeBatch,
     maxCommitsBetweenMaintenance: config.indexing.maxCommitsBetweenCompactions,
+    maxRowsBetweenMaintenance: config.indexing.maxRowsBetweenCompactions,
     maintenanceShare: config.indexing.maintenanceShare,
     quietRefreshMs: options.quietRefreshMs ?? config.indexing.quietRefreshMs,
   });

@@ -95,12 +95,8 @@ const envSchema = z.object({
   QUEUE_MAX_DEPTH: int(1, 10_000_000).default(50_000),
   /** Rows per store commit at most; writes that arrive while a commit runs go out together in the next. @defaultValue 2000 */
   INDEX_WRITE_BATCH: int(1, 100_000).default(2000),
-  /**
-   * Commits after which the store is compacted whatever else is going on (the bound on uncompacted
-   * fragments). Each merge-insert reads every fragment its `id` index does not cover yet, so more
-   * commits between compactions make each later commit slower. @defaultValue 16
-   */
-  INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS: int(1, 100_000).default(16),
+  /** Commits after which the store is compacted whatever else is going on (the bound on uncompacted fragments). @defaultValue 64 */
+  INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS: int(1, 100_000).default(64),
   /** How long a BullMQ job lock lasts: a crashed worker's jobs go back to the queue after this. @defaultValue 30000 */
   WORKER_LOCK_MS: int(1000, 3_600_000).default(30_000),
   /** Text embedder: `static` (SIF-weighted GloVe word vectors, tens of thousands of texts/s), `use-lite` (Universal Sentence Encoder Lite) or `transformers`. @defaultValue 'static' */
@@ -197,7 +193,7 @@ export interface Config {
     journalPath: string;
     maxDepth: number;
   };
-  indexing: { writeBatch: number; maxCommitsBetweenCompactions: number; maintenanceShare: number; quietRefreshMs: number };
+  indexing: { writeBatch: number; maxCommitsBetweenCompactions: number; maxRowsBetweenCompactions: number; maintenanceShare: number; quietRefreshMs: number };
   embedder:
     | {
         kind: 'static';
@@ -302,6 +298,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     indexing: {
       writeBatch: e.INDEX_WRITE_BATCH,
       maxCommitsBetweenCompactions: e.INDEX_MAX_COMMITS_BETWEEN_COMPACTIONS,
+      // Each merge-insert reads every row its `id` index does not cover yet, so the rows written
+      // since the last compaction make each commit dearer: eight full commits' worth at most.
+      maxRowsBetweenCompactions: 8 * e.INDEX_WRITE_BATCH,
       maintenanceShare: 0.05,
       quietRefreshMs: 5000,
     },

@@ -24,6 +24,8 @@ export interface IndexerDeps {
   quietRefreshMs: number;
   /** Commits after which compaction runs whatever else is going on. */
   maxCommitsBetweenMaintenance: number;
+  /** Rows written after which compaction runs whatever else is going on (what the next merge-inserts must read). */
+  maxRowsBetweenMaintenance: number;
   /** The most of the writer's time compaction may take otherwise (0.05: 5 %). */
   maintenanceShare: number;
 }
@@ -53,6 +55,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     quietRefreshMs: deps.quietRefreshMs,
     maintenanceShare: deps.maintenanceShare,
     maxCommitsBetweenMaintenance: deps.maxCommitsBetweenMaintenance,
+    maxRowsBetweenMaintenance: deps.maxRowsBetweenMaintenance,
     rebuild: () => rebuild,
   });
 

@@ -18,6 +18,13 @@ export interface StoreWriterOptions {
   maintenanceShare: number;
   /** Commits after which maintenance runs whatever the share: the bound on uncompacted fragments. */
   maxCommitsBetweenMaintenance: number;
+  /**
+   * Rows written after which maintenance runs whatever the share. A merge-insert reads every row
+   * its `id` index does not cover yet, so a fast stream of large commits needs compaction (which
+   * folds them into the index) sooner than the commit bound says; a slow stream of small commits
+   * must not compact that often, as each run rewrites the table.
+   */
+  maxRowsBetweenMaintenance: number;
   /** The rebuild of a reindex in progress, which must not miss writes made while it scans. */
   rebuild: () => StoreRebuild | undefined;
 }
@@ -26,10 +33,11 @@ export interface StoreWriterOptions {
  * The one writer of a process's coupon rows. Writes from concurrent jobs are group-committed: what
  * arrives while a commit runs goes out in the next one (up to `maxBatch` rows), so a steady stream
  * makes few large commits. Store maintenance (compaction, index upkeep) keeps pace with the stream:
- * it starts after at most `maxCommitsBetweenMaintenance` commits, and otherwise once writing has gone
- * on long enough that maintenance stays within `maintenanceShare` of the time, and it runs beside the
- * next commits rather than holding them (Lance commits a compaction beside inserts; where one
- * rewrites fragments a concurrent commit updated, the later of the two retries). A run that keeps
+ * it starts after at most `maxCommitsBetweenMaintenance` commits or `maxRowsBetweenMaintenance`
+ * rows, and otherwise once writing has gone on long enough that maintenance stays within
+ * `maintenanceShare` of the time, and it runs beside the next commits rather than holding them
+ * (Lance commits a compaction beside inserts; where one rewrites fragments a concurrent commit
+ * updated, the later of the two retries). A run that keeps
  * losing to such writes is retried, and once the stream is twice the bound behind, one run holds
  * the commits until it is done: the fragment count stays bounded either way. A last refresh, which
  * holds them too and waits for a kNN index build, runs when writes go quiet.
@@ -37,6 +45,7 @@ export interface StoreWriterOptions {
 export class StoreWriter {
   private readonly batcher: MicroBatcher<WriteOp, WriteOutcome>;
   private commitsSinceMaintenance = 0;
+  private rowsSinceMaintenance = 0;
   private lastMaintenanceEnd = Date.now();
   private lastMaintenanceMs = 0;
   private quietTimer: NodeJS.Timeout | undefined;
@@ -100,6 +109,7 @@ export class StoreWriter {
       start = end;
     }
     this.stats.rows += ops.length;
+    this.rowsSinceMaintenance += ops.length;
     if (this.maintenanceDue()) void this.maintain({ streaming: true });
     this.scheduleQuietRefresh();
     return out;
@@ -120,6 +130,7 @@ export class StoreWriter {
   private maintenanceDue(): boolean {
     if (this.commitsSinceMaintenance === 0 || this.running) return false;
     if (this.commitsSinceMaintenance >= this.options.maxCommitsBetweenMaintenance) return true;
+    if (this.rowsSinceMaintenance >= this.options.maxRowsBetweenMaintenance) return true;
     const share = this.options.maintenanceShare;
     return Date.now() - this.lastMaintenanceEnd >= (this.lastMaintenanceMs * (1 - share)) / share;
   }
@@ -145,13 +156,16 @@ export class StoreWriter {
     if (this.commitsSinceMaintenance === 0) return;
     const started = Date.now();
     const commits = this.commitsSinceMaintenance;
+    const rows = this.rowsSinceMaintenance;
     this.commitsSinceMaintenance = 0;
+    this.rowsSinceMaintenance = 0;
     this.commitsInRun = commits;
     this.stats.maintaining = 1;
     try {
       await this.options.store.optimize(options);
     } catch (error) {
       this.commitsSinceMaintenance += commits;
+      this.rowsSinceMaintenance += rows;
       const message = (error as Error).message ?? '';
       // A compaction that rewrote fragments a concurrent commit updated loses to it: expected under a stream.
       if (/preempted|conflict/i.test(message)) {

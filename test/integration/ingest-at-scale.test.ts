@@ -43,6 +43,7 @@ describe('ingest at scale', () => {
       quietRefreshMs: 60_000,
       maintenanceShare: 0.1,
       maxCommitsBetweenMaintenance: bound,
+      maxRowsBetweenMaintenance: Number.POSITIVE_INFINITY,
       rebuild: () => undefined,
     });
 
@@ -92,6 +93,42 @@ describe('ingest at scale', () => {
     expect((await store.stats()).count).toBe(total);
     const stored = await store.get(coupons.map((c) => c.id));
     expect([...stored.values()].map((d) => d.coupon.version)).toEqual(Array(total).fill(2));
+  });
+
+  it('compacts after a bound on rows written as well as on commits: large commits are compacted sooner, small ones not more often', async () => {
+    /** Maintenance runs while ten commits of 100 rows go in, with the rows bound at `maxRows`. */
+    async function runsDuring(maxRows: number): Promise<number> {
+      const t = await tempDir('ingest-rows-');
+      cleanups.push(t.cleanup);
+      const store = await openStore(t.dir);
+      // The commit bound and the time share (0.0001: a run waits 9,999 times its length) stay out of the way.
+      const writer = new StoreWriter({
+        store,
+        logger,
+        maxBatch: 100,
+        quietRefreshMs: 60_000,
+        maintenanceShare: 0.0001,
+        maxCommitsBetweenMaintenance: 1000,
+        maxRowsBetweenMaintenance: maxRows,
+        rebuild: () => undefined,
+      });
+      const vectors = randomUnitVectors(1000, 16, 9);
+      let n = 0;
+      const commit = async () => {
+        const docs = Array.from({ length: 100 }, () => n++).map((i) => ({ coupon: makeCoupon(`r${i}`, { title: `Row ${i}` }), vector: vectors[i]! }));
+        await Promise.all(docs.map((d) => writer.upsert(d)));
+        await expect.poll(() => writer.stats.maintaining, { timeout: 30_000 }).toBe(0);
+      };
+      await commit(); // the first run: nothing measured its length yet
+      const before = writer.stats.maintenanceRuns;
+      for (let i = 0; i < 9; i++) await commit();
+      const runs = writer.stats.maintenanceRuns - before;
+      await writer.flush();
+      expect((await store.stats()).count).toBe(1000);
+      return runs;
+    }
+    expect(await runsDuring(300)).toBeGreaterThanOrEqual(2);
+    expect(await runsDuring(1_000_000)).toBe(0);
   });
 
   it('a steady stream of user-vector writes (one per event batch) keeps the user table compact, and reads see the newest vectors', async () => {
