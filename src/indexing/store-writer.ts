@@ -37,10 +37,10 @@ export interface StoreWriterOptions {
  * rows, and otherwise once writing has gone on long enough that maintenance stays within
  * `maintenanceShare` of the time, and it runs beside the next commits rather than holding them
  * (Lance commits a compaction beside inserts; where one rewrites fragments a concurrent commit
- * updated, the later of the two retries). A run that keeps
- * losing to such writes is retried, and once the stream is twice the bound behind, one run holds
- * the commits until it is done: the fragment count stays bounded either way. A last refresh, which
- * holds them too and waits for a kNN index build, runs when writes go quiet.
+ * updated, the later of the two retries). A run that keeps losing to such writes is retried, and
+ * once the stream is twice the commit bound behind, one run holds the commits until it is done:
+ * the fragment count stays bounded either way. A last refresh, which holds them too and waits for
+ * a kNN index build, runs when writes go quiet.
  */
 export class StoreWriter {
   private readonly batcher: MicroBatcher<WriteOp, WriteOutcome>;

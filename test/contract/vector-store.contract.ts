@@ -246,6 +246,26 @@ export function describeVectorStore(name: string, factory: StoreFactory): void {
       expect(Array.from(got.get('u1')!)).toEqual(Array.from(b!).map((x) => Math.fround(x)));
     });
 
+    it('scans every row once while updates and compaction rewrite the table beside the scan', async () => {
+      const store = await open();
+      const docs = seededCorpus(600, 17);
+      for (let i = 0; i < docs.length; i += 100) await store.upsert(docs.slice(i, i + 100));
+      await store.optimize();
+      const seen: string[] = [];
+      let round = 0;
+      for await (const batch of store.scan(50)) {
+        seen.push(...batch.map((d) => d.coupon.id));
+        // Between pages: newer versions of rows on both sides of the scan's position, then a compaction.
+        const touched = [docs[round * 7]!, docs[599 - round * 11]!].map((d) => ({ ...d, coupon: { ...d.coupon, version: d.coupon.version + round + 1 } }));
+        await store.upsert(touched);
+        if (round % 3 === 2) await store.optimize({ streaming: true });
+        round++;
+      }
+      expect(round).toBeGreaterThan(5);
+      expect(seen.length).toBe(new Set(seen).size);
+      expect(new Set(seen)).toEqual(new Set(docs.map((d) => d.coupon.id)));
+    });
+
     it('scans everything and rebuilds into a new space atomically', async () => {
       const store = await open();
       const docs = seededCorpus(50);
