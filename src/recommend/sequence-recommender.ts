@@ -251,12 +251,15 @@ export class SequenceRecommender implements Recommender {
         report.learningRates.push({ epoch: epoch + 1, learningRate: step });
       }
     }
-    if (bestWeights) {
-      setWeights(bestWeights);
-      bestWeights.forEach((w) => w.dispose());
-    } else if (averaged) setWeights(averaged);
+    // The weights kept: the best validated ones, else (no validation) the average. The raw weights
+    // the last epoch ended with already have their vectors.
+    const kept = bestWeights ?? averaged;
+    if (kept) {
+      setWeights(kept);
+      await this.refreshVectors(byUser, steps, trained);
+    }
+    bestWeights?.forEach((w) => w.dispose());
     averaged?.forEach((w) => w.dispose());
-    await this.refreshVectors(byUser, steps, trained);
     this.report = report;
     content.dispose();
     group?.dispose();

@@ -105,6 +105,13 @@ it(`a worker SIGKILL and a Redis restart during a bulk index of ${COUPONS} coupo
   await engine.queue.drained(900_000);
   expect(await engine.queue.failed()).toEqual([]);
   await waitFor('the API to see every coupon', async () => (await engine.store.stats()).count === COUPONS, 60_000);
+  // The API reads another process's writes within its read-consistency bound (1 s): the worker's
+  // last commits (the v2 updates come near the end of the queue) may land just before the drain.
+  await waitFor(
+    "the API to read the worker's last writes",
+    async () => [...(await engine.store.get(v2.map((c) => c.id))).values()].every((d) => d.coupon.title.endsWith('(v2)')),
+    60_000,
+  );
   const stored: Coupon[] = [];
   for await (const batch of engine.store.scan(1000)) stored.push(...batch.map((d) => d.coupon));
   const ids = stored.map((c) => c.id);

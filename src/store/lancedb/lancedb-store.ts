@@ -20,7 +20,7 @@ import { filteredSearch } from './filtered-search.ts';
 import { guard } from './guard.ts';
 import { type Pointer, pointerMtime, readPointer, writePointer } from './pointer-file.ts';
 import { type CachedRow, RowCache, type RowRef, readRows } from './row-cache.ts';
-import { couponSchema, fromDoc, toFloat32 } from './rows.ts';
+import { couponSchema } from './rows.ts';
 import { createAnnIndex, createFullTextIndex, createScalarIndexes } from './table-indexes.ts';
 import { UserVectorTable } from './user-table.ts';
 import { storedVersions, writeVersioned } from './versioned-merge.ts';
@@ -177,32 +177,31 @@ export class LanceDbStore implements VectorStore {
   }
 
   /**
-   * Every row once: the ids as of the start, then their rows read by id, a batch at a time. Offsets
-   * into a table that a compaction (here or in another process) rewrites meanwhile shift: a bulk
-   * load's final check read 271 of 10,000 ids twice and as many not at all. Ids do not shift. A row
-   * deleted meanwhile is left out, one rewritten comes back at its newer version, and one added
-   * after the start is not included (a reindex's writer sends those to the rebuild itself).
+   * Every row once: the ids and versions as of the start (`versions()`), then the rows by id, a
+   * batch at a time. Offsets into a table that a compaction (here or in another process) rewrites
+   * meanwhile shift: a bulk load's final check got 10,000 rows with 9,729 distinct ids. Ids do not
+   * shift. A row deleted meanwhile is left out, one rewritten comes back at its newer version, and
+   * one added after the start is not included (a reindex's writer sends those to the rebuild itself).
    */
   async *scan(batchSize = 1000): AsyncIterable<IndexedCoupon[]> {
     const table = await this.live();
-    // An empty result has no columns at all.
-    const ids = ((await guard(() => table.query().select(['id']).toArrow())).getChild('id')?.toArray() ?? []) as string[];
-    for (let start = 0; start < ids.length; start += batchSize) {
-      const batch: IndexedCoupon[] = [];
-      for (const where of idPredicates(ids.slice(start, start + batchSize))) {
-        const rows = await guard(() => table.query().where(where).select(['doc', 'vector', 'cf', 'has_cf']).toArray());
-        for (const r of rows) batch.push({ coupon: fromDoc(r.doc), vector: toFloat32(r.vector), behavior: r.has_cf ? toFloat32(r.cf) : undefined });
+    // Each row is read once: nothing worth keeping in a cache.
+    const uncached = new RowCache(0);
+    for await (const refs of this.versions()) {
+      for (let start = 0; start < refs.length; start += batchSize) {
+        const rows = await readRows(table, refs.slice(start, start + batchSize), uncached);
+        if (rows.size > 0) yield [...rows.values()].map(({ coupon, vector, behavior }) => ({ coupon, vector, behavior }));
       }
-      if (batch.length > 0) yield batch;
     }
   }
 
   async *versions(): AsyncIterable<StoredVersion[]> {
     const table = await this.live();
     const batch = await guard(() => table.query().select(['id', 'version']).toArrow());
-    const ids = batch.getChild('id')!.toArray() as string[];
-    const versions = batch.getChild('version')!.toArray() as Float64Array;
-    yield Array.from(ids, (id, i) => ({ id, version: versions[i]! }));
+    // An empty result has no columns at all.
+    const ids = (batch.getChild('id')?.toArray() ?? []) as string[];
+    const versions = batch.getChild('version')?.toArray() as Float64Array | undefined;
+    yield Array.from(ids, (id, i) => ({ id, version: versions![i]! }));
   }
 
   async changeToken(): Promise<string> {
