@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from './config.ts';
 import { createEmbedder, createQueryEmbedders } from './embed/create-embedder.ts';
 import { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
+import { PastQueryMemory } from './ranking/past-queries.ts';
 import { StaticVectorEmbedder } from './embed/static-vectors/static-vector-embedder.ts';
 import { EmbedderPool } from './embed/embedder-pool.ts';
 import { EmbeddingService } from './embed/embedding-service.ts';
@@ -112,6 +113,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const dictionary = embedder instanceof StaticVectorEmbedder ? (word: string) => embedder.wordTable.rowOf.has(word) : undefined;
   const vocabulary = new CatalogueVocabulary(store, events, logger.child({ component: 'vocabulary' }), dictionary);
   vocabulary.start(config.search.vocabularyRefreshMs);
+  const pastQueries = new PastQueryMemory(events, logger.child({ component: 'past-queries' }), options.clock);
+  pastQueries.start(config.search.pastQueriesRefreshMs);
   const definitions = createDefinitionStore(config);
   await definitions.open();
   const synonyms = synonymCache(definitions, logger.child({ component: 'synonyms' }));
@@ -130,6 +133,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     ranking,
     worker,
     vocabulary,
+    pastQueries,
     definitions,
     synonyms,
     rules,

@@ -146,6 +146,8 @@ const envSchema = z.object({
   VOCABULARY_REFRESH_MS: int(1000, 86_400_000).default(30_000),
   /** How often each process checks for synonym sets (and rules) written by others. */
   DEFINITIONS_REFRESH_MS: int(100, 60_000).default(1000),
+  /** How often the memory of what shoppers engaged with after past searches (a ranking feature) is rebuilt from the served-list log. @defaultValue 600000 */
+  PAST_QUERIES_REFRESH_MS: int(1000, 86_400_000).default(600_000),
   MAX_PER_MERCHANT: int(1, 1000).default(2),
   MMR_LAMBDA: z.coerce.number().min(0).max(1).default(0.8),
   /** Share of result pages with one random adjacent pair swapped, so logs can show position bias (0 = off). @defaultValue 0 */
@@ -214,6 +216,7 @@ export interface Config {
     paraphrase: { maxLexicalHits: number };
     vocabularyRefreshMs: number;
     definitionsRefreshMs: number;
+    pastQueriesRefreshMs: number;
     mmrLambda: number;
     maxPerMerchant: number;
     nearDuplicateCosine: number;
@@ -317,6 +320,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       paraphrase: { maxLexicalHits: e.PARAPHRASE_MAX_LEXICAL_HITS },
       vocabularyRefreshMs: e.VOCABULARY_REFRESH_MS,
       definitionsRefreshMs: e.DEFINITIONS_REFRESH_MS,
+      pastQueriesRefreshMs: e.PAST_QUERIES_REFRESH_MS,
       recommendationFusion: {
         method: 'rrf',
         rrfK: e.RRF_K,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { CatalogueVocabulary } from './search/catalogue-vocabulary.ts';
+import type { PastQueryMemory } from './ranking/past-queries.ts';
 import type { Suggestion } from './search/suggestions.ts';
 import { suggestWithinFilter } from './search/scoped-suggestions.ts';
 import { FacetPoolCache } from './search/facet-pool-cache.ts';
@@ -57,6 +58,8 @@ export interface EngineParts {
   worker: { close(): Promise<void> } | undefined;
   /** The catalogue's words, for typo tolerance (started by the composition root). */
   vocabulary: CatalogueVocabulary;
+  /** What shoppers engaged with after past searches, a ranking feature (started by the composition root). */
+  pastQueries: PastQueryMemory;
   /** Where synonym sets (and rules) are persisted. */
   definitions: DefinitionStore;
   /** The synonym sets and merchandising rules in force (started by the composition root). */
@@ -91,6 +94,7 @@ export class Engine {
   private readonly spaceGuard: VectorSpaceGuard;
   private readonly worker: { close(): Promise<void> } | undefined;
   private readonly vocabulary: CatalogueVocabulary;
+  private readonly pastQueries: PastQueryMemory;
   /** Served result lists, for training the ranker on what shoppers saw (off when LOG_SERVED_LISTS=false). */
   private readonly servedLog: ServedListLog | undefined;
   private readonly closers: Array<() => Promise<void>> = [];
@@ -110,6 +114,7 @@ export class Engine {
     ({ recommender: this.recommender, ranking: this.ranking, spaceGuard: this.spaceGuard, worker: this.worker } = parts);
     ({
       vocabulary: this.vocabulary,
+      pastQueries: this.pastQueries,
       definitions: this.definitions,
       synonyms: this.synonyms,
       rules: this.rules,
@@ -140,6 +145,7 @@ export class Engine {
       rules: this.rules.compiled,
       experiment: this.experiment,
       facetPoolCache: this.facetPoolCache,
+      pastQueries: this.pastQueries.current,
     };
   }
 
@@ -334,6 +340,7 @@ export class Engine {
   /** Stops taking work, finishes running jobs and flushes batched writes. */
   async close(): Promise<void> {
     this.vocabulary.stop();
+    this.pastQueries.stop();
     this.synonyms.stop();
     this.rules.stop();
     await Promise.all(this.closers.map((c) => c()));

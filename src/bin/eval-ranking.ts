@@ -24,6 +24,7 @@ import { corpusOf, type Judgment, loadJudgments, pairsFromJudgments, productCoup
 import { type Candidate, MetricsTable, order, pool, recallOf } from '../eval/ranking-systems.ts';
 import { saveRanker } from '../ranking/artifacts.ts';
 import { idfLookup, idfTable, prepareQuery, RANKING_FEATURES, RANKING_FEATURES_VERSION, rankingFeatures } from '../ranking/features.ts';
+import { PastQueryEngagement } from '../ranking/past-queries.ts';
 import { LearnedRanker, type RankingList } from '../ranking/ranker.ts';
 import type { FusionSettings } from '../search/fusion.ts';
 import { createStore } from '../store/create-store.ts';
@@ -174,16 +175,32 @@ async function main(): Promise<void> {
       titleOf,
       paraphrase ? judgedBy(q, paraphrase) : [],
     );
-  const features = (q: QueryData, candidates: Candidate[]) => {
+  // What shoppers did after past searches: the training folds' judgments stand in for the
+  // engagement a deployment's served-list log records (gain as the weight). Set per fold.
+  let pastQueries = new PastQueryEngagement();
+  const noPastQueries = new PastQueryEngagement();
+  const features = (q: QueryData, candidates: Candidate[], memory = pastQueries) => {
     const pq = prepareQuery(q.query, { idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
-    return candidates.map((c) => rankingFeatures(pq, { title: c.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused!.rank }));
+    // A training query's own judgments are in the memory: leave them out, as a new query has none.
+    const past = memory.affinity(q.query, { exclude: q.query });
+    return candidates.map((c) =>
+      rankingFeatures(pq, { title: c.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused!.rank }, { pastQueries: past.get(c.id) }),
+    );
+  };
+  const memoryOf = (queries: Iterable<string>) => {
+    const memory = new PastQueryEngagement();
+    for (const query of queries) {
+      const q = servedData.get(query)!;
+      for (const [id, gain] of q.judged) memory.add(q.query, id, gain);
+    }
+    return memory;
   };
   // What the engine retrieves and fuses for this query with `source` as its embedder (the paraphrase
   // retriever standing in when the words fail); with `served`, exactly what the default config does.
   const servedPoolWith = (source: DenseSource) => (q: QueryData) => poolOf(q, source, fusion, paraphrases && wordsFail(q) ? paraphrases : undefined);
   const servedPool = servedPoolWith(served);
-  const listOf = (q: QueryData, candidates = servedPool(q)): RankingList => ({
-    features: features(q, candidates),
+  const listOf = (q: QueryData, candidates = servedPool(q), memory = pastQueries): RankingList => ({
+    features: features(q, candidates, memory),
     gains: candidates.map((c) => q.judged.get(c.id) ?? 0),
   });
   const record = (name: string, q: QueryData, ranked: string[], rerank?: string[]) => table.add(name, q.judged, ranked, rerank);
@@ -204,6 +221,7 @@ async function main(): Promise<void> {
       const { adaptation } = await trainAdaptation(embedder.wordTable, pairs, { progress: true });
       adapted = await staticSource(ids, titles, cacheDir, { ...adaptation, id: 'fold' }, 'static (adapted)');
     }
+    pastQueries = memoryOf(trainQueries);
     const cut = Math.floor(trainQueries.length * 0.9);
     const ranker = new LearnedRanker({ progress: true });
     process.stderr.write(
@@ -212,6 +230,13 @@ async function main(): Promise<void> {
     await ranker.fit(
       trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!)),
       trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!)),
+    );
+    // The same ranker without the memory of past searches: what those features add.
+    const rankerWithoutPast = new LearnedRanker({ progress: true });
+    process.stderr.write(`fold ${f + 1}/${rounds}: training the ranker without the past-search features\n`);
+    await rankerWithoutPast.fit(
+      trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!, undefined, noPastQueries)),
+      trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!, undefined, noPastQueries)),
     );
     // A deployment that trains both models: the ranker learns on the adapted embedder's candidates
     // and dense scores (the pool the engine retrieves once models/embedder is in place). Its own
@@ -331,6 +356,14 @@ async function main(): Promise<void> {
         order(defaultPool, (_c, i) => s[i]!),
         order(judgedPool, (_c, i) => sj[i]!),
       );
+      const s0 = rankerWithoutPast.scoreSync(features(q, defaultPool, noPastQueries));
+      const sj0 = rankerWithoutPast.scoreSync(features(q, judgedPool, noPastQueries));
+      record(
+        'ltr without past searches',
+        q,
+        order(defaultPool, (_c, i) => s0[i]!),
+        order(judgedPool, (_c, i) => sj0[i]!),
+      );
       tbar.tick();
     }
   }
@@ -349,12 +382,13 @@ async function main(): Promise<void> {
     `\nRecall of the whole candidate pool (what any ranker of it can reach): default ${candidateRecall.default}${candidateRecall.adapted_embedder === undefined ? '' : `, with the adapted embedder ${candidateRecall.adapted_embedder}`}`,
   );
   if (a.save) {
+    pastQueries = memoryOf(queries);
     const everything = shuffle(seededRandom(99), [...queries]);
     const cut = Math.floor(everything.length * 0.9);
     const final = new LearnedRanker({ progress: true });
     await final.fit(
-      everything.slice(0, cut).map((q) => listOf(data.get(q)!)),
-      everything.slice(cut).map((q) => listOf(data.get(q)!)),
+      everything.slice(0, cut).map((q) => listOf(servedData.get(q)!)),
+      everything.slice(cut).map((q) => listOf(servedData.get(q)!)),
     );
     await saveRanker(a.save, final, { training: { data: a.train, queries: queries.length, corpus: corpus.length }, metrics: { ...systems.ltr }, idf: idfs });
     process.stderr.write(`saved the ranker to ${a.save}\n`);
@@ -369,6 +403,7 @@ async function main(): Promise<void> {
       ltr: systems.ltr,
       default: systems.default,
     },
+    ltr_without_past_searches: systems['ltr without past searches'],
     embedders: Object.fromEntries(
       Object.entries(systems)
         .filter(([k]) => k.startsWith('dense: '))

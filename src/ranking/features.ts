@@ -2,13 +2,13 @@ import { tokenize } from '../text/tokenize.ts';
 import { characterTrigrams, normaliseText, type TitleProfile, titleMatch, titleProfile } from '../text/title-match.ts';
 
 /**
- * The ranking feature schema (v2): one vector per (query, user?, coupon, context), the same for
+ * The ranking feature schema (v3): one vector per (query, user?, coupon, context), the same for
  * training, serving, the served-list logs and the browser. Every signal that can be absent has a
  * value and a missing flag. v1 was the lexical and retrieval block alone; v2 adds the coupon-side
- * and personal block (`CONTEXT_FEATURES`). Lexical features matter most on keyword-heavy product
+ * and personal block (`CONTEXT_FEATURES`); v3 the engagement after similar past searches. Lexical features matter most on keyword-heavy product
  * and coupon text (brands, sizes, model numbers); see ../shared/README.md.
  */
-export const RANKING_FEATURES_VERSION = 2;
+export const RANKING_FEATURES_VERSION = 3;
 const LEXICAL_FEATURES = [
   'dense_cosine',
   'dense_rank_log',
@@ -61,6 +61,12 @@ const CONTEXT_FEATURES = [
   'sponsored',
   /** No query text (similar coupons, feeds): the lexical block is all zeros. */
   'query_missing',
+  /** log(1 + Σ similarity × engagement) with the coupon after past searches like this one (`PastQueryEngagement`). */
+  'past_query_engagement_log',
+  /** log(1 + the largest single term of that sum). */
+  'past_query_engagement_max_log',
+  /** No past search like this one was followed by engagement with the coupon. */
+  'past_query_missing',
 ] as const;
 
 export const RANKING_FEATURES = [...LEXICAL_FEATURES, ...CONTEXT_FEATURES] as const;
@@ -86,6 +92,8 @@ export interface CandidateSignals {
   discountDepth?: number | undefined;
   distanceKm?: number | undefined;
   sponsored?: number | undefined;
+  /** Engagement with the coupon after similar past searches; undefined when there was none. */
+  pastQueries?: { sum: number; max: number } | undefined;
 }
 
 export interface RetrievalSignal {
@@ -208,6 +216,9 @@ function contextFeatures(s: CandidateSignals, queryMissing: boolean): number[] {
     missing(s.distanceKm),
     known(s.sponsored),
     queryMissing ? 1 : 0,
+    s.pastQueries ? Math.log1p(s.pastQueries.sum) : 0,
+    s.pastQueries ? Math.log1p(s.pastQueries.max) : 0,
+    missing(s.pastQueries),
   ];
 }
 

@@ -32,7 +32,7 @@ export class RankingFeaturizer implements Featurizer {
   }
 
   /** Feature rows in candidate order; a failing signal source degrades to "missing", with a note. */
-  async compute(ctx: SearchContext, deps: Pick<SearchDeps, 'events'>): Promise<{ rows: Float32Array[]; note?: string }> {
+  async compute(ctx: SearchContext, deps: Pick<SearchDeps, 'events' | 'pastQueries'>): Promise<{ rows: Float32Array[]; note?: string }> {
     const { candidates, request } = ctx;
     let signals: CandidateSignals[];
     let note: string | undefined;
@@ -42,6 +42,10 @@ export class RankingFeaturizer implements Featurizer {
       signals = candidates.map((c) => couponSignals(c.coupon, request.now, request.origin));
       note = `engagement and personal signals unavailable (${(error as Error).message})`;
     }
+    // Keyed by the query as the served-list log records it: as searched, typo corrections included.
+    const searched = request.surface === 'search' ? (ctx.correctedQuery ?? request.query) : '';
+    const past = searched.trim() ? deps.pastQueries?.affinity(searched) : undefined;
+    if (past?.size) candidates.forEach((c, i) => (signals[i]!.pastQueries = past.get(c.id)));
     const maxBm25 = Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0));
     // With synonyms, each coupon is featurized with the query form its title uses (chosen by the fusion).
     const prepared = (ctx.queryForms ?? [ctx.queryText]).map((form) => prepareQuery(form, { idf: this.idf, maxBm25 }));

@@ -63,7 +63,8 @@ export function usableLists(served: readonly ServedOutcome[]): { lists: ServedOu
   return { lists, idf, skipped };
 }
 
-function gainOf(types: readonly EventType[] | undefined): number {
+/** A shown coupon's gain from what its shopper did: the best of click (1), save (2), redemption (3). */
+export function outcomeGain(types: readonly EventType[] | undefined): number {
   return Math.max(0, ...(types ?? []).map((t) => OUTCOME_GAIN[t] ?? 0));
 }
 
@@ -89,7 +90,7 @@ export function estimateLogPropensities(
   const clicked: ClickedList[] = lists.map((l) => {
     const items: ClickedList['items'] = new Array(K);
     for (const it of l.items)
-      if (it.position < K) items[it.position] = { id: it.couponId, features: new Float32Array(), clicked: gainOf(l.outcomes[it.couponId]) > 0 };
+      if (it.position < K) items[it.position] = { id: it.couponId, features: new Float32Array(), clicked: outcomeGain(l.outcomes[it.couponId]) > 0 };
     // Positions before the page (offset > 0) are not observations of this list.
     return { query: requestKey(l), items: items.filter(Boolean) as ClickedList['items'] };
   });
@@ -104,11 +105,11 @@ export function estimateLogPropensities(
 export function ipwLists(lists: readonly ServedOutcome[], propensities: readonly number[], maxWeight = 20): RankingList[] {
   const last = propensities.at(-1) ?? 1;
   return lists
-    .filter((l) => l.items.some((it) => gainOf(l.outcomes[it.couponId]) > 0))
+    .filter((l) => l.items.some((it) => outcomeGain(l.outcomes[it.couponId]) > 0))
     .map((l) => ({
       features: l.items.map((it) => Float32Array.from(it.features)),
       gains: l.items.map((it) => {
-        const g = gainOf(l.outcomes[it.couponId]);
+        const g = outcomeGain(l.outcomes[it.couponId]);
         return g === 0 ? 0 : g * Math.min(maxWeight, 1 / (propensities[it.position] ?? last));
       }),
     }));
@@ -123,7 +124,7 @@ export async function trainFromLogs(
   options: LogTrainingOptions = {},
 ): Promise<{ ranker: LearnedRanker; report: LogTrainingReport }> {
   const { lists, idf, skipped } = usableLists(served);
-  const withOutcomes = lists.filter((l) => l.items.some((it) => gainOf(l.outcomes[it.couponId]) > 0));
+  const withOutcomes = lists.filter((l) => l.items.some((it) => outcomeGain(l.outcomes[it.couponId]) > 0));
   if (withOutcomes.length < 10) {
     throw new Error(
       `only ${withOutcomes.length} served lists with a click, save or redemption (of ${served.length} read): need at least 10; send events with the query_id and position of the list they came from`,

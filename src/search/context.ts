@@ -84,7 +84,7 @@ export interface Candidate {
   fused?: StageScore;
   /** Which of `queryForms` (synonym substitutions) its title matches best, set by the fusion; the features use that form. */
   queryForm?: number;
-  /** The rank stage's score, the scorer that gave it, and the feature row (schema v2) behind it. */
+  /** The rank stage's score, the scorer that gave it, and the feature row (schema v3) behind it. */
   ranked?: { score: number; scorer: string; features: Float32Array };
   diversified?: { position: number; mmr: number; maxSimilarity: number; demoted: boolean };
   /** What boosts added to the rank score, and which. */
@@ -153,7 +153,12 @@ export interface Featurizer {
   /** Names of a row's values, in order. */
   readonly featureNames: readonly string[];
   /** Rows in candidate order; a failing signal source degrades to "missing", with a note. */
-  compute(ctx: SearchContext, deps: Pick<SearchDeps, 'events'>): Promise<{ rows: Float32Array[]; note?: string }>;
+  compute(ctx: SearchContext, deps: Pick<SearchDeps, 'events' | 'pastQueries'>): Promise<{ rows: Float32Array[]; note?: string }>;
+}
+
+/** Engagement with coupons after past searches like a query (the ranking module keeps it from the served-list log). */
+export interface PastQueryLookup {
+  affinity(query: string): ReadonlyMap<string, { sum: number; max: number }>;
 }
 
 /** Rescores fused candidates from their feature rows in one batched call; the learned ranker implements this. */
@@ -203,6 +208,8 @@ export interface SearchDeps {
   experiment?: RankerExperiment | undefined;
   /** The sets recent faceted searches counted over, reused by disjunctive counts. */
   facetPoolCache?: FacetPoolCache | undefined;
+  /** What shoppers engaged with after past searches, for the ranking features. */
+  pastQueries?: PastQueryLookup | undefined;
 }
 
 export interface Stage {

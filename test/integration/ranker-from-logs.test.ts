@@ -14,7 +14,7 @@ import type { ServedOutcome } from '../../src/events/event-store.ts';
 import { FileEventStore } from '../../src/events/file-event-store.ts';
 import { ndcg, mean } from '../../src/util/ranking-metrics.ts';
 import { loadRanker } from '../../src/ranking/artifacts.ts';
-import { RANKING_FEATURES } from '../../src/ranking/features.ts';
+import { RANKING_FEATURES, RANKING_FEATURES_VERSION } from '../../src/ranking/features.ts';
 import { generateCatalogue } from '../../src/sample/catalogue.ts';
 import { seededRandom } from '../../src/util/random.ts';
 import { spawnTs } from '../support/processes.ts';
@@ -97,7 +97,14 @@ describe('ranker trained from served-list logs', () => {
   it('logs every served list with positions and features, joined to its clicks by query_id', async () => {
     const lists = await loggedLists();
     expect(lists).toHaveLength(360);
-    expect(lists[0]).toMatchObject({ surface: 'search', query: 'pizza', userId: 'shopper-0', scorer: 'fused', idf: 'uniform', featuresVersion: 2 });
+    expect(lists[0]).toMatchObject({
+      surface: 'search',
+      query: 'pizza',
+      userId: 'shopper-0',
+      scorer: 'fused',
+      idf: 'uniform',
+      featuresVersion: RANKING_FEATURES_VERSION,
+    });
     expect(lists[0]!.items.map((it) => it.position)).toEqual([...lists[0]!.items.keys()]);
     expect(lists[0]!.items[0]!.features).toHaveLength(RANKING_FEATURES.length);
     expect(lists.filter((l) => Object.keys(l.outcomes).length > 0).length).toBe(report.lists_with_outcomes);
@@ -122,7 +129,7 @@ describe('ranker trained from served-list logs', () => {
     expect(report.validation_lists).toBeGreaterThan(20);
     for (const v of [report.validation.model_ndcg10, report.validation.served_ndcg10]) expect(v).toBeGreaterThan(0);
     const metadata = JSON.parse(await readFile(path.join(dir, 'ranker', 'metadata.json'), 'utf8'));
-    expect(metadata.features.version).toBe(2);
+    expect(metadata.features.version).toBe(RANKING_FEATURES_VERSION);
     expect(metadata.learned_features).toContain('discount_depth');
     expect(metadata.training).toMatchObject({ source: 'served-list logs', propensities: { method: 'em' } });
     // Against the truth the simulation knows: order the logged lists by the model and by the served order.
@@ -145,10 +152,10 @@ describe('ranker trained from served-list logs', () => {
     expect(mean(model)).toBeGreaterThan(mean(served) + 0.03);
   });
 
-  it('is served by the engine: explain shows the learned scorer and the v2 features', async () => {
+  it('is served by the engine: explain shows the learned scorer and the v3 features', async () => {
     const server: TestServer = await startServer(env);
     try {
-      expect((await api(server.url, 'GET', '/readyz')).json.checks.ranker.detail).toMatch(/\(features v2\)$/);
+      expect((await api(server.url, 'GET', '/readyz')).json.checks.ranker.detail).toMatch(/\(features v3\)$/);
       const res = await api(server.url, 'GET', '/v1/search?q=pizza&user_id=shopper-1&explain=true&limit=5');
       expect(res.status).toBe(200);
       const rank = res.json.results[0].explain.rank;

@@ -33,7 +33,7 @@ describe('learned ranker in the search pipeline', () => {
 
   it('scores candidates with the model and explains the features behind each score', async () => {
     const ready = await api(server.url, 'GET', '/readyz');
-    expect(ready.json.checks.ranker.detail).toMatch(/^listwise-mlp-ranker .* \(features v2\)$/);
+    expect(ready.json.checks.ranker.detail).toMatch(/^listwise-mlp-ranker .* \(features v3\)$/);
     const res = await api(server.url, 'GET', '/v1/search?q=pizza+for+two&limit=5&explain=true');
     expect(res.status).toBe(200);
     const first = res.json.results[0].explain.rank;

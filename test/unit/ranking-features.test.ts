@@ -22,7 +22,7 @@ const f = (query: string, title: string, extra: Partial<Parameters<typeof rankin
   return Object.fromEntries(RANKING_FEATURES.map((name, i) => [name, values[i]!]));
 };
 
-describe('ranking features v2: lexical and retrieval block', () => {
+describe('ranking features v3: lexical and retrieval block', () => {
   it('gives the same features from a kept title profile as from the title alone', () => {
     const q = prepareQuery('half price pizzas for two', { idf: idfFromCorpus(['pizza for two', 'half price sushi']), maxBm25: 4 });
     for (const title of ['Pizza for Two — 50% off', 'Half-price PIZZAS, Tony’s', 'Oil change', '']) {
@@ -59,7 +59,7 @@ describe('ranking features v2: lexical and retrieval block', () => {
   });
 });
 
-describe('ranking features v2: coupon-side and personal block', () => {
+describe('ranking features v3: coupon-side, personal and past-search block', () => {
   const ctx = (signals: Parameters<typeof rankingFeatures>[2], query = 'pizza') =>
     namedFeatures(rankingFeatures(prepareQuery(query), { title: 'Pizza for two', fusedRank: 3 }, signals));
 
@@ -75,6 +75,8 @@ describe('ranking features v2: coupon-side and personal block', () => {
       distance_missing: 1,
       sponsored: 0,
       query_missing: 0,
+      past_query_engagement_log: 0,
+      past_query_missing: 1,
     });
     expect(none.ctr_smoothed).toBeCloseTo(CTR_PRIOR.rate, 4);
   });
@@ -90,6 +92,7 @@ describe('ranking features v2: coupon-side and personal block', () => {
       discountDepth: 0.5,
       distanceKm: 2,
       sponsored: 1,
+      pastQueries: { sum: 3, max: 2 },
     });
     expect(f).toMatchObject({
       cf_score: 1.5,
@@ -106,6 +109,9 @@ describe('ranking features v2: coupon-side and personal block', () => {
     });
     expect(f.popularity_log).toBeCloseTo(Math.log(10), 3);
     expect(f.distance_km_log).toBeCloseTo(Math.log(3), 3);
+    expect(f.past_query_engagement_log).toBeCloseTo(Math.log(4), 3);
+    expect(f.past_query_engagement_max_log).toBeCloseTo(Math.log(3), 3);
+    expect(f.past_query_missing).toBe(0);
   });
 
   it('smooths the click-through rate towards the prior when impressions are few', () => {
