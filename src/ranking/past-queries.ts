@@ -13,14 +13,21 @@ export interface PastQueryAffinity {
 
 interface PastQuery {
   terms: string[];
-  /** Engagement weight per coupon id (clicks, saves, 2 × redemptions; or graded judgments). */
+  /** Engagement weight per coupon id (`outcomeGain`: click 1, save 2, redemption 3; or a graded judgment). */
   coupons: Map<string, number>;
+  /** Length of its IDF-weighted term vector (set by `prepare`). */
+  norm: number;
 }
 
 /** Past queries kept: the newest, so memory stays bounded on a busy site. */
 const MAX_QUERIES = 200_000;
 /** The most similar past queries a lookup sums over: the rest share a common word at most, and weigh little. */
 const MAX_SIMILAR = 200;
+/**
+ * Past queries read per query word, shortest first: for one shared word the shortest are the most
+ * similar, and a word in tens of thousands of past queries ("pizza") must not cost a scan of all.
+ */
+const MAX_SCAN_PER_TERM = 1000;
 
 /**
  * What shoppers engaged with after past searches, looked up for a new search by the past queries
@@ -30,11 +37,13 @@ const MAX_SIMILAR = 200;
  * memorisation behind click-through features in e-commerce ranking; the learned ranker takes it
  * as features (`past_query_*`), so an untrained install is unaffected.
  *
- * Only queries followed by engagement are kept; the oldest go first past MAX_QUERIES.
+ * Only queries followed by engagement are kept; the oldest go first past MAX_QUERIES. Lookups
+ * read an index `prepare` builds after the writes (IDF, norms, per-word lists shortest first).
  */
 export class PastQueryEngagement {
   private readonly queries = new Map<string, PastQuery>();
-  private readonly byTerm = new Map<string, Set<string>>();
+  private readonly byTerm = new Map<string, Set<PastQuery>>();
+  private prepared: { idf: Map<string, number>; unseenIdf: number; postings: Map<string, PastQuery[]> } | undefined;
 
   get size(): number {
     return this.queries.size;
@@ -48,12 +57,29 @@ export class PastQueryEngagement {
     if (!past) {
       const terms = [...new Set(tokenize(query))];
       if (terms.length === 0) return;
-      past = { terms, coupons: new Map() };
+      past = { terms, coupons: new Map(), norm: 1 };
       this.queries.set(key, past);
-      for (const t of terms) (this.byTerm.get(t) ?? this.byTerm.set(t, new Set()).get(t)!).add(key);
+      for (const t of terms) (this.byTerm.get(t) ?? this.byTerm.set(t, new Set()).get(t)!).add(past);
       if (this.queries.size > MAX_QUERIES) this.forget(this.queries.keys().next().value!);
     }
     past.coupons.set(couponId, (past.coupons.get(couponId) ?? 0) + weight);
+    this.prepared = undefined;
+  }
+
+  /** Builds the lookup index; the first lookup after writes does it if the writer did not. */
+  prepare(): void {
+    if (this.prepared) return;
+    const n = this.queries.size;
+    const idf = new Map<string, number>();
+    for (const [t, pasts] of this.byTerm) idf.set(t, Math.log(1 + n / (1 + pasts.size)));
+    for (const past of this.queries.values()) past.norm = Math.sqrt(past.terms.reduce((sum, t) => sum + idf.get(t)! ** 2, 0)) || 1;
+    const postings = new Map<string, PastQuery[]>();
+    for (const [t, pasts] of this.byTerm)
+      postings.set(
+        t,
+        [...pasts].sort((a, b) => a.norm - b.norm),
+      );
+    this.prepared = { idf, unseenIdf: Math.log(1 + n), postings };
   }
 
   /**
@@ -62,20 +88,24 @@ export class PastQueryEngagement {
    * must not see its own engagement.
    */
   affinity(query: string, options: { exclude?: string } = {}): Map<string, PastQueryAffinity> {
+    this.prepare();
+    const { idf, unseenIdf, postings } = this.prepared!;
     const out = new Map<string, PastQueryAffinity>();
     const terms = [...new Set(tokenize(query))];
-    const excluded = options.exclude === undefined ? undefined : normalisePhrase(options.exclude);
-    const n = this.queries.size;
-    const idf = (t: string) => Math.log(1 + n / (1 + (this.byTerm.get(t)?.size ?? 0)));
-    const norm = (ts: readonly string[]) => Math.sqrt(ts.reduce((sum, t) => sum + idf(t) ** 2, 0)) || 1;
-    const dots = new Map<string, number>();
+    const excluded = options.exclude === undefined ? undefined : this.queries.get(normalisePhrase(options.exclude));
+    const dots = new Map<PastQuery, number>();
+    let queryNorm = 0;
     for (const t of terms) {
-      const w = idf(t) ** 2;
-      for (const key of this.byTerm.get(t) ?? []) if (key !== excluded) dots.set(key, (dots.get(key) ?? 0) + w);
+      const w = (idf.get(t) ?? unseenIdf) ** 2;
+      queryNorm += w;
+      const list = postings.get(t) ?? [];
+      for (let i = 0; i < list.length && i < MAX_SCAN_PER_TERM; i++) {
+        const past = list[i]!;
+        if (past !== excluded) dots.set(past, (dots.get(past) ?? 0) + w);
+      }
     }
-    const queryNorm = norm(terms);
-    const similar = [...dots].map(([key, dot]) => ({ past: this.queries.get(key)!, similarity: 0, dot }));
-    for (const s of similar) s.similarity = s.dot / (queryNorm * norm(s.past.terms));
+    queryNorm = Math.sqrt(queryNorm) || 1;
+    const similar = [...dots].map(([past, dot]) => ({ past, similarity: dot / (queryNorm * past.norm) }));
     if (similar.length > MAX_SIMILAR) similar.sort((a, b) => b.similarity - a.similarity).length = MAX_SIMILAR;
     for (const { past, similarity } of similar) {
       for (const [couponId, weight] of past.coupons) {
@@ -95,9 +125,9 @@ export class PastQueryEngagement {
     if (!past) return;
     this.queries.delete(key);
     for (const t of past.terms) {
-      const keys = this.byTerm.get(t)!;
-      keys.delete(key);
-      if (keys.size === 0) this.byTerm.delete(t);
+      const pasts = this.byTerm.get(t)!;
+      pasts.delete(past);
+      if (pasts.size === 0) this.byTerm.delete(t);
     }
   }
 }
@@ -138,6 +168,7 @@ export class PastQueryMemory {
           if (list.surface !== 'search' || !list.query.trim()) continue;
           for (const [couponId, types] of Object.entries(list.outcomes)) next.add(list.query, couponId, outcomeGain(types));
         }
+        next.prepare();
         this.current = next;
       } catch (error) {
         this.logger.warn({ err: error }, 'past searches could not be read; ranking keeps the previous memory of them');

@@ -40,6 +40,20 @@ describe('engagement after past searches', () => {
     expect(m.affinity('wood stain', { exclude: 'wood stain' }).get('stain')!.sum).toBeGreaterThan(0); // via "outdoor wood stain"
   });
 
+  it('reads the shortest past queries first when a word is in thousands of them', () => {
+    const m = new PastQueryEngagement();
+    for (let i = 0; i < 3000; i++) m.add(`pizza with extra topping number ${i}`, `long-${i}`, 1);
+    m.add('pizza', 'plain', 1);
+    m.add('pizza tonight', 'tonight', 1);
+    const a = m.affinity('pizza');
+    expect(a.get('plain')!.max).toBeCloseTo(1, 6);
+    expect(a.get('tonight')!.max).toBeGreaterThan(a.get('long-0')?.max ?? 0);
+    expect(a.size).toBeLessThanOrEqual(200); // the 200 most similar past queries, one coupon each
+    // A write after a lookup is seen by the next one.
+    m.add('pizza', 'second', 2);
+    expect(m.affinity('pizza').get('second')!.max).toBeCloseTo(2, 6);
+  });
+
   it('knows nothing of queries without a shared word, or without engagement', () => {
     const m = memory();
     expect(m.affinity('pizza').size).toBe(0);
