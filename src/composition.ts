@@ -114,7 +114,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const vocabulary = new CatalogueVocabulary(store, events, logger.child({ component: 'vocabulary' }), dictionary);
   vocabulary.start(config.search.vocabularyRefreshMs);
   const pastQueries = new PastQueryMemory(events, logger.child({ component: 'past-queries' }), options.clock);
-  pastQueries.start(config.search.pastQueriesRefreshMs);
+  // Only a process that answers searches ranks with it (a worker or a CLI would re-read the log for nothing).
+  if (options.servesSearches !== false) pastQueries.start(config.search.pastQueriesRefreshMs);
   const definitions = createDefinitionStore(config);
   await definitions.open();
   const synonyms = synonymCache(definitions, logger.child({ component: 'synonyms' }));
