@@ -179,10 +179,16 @@ async function main(): Promise<void> {
   // engagement a deployment's served-list log records (gain as the weight). Set per fold.
   let pastQueries = new PastQueryEngagement();
   const noPastQueries = new PastQueryEngagement();
+  // One lookup per query and memory: a query's lists are featurized for several rankers and pools.
+  const affinities = new WeakMap<PastQueryEngagement, Map<string, ReturnType<PastQueryEngagement['affinity']>>>();
+  const pastOf = (memory: PastQueryEngagement, query: string) => {
+    const known = affinities.get(memory) ?? affinities.set(memory, new Map()).get(memory)!;
+    // A training query's own judgments are in the memory: leave them out, as a new query has none.
+    return known.get(query) ?? known.set(query, memory.affinity(query, { exclude: query })).get(query)!;
+  };
   const features = (q: QueryData, candidates: Candidate[], memory = pastQueries) => {
     const pq = prepareQuery(q.query, { idf, maxBm25: Math.max(0, ...candidates.map((c) => c.lexical?.score ?? 0)) });
-    // A training query's own judgments are in the memory: leave them out, as a new query has none.
-    const past = memory.affinity(q.query, { exclude: q.query });
+    const past = pastOf(memory, q.query);
     return candidates.map((c) =>
       rankingFeatures(pq, { title: c.title, dense: c.dense, bm25: c.lexical, fusedRank: c.fused!.rank }, { pastQueries: past.get(c.id) }),
     );
@@ -223,21 +229,22 @@ async function main(): Promise<void> {
     }
     pastQueries = memoryOf(trainQueries);
     const cut = Math.floor(trainQueries.length * 0.9);
-    const ranker = new LearnedRanker({ progress: true });
-    process.stderr.write(
-      `fold ${f + 1}/${rounds}: training the ranker on ${cut} queries, validating on ${trainQueries.length - cut}, testing on ${testQueries.length}\n`,
-    );
-    await ranker.fit(
-      trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!)),
-      trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!)),
-    );
-    // The same ranker without the memory of past searches: what those features add.
-    const rankerWithoutPast = new LearnedRanker({ progress: true });
-    process.stderr.write(`fold ${f + 1}/${rounds}: training the ranker without the past-search features\n`);
-    await rankerWithoutPast.fit(
-      trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!, undefined, noPastQueries)),
-      trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!, undefined, noPastQueries)),
-    );
+    // The ranker on the default's candidates, and the same without the memory of past searches (what those features add).
+    const rankers: Array<{ name: string; memory: PastQueryEngagement; ranker: LearnedRanker }> = [];
+    for (const [name, memory] of [
+      ['ltr', pastQueries],
+      ['ltr without past searches', noPastQueries],
+    ] as const) {
+      const ranker = new LearnedRanker({ progress: true });
+      process.stderr.write(
+        `fold ${f + 1}/${rounds}: training ${name} on ${cut} queries, validating on ${trainQueries.length - cut}, testing on ${testQueries.length}\n`,
+      );
+      await ranker.fit(
+        trainQueries.slice(0, cut).map((q) => listOf(servedData.get(q)!, undefined, memory)),
+        trainQueries.slice(cut).map((q) => listOf(servedData.get(q)!, undefined, memory)),
+      );
+      rankers.push({ name, memory, ranker });
+    }
     // A deployment that trains both models: the ranker learns on the adapted embedder's candidates
     // and dense scores (the pool the engine retrieves once models/embedder is in place). Its own
     // training queries must not see an embedder adapted on them (their dense scores would be better
@@ -348,22 +355,16 @@ async function main(): Promise<void> {
         defaultPool.map((c) => c.id),
       );
       if (recall !== undefined) poolRecall.default.push(recall);
-      const s = ranker.scoreSync(features(q, defaultPool));
-      const sj = ranker.scoreSync(features(q, judgedPool));
-      record(
-        'ltr',
-        q,
-        order(defaultPool, (_c, i) => s[i]!),
-        order(judgedPool, (_c, i) => sj[i]!),
-      );
-      const s0 = rankerWithoutPast.scoreSync(features(q, defaultPool, noPastQueries));
-      const sj0 = rankerWithoutPast.scoreSync(features(q, judgedPool, noPastQueries));
-      record(
-        'ltr without past searches',
-        q,
-        order(defaultPool, (_c, i) => s0[i]!),
-        order(judgedPool, (_c, i) => sj0[i]!),
-      );
+      for (const { name, memory, ranker } of rankers) {
+        const s = ranker.scoreSync(features(q, defaultPool, memory));
+        const sj = ranker.scoreSync(features(q, judgedPool, memory));
+        record(
+          name,
+          q,
+          order(defaultPool, (_c, i) => s[i]!),
+          order(judgedPool, (_c, i) => sj[i]!),
+        );
+      }
       tbar.tick();
     }
   }
