@@ -16,6 +16,7 @@ function requestedFacets(ctx: SearchContext): readonly FacetName[] {
  * query before the value was chosen: how faceted navigation goes), it is reused
  * (`FacetPoolCache`). Otherwise this stage starts the retrieval, without waiting, just before the
  * search's own, so the two run side by side; `countFacets` collects them. Part of `retrieve`.
+ * The serving index scores the query's rows once for both (`store/serving/scan-memory.ts`).
  */
 export const startFacetRetrievals: Stage = {
   name: 'retrieve',

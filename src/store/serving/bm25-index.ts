@@ -1,4 +1,5 @@
 import { tokenize } from '../../text/tokenize.ts';
+import { type ScanEntry, ScanMemory } from './scan-memory.ts';
 import { TopK } from './top-k.ts';
 
 const K1 = 1.2;
@@ -36,8 +37,13 @@ export class Bm25Index {
   private totalLen = 0;
   private scratch = new Float64Array(1024);
   private touched = new Int32Array(1024);
+  private sums = new Float64Array(1024);
+  /** Bumped by every write: what `recent` holds from before it is not used. */
+  private generation = 0;
+  private readonly recent = new ScanMemory<string, Float64Array>((n) => new Float64Array(n));
 
   add(slot: number, text: string): void {
+    this.generation++;
     if (this.slotTerms[slot]) this.remove(slot);
     const tokens = tokenize(text);
     const counts = new Map<string, number>();
@@ -68,6 +74,7 @@ export class Bm25Index {
   remove(slot: number): void {
     const lists = this.slotTerms[slot];
     if (!lists) return;
+    this.generation++;
     this.slotGen[slot] = this.slotGen[slot]! + 1;
     for (const p of lists) {
       p.live--;
@@ -80,14 +87,30 @@ export class Bm25Index {
 
   /** The k best-scoring slots that pass `accept`, best first (ties by id). */
   search(query: string, k: number, accept: (slot: number) => boolean, idOf: (slot: number) => string): Array<{ slot: number; score: number }> {
+    if (k <= 0) return [];
+    // The same words searched again under another filter (a facet's count beside the search) reuse the sums.
+    const summed = this.recent.entry(query, this.generation);
+    if (summed.blocks === 0) this.sum(query, summed);
+    const top = new TopK(k, idOf);
+    const { slots, scores } = summed;
+    for (let i = 0, end = summed.end(0); i < end; i++) {
+      const slot = slots[i]!;
+      const score = scores[i]!;
+      if (score >= top.threshold && accept(slot)) top.offer(slot, score);
+    }
+    return top.sorted();
+  }
+
+  /** Sums the query terms' BM25 scores per row into `into`, as one block: the rows any term matched. */
+  private sum(query: string, into: ScanEntry<string, Float64Array>): void {
     const lists = [...new Set(tokenize(query))].map((t) => this.terms.get(t)).filter((p): p is Postings => !!p && p.live > 0);
-    if (lists.length === 0 || k <= 0) return [];
     const capacity = this.slotGen.length;
     if (this.scratch.length < capacity) {
       this.scratch = new Float64Array(capacity);
       this.touched = new Int32Array(capacity);
+      this.sums = new Float64Array(capacity);
     }
-    const { scratch, touched, slotGen, docLen } = this;
+    const { scratch, touched, sums, slotGen, docLen } = this;
     const avgLen = this.totalLen / Math.max(1, this.docs);
     let touchedCount = 0;
     for (const p of lists) {
@@ -101,14 +124,12 @@ export class Bm25Index {
         scratch[slot] = scratch[slot]! + score;
       }
     }
-    const top = new TopK(k, idOf);
     for (let i = 0; i < touchedCount; i++) {
       const slot = touched[i]!;
-      const score = scratch[slot]!;
+      sums[i] = scratch[slot]!;
       scratch[slot] = 0;
-      if (score >= top.threshold && accept(slot)) top.offer(slot, score);
     }
-    return top.sorted();
+    into.append(touched, sums, touchedCount);
   }
 
   private compact(p: Postings): void {

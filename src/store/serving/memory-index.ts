@@ -4,8 +4,11 @@ import { lexicalText } from '../../text/coupon-text.ts';
 import { BEHAVIOR_DIMS, type Hit, type IndexedCoupon, type StoredCoupon } from '../vector-store.ts';
 import { Bm25Index } from './bm25-index.ts';
 import { dotAt, IvfIndex } from './ivf-index.ts';
+import { ScanMemory } from './scan-memory.ts';
 import { compilePredicate, emptyColumns, type FilterColumns, grownColumns, writeColumns } from './row-predicate.ts';
 import { TopK } from './top-k.ts';
+
+const NO_SCORES = new Float32Array(0);
 
 export interface MemoryIndexOptions {
   /** Rows from which kNN goes through the IVF partition instead of scoring every row. */
@@ -32,6 +35,9 @@ export class MemoryIndex {
   private hasBehavior: Uint8Array;
   private readonly lexical = new Bm25Index();
   private readonly ivf: IvfIndex;
+  /** Bumped by every write: what `recentVectors` holds from before it is not used. */
+  private generation = 0;
+  private readonly recentVectors = new ScanMemory<Float32Array, Float32Array>((n) => new Float32Array(n));
 
   constructor(
     readonly dims: number,
@@ -76,6 +82,7 @@ export class MemoryIndex {
    */
   put({ coupon, vector, behavior }: IndexedCoupon, retrain = true): void {
     if (vector.length !== this.dims) throw new Error(`serving index holds ${this.dims}-d vectors, got ${vector.length}`);
+    this.generation++;
     let slot = this.slotOf.get(coupon.id);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.coupons.length;
@@ -100,6 +107,7 @@ export class MemoryIndex {
   remove(id: string): void {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return;
+    this.generation++;
     this.slotOf.delete(id);
     this.coupons[slot] = undefined;
     this.cols.places[slot] = undefined;
@@ -128,15 +136,17 @@ export class MemoryIndex {
     }
     // The top k is full exactly when k rows passed the filter, so a row's filter is tested only
     // once its score could enter: after the first k, a few hundred rows of the thousands scored.
+    // Lists this vector was already scored against (the same query under another filter) are not scored again.
+    const scanned = this.recentVectors.entry(query, this.generation, probe.arena);
     let seen = 0;
-    for (const list of probe.lists) {
+    for (let n = 0; n < probe.lists.length; n++) {
+      const list = probe.lists[n]!;
       if (seen >= probe.minRows && top.full) break;
       seen += list.length;
-      if (!list.length) continue;
-      const scores = probe.arena.scores(list.at, list.length);
-      const { slots } = list;
+      if (n === scanned.blocks) scanned.append(list.slots, list.length ? probe.arena.scores(list.at, list.length) : NO_SCORES, list.length);
+      const { slots, scores } = scanned;
       let threshold = top.threshold;
-      for (let i = 0; i < scores.length; i++) {
+      for (let i = scanned.start(n), end = scanned.end(n); i < end; i++) {
         const s = scores[i]!;
         if (!(s >= threshold) || !accept(slots[i]!)) continue;
         top.offer(slots[i]!, s);
