@@ -55,12 +55,7 @@ export function countFacet(facet: FacetName, coupons: readonly Coupon[], origin?
       return byCount(counts);
     }
     case 'discount':
-      return bucketed(
-        DISCOUNT_BUCKETS,
-        coupons,
-        (c) => discountPercent(c),
-        (pct, bucket) => pct >= bucket,
-      );
+      return bucketed(DISCOUNT_BUCKETS, coupons, discountPercent, (pct, bucket) => pct >= bucket);
     case 'distance':
       if (!origin) return [];
       return bucketed(
