@@ -77,13 +77,13 @@ function misspell(query: string, rand: () => number): string {
 
 /**
  * What typo correction and facet counting add: every query runs with the feature off and on, the
- * two interleaved so drift hits both alike. Typo correction is timed on misspelt queries within
+ * two interleaved a block of 8 queries at a time so drift hits both alike. Typo correction is timed on misspelt queries within
  * the `embed` stage (which it is part of), facets within `retrieve` + `page` (their retrievals run
  * beside the search's own; the counts are made before paging); HTTP totals are reported too.
  * Typo correction and facets run over `FEATURE_PASSES` × as many distinct queries as the search
  * pass: a collection pause of the API's young generation (~5 ms on this machine, every 20–70
  * searches) lands in one arm or the other at random, and with 300 pairs the p99 of each arm is
- * its third-slowest answer, so the difference of two p99s swung by ±10 ms between runs. Fresh
+ * its third-slowest answer, so the difference of two p99s swung by ±10 ms (up to −44) between runs. Fresh
  * queries rather than the same ones again: a repeated filtered query would find its facet pool
  * cached and no longer be cold. Rules, whose tables report p99s of the same kind, keep 300.
  */
