@@ -55,6 +55,7 @@ export class ScanEntry<Q, S extends Scores> {
     this.generation = generation;
     this.epoch = epoch;
     this.blocks = 0;
+    this.starts[0] = 0;
   }
 
   start(block: number): number {
@@ -68,14 +69,13 @@ export class ScanEntry<Q, S extends Scores> {
   /** Stores the next block: the first `length` rows of `slots` and `scores`. */
   append(slots: Int32Array, scores: S, length: number): void {
     if (this.blocks + 2 > this.starts.length) this.starts = grown(this.starts, this.blocks + 2, (n) => new Int32Array(n));
-    const at = this.blocks === 0 ? 0 : this.starts[this.blocks]!;
+    const at = this.starts[this.blocks]!;
     if (at + length > this.slots.length) {
       this.slots = grown(this.slots, at + length, (n) => new Int32Array(n));
       this.scores = grown(this.scores, at + length, this.makeScores);
     }
     this.slots.set(slots.subarray(0, length), at);
     this.scores.set(scores.subarray(0, length), at);
-    this.starts[this.blocks] = at;
     this.starts[++this.blocks] = at + length;
   }
 }
