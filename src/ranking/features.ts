@@ -173,95 +173,127 @@ function withinOneEdit(a: string, b: string): boolean {
   if (Math.abs(a.length - b.length) > 1) return false;
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
-  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+  if (a.length === b.length) return sameFrom(a, i + 1, b, i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && sameFrom(a, i + 2, b, i + 2));
+  return a.length > b.length ? sameFrom(a, i + 1, b, i) : sameFrom(a, i, b, i + 1);
 }
 
-/** The whole v2 vector: the lexical and retrieval block, then the context block. */
+/** `a.slice(i) === b.slice(j)`, without the two strings. */
+function sameFrom(a: string, i: number, b: string, j: number): boolean {
+  if (Math.max(0, a.length - i) !== Math.max(0, b.length - j)) return false;
+  for (; i < a.length; i++, j++) if (a.charCodeAt(i) !== b.charCodeAt(j)) return false;
+  return true;
+}
+
+/**
+ * The whole vector: the lexical and retrieval block, then the context block. It runs for every
+ * candidate of every search (a few hundred), so it writes straight into the row: no arrays, sets
+ * or closures per candidate.
+ */
 export function rankingFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>, signals: CandidateSignals = {}): Float32Array {
-  const lexical = q.terms.length ? lexicalFeatures(q, input) : retrievalOnly(input);
   const out = new Float32Array(RANKING_FEATURES.length);
-  out.set(lexical);
-  out.set(contextFeatures(signals, q.terms.length === 0), lexical.length);
+  if (q.terms.length) writeLexicalFeatures(out, q, input);
+  else writeRetrievalOnly(out, input);
+  writeContextFeatures(out, signals, q.terms.length === 0);
   return out;
 }
 
-function retrievalOnly(input: Omit<FeatureInput, 'query'>): Float32Array {
-  const out = new Float32Array(LEXICAL_FEATURES.length);
-  out.set([input.dense?.score ?? 0, input.dense ? Math.log1p(input.dense.rank) : 0, input.dense ? 0 : 1, 0, 0, 1, Math.log1p(input.fusedRank)]);
-  out[LEXICAL_FEATURES.indexOf('numbers_missing')] = 1;
-  return out;
+/** Each feature's place in the row. */
+const F = Object.fromEntries(RANKING_FEATURES.map((name, i) => [name, i])) as Record<RankingFeatureName, number>;
+
+function writeRetrievalOnly(out: Float32Array, input: Omit<FeatureInput, 'query'>): void {
+  out[F.dense_cosine] = input.dense?.score ?? 0;
+  out[F.dense_rank_log] = input.dense ? Math.log1p(input.dense.rank) : 0;
+  out[F.dense_missing] = input.dense ? 0 : 1;
+  out[F.bm25_missing] = 1;
+  out[F.fused_rank_log] = Math.log1p(input.fusedRank);
+  out[F.numbers_missing] = 1;
 }
 
-function contextFeatures(s: CandidateSignals, queryMissing: boolean): number[] {
-  const known = (x: number | undefined) => (x === undefined ? 0 : x);
-  const missing = (x: unknown) => (x === undefined ? 1 : 0);
+function writeContextFeatures(out: Float32Array, s: CandidateSignals, queryMissing: boolean): void {
   const e = s.engagement;
-  const affinityKnown = s.categoryAffinity !== undefined || s.merchantAffinity !== undefined;
-  return [
-    known(s.cfScore),
-    missing(s.cfScore),
-    known(s.categoryAffinity),
-    known(s.merchantAffinity),
-    affinityKnown ? 0 : 1,
-    e ? Math.log1p(e.popularity) : 0,
-    e ? (e.clicks + CTR_PRIOR.rate * CTR_PRIOR.impressions) / (e.impressions + CTR_PRIOR.impressions) : CTR_PRIOR.rate,
-    missing(e),
-    s.ageDays !== undefined ? Math.log1p(Math.max(0, s.ageDays)) : 0,
-    s.daysToExpiry !== undefined ? Math.log1p(Math.max(0, s.daysToExpiry)) : 0,
-    s.ageDays === undefined || s.daysToExpiry === undefined ? 1 : 0,
-    known(s.discountDepth),
-    missing(s.discountDepth),
-    s.distanceKm !== undefined ? Math.log1p(s.distanceKm) : 0,
-    missing(s.distanceKm),
-    known(s.sponsored),
-    queryMissing ? 1 : 0,
-    s.pastQueries ? Math.log1p(s.pastQueries.sum) : 0,
-    s.pastQueries ? Math.log1p(s.pastQueries.max) : 0,
-    missing(s.pastQueries),
-  ];
+  out[F.cf_score] = s.cfScore ?? 0;
+  out[F.cf_missing] = s.cfScore === undefined ? 1 : 0;
+  out[F.category_affinity] = s.categoryAffinity ?? 0;
+  out[F.merchant_affinity] = s.merchantAffinity ?? 0;
+  out[F.affinity_missing] = s.categoryAffinity !== undefined || s.merchantAffinity !== undefined ? 0 : 1;
+  out[F.popularity_log] = e ? Math.log1p(e.popularity) : 0;
+  out[F.ctr_smoothed] = e ? (e.clicks + CTR_PRIOR.rate * CTR_PRIOR.impressions) / (e.impressions + CTR_PRIOR.impressions) : CTR_PRIOR.rate;
+  out[F.engagement_missing] = e === undefined ? 1 : 0;
+  out[F.age_days_log] = s.ageDays !== undefined ? Math.log1p(Math.max(0, s.ageDays)) : 0;
+  out[F.expiry_days_log] = s.daysToExpiry !== undefined ? Math.log1p(Math.max(0, s.daysToExpiry)) : 0;
+  out[F.validity_missing] = s.ageDays === undefined || s.daysToExpiry === undefined ? 1 : 0;
+  out[F.discount_depth] = s.discountDepth ?? 0;
+  out[F.discount_missing] = s.discountDepth === undefined ? 1 : 0;
+  out[F.distance_km_log] = s.distanceKm !== undefined ? Math.log1p(s.distanceKm) : 0;
+  out[F.distance_missing] = s.distanceKm === undefined ? 1 : 0;
+  out[F.sponsored] = s.sponsored ?? 0;
+  out[F.query_missing] = queryMissing ? 1 : 0;
+  out[F.past_query_engagement_log] = s.pastQueries ? Math.log1p(s.pastQueries.sum) : 0;
+  out[F.past_query_engagement_max_log] = s.pastQueries ? Math.log1p(s.pastQueries.max) : 0;
+  out[F.past_query_missing] = s.pastQueries === undefined ? 1 : 0;
 }
 
-function lexicalFeatures(q: PreparedQuery, input: Omit<FeatureInput, 'query'>): Float32Array {
+function writeLexicalFeatures(out: Float32Array, q: PreparedQuery, input: Omit<FeatureInput, 'query'>): void {
   const title = input.profile ?? titleProfile(input.title);
   const { terms: titleTerms, termSet: titleSet } = title;
-  const n = Math.max(1, q.terms.length);
+  const { terms, idf } = q;
+  const n = Math.max(1, terms.length);
   const { termCoverage: covered, bigramCoverage: bigrams } = titleMatch(q, titleTerms, titleSet);
-  const prefix = q.terms.filter((t) => titleSet.has(t) || titleTerms.some((x) => x.startsWith(t) || (x.length >= 3 && t.startsWith(x)))).length / n;
-  const numbers = q.numbers.length ? q.numbers.filter((x) => titleSet.has(x)).length / q.numbers.length : 0;
-  const idfTotal = q.idf.reduce((a, b) => a + b, 0) || 1;
-  const matched = q.terms.map((t) => titleSet.has(t));
-  const fuzzy = q.terms.filter((t, i) => matched[i] || (t.length >= 4 && titleTerms.some((x) => withinOneEdit(t, x)))).length / n;
-  const unmatchedIdf = Math.max(0, ...q.terms.map((_, i) => (matched[i] ? 0 : q.idf[i]!)));
-  const titleCovered = titleTerms.length ? titleTerms.filter((t) => q.terms.includes(t)).length / titleTerms.length : 0;
+  let prefix = 0,
+    fuzzy = 0,
+    idfTotal = 0,
+    idfMatched = 0,
+    unmatchedIdf = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const t = terms[i]!;
+    const matched = titleSet.has(t);
+    idfTotal += idf[i]!;
+    idfMatched += matched ? idf[i]! : 0;
+    unmatchedIdf = Math.max(unmatchedIdf, matched ? 0 : idf[i]!);
+    if (matched || startsOrIsStartOfAny(t, titleTerms)) prefix++;
+    if (matched || (t.length >= 4 && withinOneEditOfAny(t, titleTerms))) fuzzy++;
+  }
+  let numbers = 0;
+  for (const x of q.numbers) if (titleSet.has(x)) numbers++;
+  let titleCovered = 0;
+  for (const t of titleTerms) if (terms.includes(t)) titleCovered++;
   let sharedTrigrams = 0;
   for (const g of q.trigrams) if (title.compact.includes(g)) sharedTrigrams++;
-  return Float32Array.from([
-    input.dense?.score ?? 0,
-    input.dense ? Math.log1p(input.dense.rank) : 0,
-    input.dense ? 0 : 1,
-    input.bm25?.score ?? 0,
-    input.bm25 ? Math.log1p(input.bm25.rank) : 0,
-    input.bm25 ? 0 : 1,
-    Math.log1p(input.fusedRank),
-    covered,
-    prefix,
-    bigrams,
-    q.text.length > 0 && title.normalised.includes(q.text) ? 1 : 0,
-    numbers,
-    q.numbers.length ? 0 : 1,
-    q.terms.length && titleSet.has(q.terms[0]!) ? 1 : 0,
-    q.terms.length && titleSet.has(q.terms.at(-1)!) ? 1 : 0,
-    Math.log1p(titleTerms.length),
-    q.terms.length,
-    q.terms.reduce((sum, _, i) => sum + (matched[i] ? q.idf[i]! : 0), 0) / idfTotal,
-    fuzzy,
-    unmatchedIdf,
-    titleCovered,
-    input.bm25 && q.maxBm25 > 0 ? input.bm25.score / q.maxBm25 : 0,
-    q.trigrams.size ? sharedTrigrams / q.trigrams.size : 0,
-    sharedTrigrams / Math.max(1, q.trigrams.size + title.trigramCount - sharedTrigrams),
-  ]);
+  out[F.dense_cosine] = input.dense?.score ?? 0;
+  out[F.dense_rank_log] = input.dense ? Math.log1p(input.dense.rank) : 0;
+  out[F.dense_missing] = input.dense ? 0 : 1;
+  out[F.bm25_score] = input.bm25?.score ?? 0;
+  out[F.bm25_rank_log] = input.bm25 ? Math.log1p(input.bm25.rank) : 0;
+  out[F.bm25_missing] = input.bm25 ? 0 : 1;
+  out[F.fused_rank_log] = Math.log1p(input.fusedRank);
+  out[F.query_coverage] = covered;
+  out[F.query_prefix_coverage] = prefix / n;
+  out[F.bigram_coverage] = bigrams;
+  out[F.exact_phrase] = q.text.length > 0 && title.normalised.includes(q.text) ? 1 : 0;
+  out[F.numbers_matched] = q.numbers.length ? numbers / q.numbers.length : 0;
+  out[F.numbers_missing] = q.numbers.length ? 0 : 1;
+  out[F.first_term_match] = titleSet.has(terms[0]!) ? 1 : 0;
+  out[F.last_term_match] = titleSet.has(terms.at(-1)!) ? 1 : 0;
+  out[F.title_terms_log] = Math.log1p(titleTerms.length);
+  out[F.query_terms] = terms.length;
+  out[F.idf_coverage] = idfMatched / (idfTotal || 1);
+  out[F.fuzzy_coverage] = fuzzy / n;
+  out[F.unmatched_max_idf] = unmatchedIdf;
+  out[F.title_coverage] = titleTerms.length ? titleCovered / titleTerms.length : 0;
+  out[F.bm25_relative] = input.bm25 && q.maxBm25 > 0 ? input.bm25.score / q.maxBm25 : 0;
+  out[F.trigram_query_coverage] = q.trigrams.size ? sharedTrigrams / q.trigrams.size : 0;
+  out[F.trigram_jaccard] = sharedTrigrams / Math.max(1, q.trigrams.size + title.trigramCount - sharedTrigrams);
+}
+
+/** Whether a title term starts with `t`, or (three letters or more) is the start of it. */
+function startsOrIsStartOfAny(t: string, titleTerms: readonly string[]): boolean {
+  for (const x of titleTerms) if (x.startsWith(t) || (x.length >= 3 && t.startsWith(x))) return true;
+  return false;
+}
+
+function withinOneEditOfAny(t: string, titleTerms: readonly string[]): boolean {
+  for (const x of titleTerms) if (withinOneEdit(t, x)) return true;
+  return false;
 }
 
 /** Per-feature mean and standard deviation, fitted on training rows and stored with the model. */

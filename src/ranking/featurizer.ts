@@ -64,15 +64,37 @@ export class RankingFeaturizer implements Featurizer {
   }
 }
 
+/** What a coupon's own fields give the ranking, parsed once per coupon object (it is replaced, not mutated, at its next version). */
+interface CouponFacts {
+  validFromMs: number;
+  validUntilMs: number;
+  /** undefined: a fixed amount without a price, or free shipping, has no depth (missing, not zero). */
+  discountDepth: number | undefined;
+}
+
+const factsByCoupon = new WeakMap<Coupon, CouponFacts>();
+
+function couponFacts(coupon: Coupon): CouponFacts {
+  let facts = factsByCoupon.get(coupon);
+  if (!facts) {
+    const depth = discountPercent(coupon);
+    facts = {
+      validFromMs: Date.parse(coupon.valid_from),
+      validUntilMs: Date.parse(coupon.valid_until),
+      discountDepth: depth > 0 || coupon.discount.kind === 'percent' ? depth / 100 : undefined,
+    };
+    factsByCoupon.set(coupon, facts);
+  }
+  return facts;
+}
+
 /** What the coupon itself says: validity, discount depth, distance, sponsorship. */
 function couponSignals(coupon: Coupon, now: Date, origin: SearchContext['request']['origin']): CandidateSignals {
-  const depth = discountPercent(coupon);
-  // A fixed amount without a price, or free shipping, has no depth: missing, not zero.
-  const depthKnown = depth > 0 || coupon.discount.kind === 'percent';
+  const facts = couponFacts(coupon);
   return {
-    ageDays: (now.getTime() - Date.parse(coupon.valid_from)) / DAY_MS,
-    daysToExpiry: (Date.parse(coupon.valid_until) - now.getTime()) / DAY_MS,
-    discountDepth: depthKnown ? depth / 100 : undefined,
+    ageDays: (now.getTime() - facts.validFromMs) / DAY_MS,
+    daysToExpiry: (facts.validUntilMs - now.getTime()) / DAY_MS,
+    discountDepth: facts.discountDepth,
     distanceKm: origin ? nearestDistanceKm(origin, coupon.locations) : undefined,
     sponsored: coupon.sponsored_boost,
   };
@@ -88,15 +110,13 @@ async function gatherSignals(ctx: SearchContext, { events }: Pick<SearchDeps, 'e
   const categoryTotal = affinity ? Object.values(affinity.categories).reduce((a, b) => a + b, 0) : 0;
   const merchantTotal = affinity ? Object.values(affinity.merchants).reduce((a, b) => a + b, 0) : 0;
   return candidates.map((c: Candidate): CandidateSignals => {
+    const signals = couponSignals(c.coupon, request.now, request.origin);
     const s = stats.get(c.id);
-    const cf = userVector && c.behaviorVector;
-    return {
-      ...couponSignals(c.coupon, request.now, request.origin),
-      cfScore: cf ? dot(userVector, cf) : undefined,
-      categoryAffinity:
-        categoryTotal > 0 ? Math.min(1, c.coupon.categories.reduce((sum, cat) => sum + (affinity!.categories[cat] ?? 0), 0) / categoryTotal) : undefined,
-      merchantAffinity: merchantTotal > 0 ? (affinity!.merchants[c.coupon.merchant.id] ?? 0) / merchantTotal : undefined,
-      engagement: s ? { popularity: popularityOf(s.counts), clicks: s.counts.click, impressions: s.counts.impression } : undefined,
-    };
+    if (s) signals.engagement = { popularity: popularityOf(s.counts), clicks: s.counts.click, impressions: s.counts.impression };
+    if (userVector && c.behaviorVector) signals.cfScore = dot(userVector, c.behaviorVector);
+    if (categoryTotal > 0)
+      signals.categoryAffinity = Math.min(1, c.coupon.categories.reduce((sum, cat) => sum + (affinity!.categories[cat] ?? 0), 0) / categoryTotal);
+    if (merchantTotal > 0) signals.merchantAffinity = (affinity!.merchants[c.coupon.merchant.id] ?? 0) / merchantTotal;
+    return signals;
   });
 }

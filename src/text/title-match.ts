@@ -74,16 +74,34 @@ export function queryTerms(query: string): QueryTerms {
 /**
  * The share of query terms the title has, and of query bigrams it has in order ("deck screws"
  * in "Deck Screws, 5 lb" but not in "Screws for a deck"). A one-term query's bigram share is its
- * term share. Shared by the fusion's match boost and the ranking features.
+ * term share. Shared by the fusion's match boost and the ranking features, so it runs for every
+ * candidate of every search: it builds no strings and no sets.
  */
 export function titleMatch(q: QueryTerms, titleTerms: readonly string[], titleSet: ReadonlySet<string> = new Set(titleTerms)): TitleMatch {
-  if (q.terms.length === 0) return { termCoverage: 0, bigramCoverage: 0 };
-  const termCoverage = q.terms.filter((t) => titleSet.has(t)).length / q.terms.length;
+  const { terms } = q;
+  if (terms.length === 0) return { termCoverage: 0, bigramCoverage: 0 };
+  let matched = 0;
+  for (const t of terms) if (titleSet.has(t)) matched++;
+  const termCoverage = matched / terms.length;
   if (q.bigrams.size === 0) return { termCoverage, bigramCoverage: termCoverage };
-  const titleBigrams = new Set(titleTerms.slice(1).map((t, i) => `${titleTerms[i]} ${t}`));
+  return { termCoverage, bigramCoverage: sharedBigrams(terms, titleTerms) / q.bigrams.size };
+}
+
+/** How many distinct adjacent pairs of `terms` stand adjacent, in order, in `title` (terms hold no spaces, so a pair is its "a b" bigram). */
+function sharedBigrams(terms: readonly string[], title: readonly string[]): number {
   let shared = 0;
-  for (const b of q.bigrams) if (titleBigrams.has(b)) shared++;
-  return { termCoverage, bigramCoverage: shared / q.bigrams.size };
+  pairs: for (let i = 0; i + 1 < terms.length; i++) {
+    const first = terms[i],
+      second = terms[i + 1];
+    for (let j = 0; j < i; j++) if (terms[j] === first && terms[j + 1] === second) continue pairs;
+    for (let k = 0; k + 1 < title.length; k++) {
+      if (title[k] === first && title[k + 1] === second) {
+        shared++;
+        break;
+      }
+    }
+  }
+  return shared;
 }
 
 /** The best match of a title among a query's forms (synonym substitutions): the form its words use. */

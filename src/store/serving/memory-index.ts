@@ -188,14 +188,18 @@ export class MemoryIndex {
 
   private hitsAt(found: ReadonlyArray<{ slot: number; score: number }>, withVectors: boolean): Hit[] {
     const copies = withVectors ? this.vectorCopies(found.map((f) => f.slot)) : undefined;
-    return found.map(({ slot, score }, i) => {
+    const hits: Hit[] = new Array(found.length);
+    for (let i = 0; i < found.length; i++) {
+      const { slot, score } = found[i]!;
       const coupon = this.coupons[slot]!;
-      return { id: coupon.id, score, coupon, ...copies?.(i) };
-    });
+      hits[i] = copies ? { id: coupon.id, score, coupon, vector: copies.vector(i), behavior: copies.behavior(i) } : { id: coupon.id, score, coupon };
+    }
+    return hits;
   }
 
   private vectorsOf(slot: number): { vector: Float32Array; behavior: Float32Array | undefined } {
-    return this.vectorCopies([slot])(0);
+    const copies = this.vectorCopies([slot]);
+    return { vector: copies.vector(0), behavior: copies.behavior(0) };
   }
 
   /**
@@ -203,23 +207,25 @@ export class MemoryIndex {
    * a while), all in one block per kind: one allocation per search instead of two per hit, which
    * the garbage collector felt.
    */
-  private vectorCopies(slots: readonly number[]): (i: number) => { vector: Float32Array; behavior: Float32Array | undefined } {
-    const { dims } = this;
+  private vectorCopies(slots: readonly number[]): { vector(i: number): Float32Array; behavior(i: number): Float32Array | undefined } {
+    const { dims, hasBehavior } = this;
+    let withBehavior = 0;
+    for (const slot of slots) withBehavior += hasBehavior[slot]!;
     const vectors = new Float32Array(slots.length * dims);
-    const withBehavior = slots.filter((slot) => this.hasBehavior[slot]).length;
     const behaviors = new Float32Array(withBehavior * BEHAVIOR_DIMS);
     const behaviorAt = new Int32Array(slots.length).fill(-1);
     let b = 0;
-    slots.forEach((slot, i) => {
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       vectors.set(this.vectors.subarray(slot * dims, (slot + 1) * dims), i * dims);
-      if (!this.hasBehavior[slot]) return;
+      if (!hasBehavior[slot]) continue;
       behaviors.set(this.behaviors.subarray(slot * BEHAVIOR_DIMS, (slot + 1) * BEHAVIOR_DIMS), b * BEHAVIOR_DIMS);
       behaviorAt[i] = b++;
-    });
-    return (i) => ({
-      vector: vectors.subarray(i * dims, (i + 1) * dims),
-      behavior: behaviorAt[i]! >= 0 ? behaviors.subarray(behaviorAt[i]! * BEHAVIOR_DIMS, (behaviorAt[i]! + 1) * BEHAVIOR_DIMS) : undefined,
-    });
+    }
+    return {
+      vector: (i) => vectors.subarray(i * dims, (i + 1) * dims),
+      behavior: (i) => (behaviorAt[i]! >= 0 ? behaviors.subarray(behaviorAt[i]! * BEHAVIOR_DIMS, (behaviorAt[i]! + 1) * BEHAVIOR_DIMS) : undefined),
+    };
   }
 
   private reserve(slots: number): void {
