@@ -18,9 +18,22 @@ export class UseLiteEmbedder implements Embedder {
   readonly id = 'use-lite@1';
   readonly dims = DIMS;
   private loading: Promise<{ model: GraphModel; tokenizer: SentencePieceTokenizer }> | undefined;
+  private warming: Promise<void> | undefined;
 
+  /**
+   * Loads the model and runs it once: its first run sets up every kernel of the graph (150–200 ms
+   * in the API), which belongs at start-up, not in the first search whose words fail.
+   */
   ready(): Promise<void> {
-    return this.load().then(() => undefined);
+    this.warming ??= (async () => {
+      try {
+        await this.embed(['ready']);
+      } catch (error) {
+        this.warming = undefined;
+        throw error;
+      }
+    })();
+    return this.warming;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
