@@ -64,37 +64,14 @@ export class RankingFeaturizer implements Featurizer {
   }
 }
 
-/** What a coupon's own fields give the ranking, parsed once per coupon object (it is replaced, not mutated, at its next version). */
-interface CouponFacts {
-  validFromMs: number;
-  validUntilMs: number;
-  /** undefined: a fixed amount without a price, or free shipping, has no depth (missing, not zero). */
-  discountDepth: number | undefined;
-}
-
-const factsByCoupon = new WeakMap<Coupon, CouponFacts>();
-
-function couponFacts(coupon: Coupon): CouponFacts {
-  let facts = factsByCoupon.get(coupon);
-  if (!facts) {
-    const depth = discountPercent(coupon);
-    facts = {
-      validFromMs: Date.parse(coupon.valid_from),
-      validUntilMs: Date.parse(coupon.valid_until),
-      discountDepth: depth > 0 || coupon.discount.kind === 'percent' ? depth / 100 : undefined,
-    };
-    factsByCoupon.set(coupon, facts);
-  }
-  return facts;
-}
-
 /** What the coupon itself says: validity, discount depth, distance, sponsorship. */
 function couponSignals(coupon: Coupon, now: Date, origin: SearchContext['request']['origin']): CandidateSignals {
-  const facts = couponFacts(coupon);
+  const depth = discountPercent(coupon);
   return {
-    ageDays: (now.getTime() - facts.validFromMs) / DAY_MS,
-    daysToExpiry: (facts.validUntilMs - now.getTime()) / DAY_MS,
-    discountDepth: facts.discountDepth,
+    ageDays: (now.getTime() - Date.parse(coupon.valid_from)) / DAY_MS,
+    daysToExpiry: (Date.parse(coupon.valid_until) - now.getTime()) / DAY_MS,
+    // A fixed amount without a price, or free shipping, has no depth: missing, not zero.
+    discountDepth: depth > 0 || coupon.discount.kind === 'percent' ? depth / 100 : undefined,
     distanceKm: origin ? nearestDistanceKm(origin, coupon.locations) : undefined,
     sponsored: coupon.sponsored_boost,
   };

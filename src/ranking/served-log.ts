@@ -3,13 +3,18 @@ import type { Logger } from '../log.ts';
 import type { SearchContext } from '../search/context.ts';
 import { RANKING_FEATURES_VERSION } from './features.ts';
 
+/** A served list as buffered: each item's feature row is the ranking stage's own, rounded only when written. */
+type PendingList = Omit<ServedList, 'items'> & { items: Array<Omit<ServedList['items'][number], 'features'> & { features: Float32Array | undefined }> };
+
 /**
  * Buffers served result lists and writes them to the event store in batches, off the request
  * path: a search never waits for, or fails on, its log. A full buffer (the store down for long)
- * drops the oldest lists and says so once.
+ * drops the oldest lists and says so once. The buffer outlives several young-generation
+ * collections, so it keeps each feature row as the one typed array the ranking made, not as the
+ * 44 rounded numbers a written list holds: those were most of what every collection copied.
  */
 export class ServedListLog {
-  private buffer: ServedList[] = [];
+  private buffer: PendingList[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private dropped = 0;
@@ -43,7 +48,7 @@ export class ServedListLog {
         merchantId: c.coupon.merchant.id,
         ...(c.team && { team: c.team }),
         position: request.offset + i,
-        features: c.ranked ? Array.from(c.ranked.features, (x) => Math.round(x * 1e4) / 1e4) : [],
+        features: c.ranked?.features,
       })),
     });
     const max = this.options.maxBuffered ?? 10_000;
@@ -64,7 +69,7 @@ export class ServedListLog {
     this.flushing = this.flushing.then(async () => {
       if (batch.length === 0) return;
       try {
-        await this.events.logServed(batch);
+        await this.events.logServed(batch.map(written));
       } catch (error) {
         // Put them back for the next flush; record() bounds the buffer.
         this.buffer.unshift(...batch);
@@ -74,4 +79,11 @@ export class ServedListLog {
     });
     return this.flushing;
   }
+}
+
+function written(list: PendingList): ServedList {
+  return {
+    ...list,
+    items: list.items.map((item) => ({ ...item, features: item.features ? Array.from(item.features, (x) => Math.round(x * 1e4) / 1e4) : [] })),
+  };
 }
