@@ -161,10 +161,13 @@ export class RecommenderService {
   private async computeCouponVectors(docs: CouponWithText[]): Promise<Float32Array[]> {
     const tf = this.tf;
     const ids = Int32Array.from(docs, (d) => this.itemIndex.get(d.coupon.id) ?? 0);
-    const content = docs.map((d) => Array.from(couponFeatures(this.schema, d.coupon, d.vector)));
+    // One flat block, not nested arrays of numbers: indexing sends every coupon through here.
+    const width = couponFeatureDims(this.schema);
+    const content = new Float32Array(docs.length * width);
+    docs.forEach((d, i) => content.set(couponFeatures(this.schema, d.coupon, d.vector), i * width));
     const merchants = this.merchantIndex;
     const out = tf.tidy(() => {
-      const inputs = [tf.tensor2d(ids, [docs.length, 1], 'int32'), tf.tensor2d(content)];
+      const inputs = [tf.tensor2d(ids, [docs.length, 1], 'int32'), tf.tensor2d(content, [docs.length, width])];
       if (merchants)
         inputs.push(
           tf.tensor2d(
