@@ -86,6 +86,11 @@ export interface ServedOutcomeOptions {
   since?: Date | undefined;
   /** Leave out the events these API keys posted (a public widget key whose traffic is not trusted for training). */
   excludeKeys?: readonly string[] | undefined;
+  /**
+   * Only the lists a click, save or redemption names (all that memory of past searches learns
+   * from): the store leaves the others unread, which on a busy site is nearly the whole log.
+   */
+  engagedOnly?: boolean | undefined;
 }
 
 /** A click, save or redemption, as training reads it. */

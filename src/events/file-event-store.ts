@@ -1,7 +1,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CouponEvent, EventType, RecordedEvent } from '../domain/event.ts';
-import { iterateJsonLines, iterateJsonLinesBackwards, readJsonLines } from '../util/json-lines.ts';
+import { iterateJsonLinesBackwards, iterateLines, parseLine, readJsonLines } from '../util/json-lines.ts';
 import { computeAnalytics } from './analytics.ts';
 import {
   decay,
@@ -33,6 +33,9 @@ interface Decayed {
   value: number;
   at: number;
 }
+
+/** How every served list's line starts (`logServed` writes the list as the log records it). */
+const QUERY_ID_PREFIX = '{"queryId":"';
 
 /**
  * The embedded event store: an append-only JSON-lines file (fsync'd before a write is
@@ -81,11 +84,21 @@ export class FileEventStore implements EventStore {
     await this.servedWrites;
     const since = options.since?.getTime() ?? -Infinity;
     const excluded = new Set(options.excludeKeys ?? []);
-    for await (const list of iterateJsonLines<ServedList>(this.servedPath)) {
-      if (Date.parse(list.ts) < since) continue;
-      const outcomes: Record<string, CouponEvent['type'][]> = {};
-      for (const e of this.byQuery.get(list.queryId) ?? []) if (!e.key || !excluded.has(e.key)) (outcomes[e.coupon] ??= []).push(e.type);
-      yield { ...list, outcomes };
+    for await (const line of iterateLines(this.servedPath)) {
+      // Lists are written with their query id first: one no event names is skipped unparsed.
+      if (
+        options.engagedOnly &&
+        line.startsWith(QUERY_ID_PREFIX) &&
+        !this.byQuery.has(line.slice(QUERY_ID_PREFIX.length, line.indexOf('"', QUERY_ID_PREFIX.length)))
+      )
+        continue;
+      for (const list of parseLine<ServedList>(line)) {
+        if (Date.parse(list.ts) < since) continue;
+        const outcomes: Record<string, CouponEvent['type'][]> = {};
+        for (const e of this.byQuery.get(list.queryId) ?? []) if (!e.key || !excluded.has(e.key)) (outcomes[e.coupon] ??= []).push(e.type);
+        if (options.engagedOnly && Object.keys(outcomes).length === 0) continue;
+        yield { ...list, outcomes };
+      }
     }
   }
 

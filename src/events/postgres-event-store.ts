@@ -248,11 +248,14 @@ export class PostgresEventStore implements EventStore {
   /** Keyset-paginated by (ts, query_id), each page joined with its outcome events in SQL. */
   async *servedOutcomes(options: ServedOutcomeOptions = {}): AsyncIterable<ServedOutcome> {
     let after: [Date, string] = [options.since ?? new Date(0), ''];
+    const engaged = options.engagedOnly
+      ? `AND EXISTS (SELECT 1 FROM ${this.t.events} e WHERE e.query_id = s.query_id AND e.type = ANY($3) AND (e.key_id IS NULL OR NOT e.key_id = ANY($4)))`
+      : '';
     for (;;) {
       const res = await this.query(
         `SELECT s.*, (SELECT json_agg(json_build_object('coupon_id', e.coupon_id, 'type', e.type)) FROM ${this.t.events} e
                       WHERE e.query_id = s.query_id AND e.type = ANY($3) AND (e.key_id IS NULL OR NOT e.key_id = ANY($4))) AS outcomes
-         FROM ${this.t.served} s WHERE (s.ts, s.query_id) > ($1, $2) ORDER BY s.ts, s.query_id LIMIT 500`,
+         FROM ${this.t.served} s WHERE (s.ts, s.query_id) > ($1, $2) ${engaged} ORDER BY s.ts, s.query_id LIMIT 500`,
         [after[0], after[1], [...POSITIVE], [...(options.excludeKeys ?? [])]],
       );
       for (const r of res.rows) {

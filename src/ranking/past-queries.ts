@@ -164,7 +164,7 @@ export class PastQueryMemory {
       try {
         const next = new PastQueryEngagement();
         const since = new Date(this.clock().getTime() - MEMORY_DAYS * 86_400_000);
-        for await (const list of this.events.servedOutcomes({ since })) {
+        for await (const list of this.events.servedOutcomes({ since, engagedOnly: true })) {
           if (list.surface !== 'search' || !list.query.trim()) continue;
           for (const [couponId, types] of Object.entries(list.outcomes)) next.add(list.query, couponId, outcomeGain(types));
         }

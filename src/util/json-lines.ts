@@ -17,7 +17,7 @@ export async function readJsonLines<T>(path: string): Promise<T[]> {
 }
 
 /** One record, or none for a blank line or the torn tail of an interrupted write. */
-function parseLine<T>(line: string): T[] {
+export function parseLine<T>(line: string): T[] {
   if (!line.trim()) return [];
   try {
     return [JSON.parse(line) as T];
@@ -28,9 +28,13 @@ function parseLine<T>(line: string): T[] {
 
 /** The same records, streamed line by line (for files too large to hold as one string). */
 export async function* iterateJsonLines<T>(path: string): AsyncGenerator<T> {
+  for await (const line of iterateLines(path)) yield* parseLine<T>(line);
+}
+
+/** The file's lines, unparsed (a reader that can tell from the text which records it wants parses only those). */
+export async function* iterateLines(path: string): AsyncGenerator<string> {
   if (!existsSync(path)) return;
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) yield* parseLine<T>(line);
+  yield* createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
 }
 
 /**

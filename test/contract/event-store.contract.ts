@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CouponEvent } from '../../src/domain/event.ts';
-import type { CouponFacts, EventStore, ServedList, ServedOutcome } from '../../src/events/event-store.ts';
+import type { CouponFacts, EventStore, ServedList, ServedOutcome, ServedOutcomeOptions } from '../../src/events/event-store.ts';
 import { seededRandom } from '../../src/util/random.ts';
 
 export interface EventStoreHandle {
@@ -133,6 +133,34 @@ export function describeEventStore(name: string, factory: () => Promise<EventSto
       const recent: string[] = [];
       for await (const list of store.servedOutcomes({ since: new Date(Date.parse(at(5))) })) recent.push(list.queryId);
       expect(recent).toEqual(['q-new']);
+    });
+
+    it('reads only the served lists something was engaged with, when asked (what memory of past searches learns from)', async () => {
+      const store = await open();
+      const served = (queryId: string): ServedList => ({
+        queryId,
+        ts: at(1),
+        surface: 'search',
+        query: 'pizza',
+        scorer: 'fused',
+        idf: 'uniform',
+        featuresVersion: 3,
+        items: [{ couponId: 'pz1', position: 0, features: [] }],
+      });
+      await store.logServed(['q-clicked', 'q-shown', 'q-widget', 'q-quiet'].map(served));
+      await store.append([
+        { ...ev('e1', 'u1', 'pz1', 'click', 1), query_id: 'q-clicked', position: 0 },
+        { ...ev('e2', 'u1', 'pz1', 'impression', 1), query_id: 'q-shown', position: 0 },
+        { ...ev('e3', 'u2', 'pz1', 'save', 1), query_id: 'q-widget', position: 0, key_id: 'widget' },
+      ]);
+      const read = async (options: ServedOutcomeOptions) => {
+        const ids: string[] = [];
+        for await (const list of store.servedOutcomes(options)) ids.push(list.queryId);
+        return ids.sort(); // served the same instant: in no particular order
+      };
+      expect(await read({})).toEqual(['q-clicked', 'q-quiet', 'q-shown', 'q-widget']);
+      expect(await read({ engagedOnly: true })).toEqual(['q-clicked', 'q-widget']);
+      expect(await read({ engagedOnly: true, excludeKeys: ['widget'] })).toEqual(['q-clicked']);
     });
 
     it('lists clicks, saves and redemptions oldest first, from a date on, for training', async () => {
