@@ -1,13 +1,16 @@
 import { type QueryTerms, queryTerms, titleMatch, titleTermsOf } from '../../text/title-match.ts';
-import type { Candidate, Stage } from '../context.ts';
-import { effectiveFilter } from './retrieve.ts';
+import type { Candidate, SearchContext, SearchDeps, Stage } from '../context.ts';
+import { effectiveFilter, filterWithKey } from './retrieve.ts';
 
 /**
  * When the words find little and no title holds every query term ("car service" against a
  * catalogue that says "oil change"), the query is embedded again by the sentence encoder through
  * the query bridge (it understands paraphrase; static word vectors do not), and that kNN list
  * (`paraphrase`) takes the static dense list's place in the fusion. Queries whose words match —
- * almost all of them — never pay the sentence encoder's few milliseconds.
+ * almost all of them — never pay the sentence encoder's 10–25 ms. Nor do queries whose words the
+ * catalogue has outside the caller's filter ("oil change" among fashion coupons): that is no gap
+ * in vocabulary, and the sentence encoder would only order the filter's coupons by meaning, which
+ * the static dense list already does.
  */
 export const retrieveParaphrases: Stage = {
   // Part of retrieval in explain and timings: it decides which dense candidates there are.
@@ -21,6 +24,10 @@ export const retrieveParaphrases: Stage = {
       settings.paraphrase.maxLexicalHits,
     );
     if (best === undefined) return ctx;
+    if (ctx.request.filter && (await wordsFindOutsideFilter(ctx, store, settings.paraphrase.maxLexicalHits))) {
+      const note = `; the words found ${lexical.length} coupons under the filter, and the catalogue has them outside it: no paraphrase retrieval`;
+      return { ...ctx, notes: { ...ctx.notes, retrieve: `${ctx.notes.retrieve ?? ''}${note}` } };
+    }
     const vector = await embeddings.embedParaphrase(ctx.queryText);
     const hits = await store.knn(vector, { k: settings.candidates, filter: effectiveFilter(ctx), withVectors: true });
     // The static vectors' list goes (on such queries it matches single words, as BM25 did): the
@@ -44,4 +51,17 @@ export function bestCoverageIfWordsFail(q: QueryTerms, lexicalTitles: ReadonlyAr
   if (q.terms.length === 0 || lexicalTitles.length >= maxLexicalHits) return undefined;
   const best = Math.max(0, ...lexicalTitles.map((terms) => titleMatch(q, terms).termCoverage));
   return best < 1 ? best : undefined;
+}
+
+/** Whether the words do not fail once the caller's filter is dropped (the key's filter and "servable now" stay): one BM25 search, ~0.5 ms. */
+async function wordsFindOutsideFilter(ctx: SearchContext, store: SearchDeps['store'], maxLexicalHits: number): Promise<boolean> {
+  const text = ctx.queryForms ? ctx.queryForms.join(' ') : ctx.queryText;
+  const hits = await store.lexical(text, { k: maxLexicalHits, filter: filterWithKey(ctx, undefined), withVectors: false });
+  return (
+    bestCoverageIfWordsFail(
+      queryTerms(ctx.queryText),
+      hits.map((h) => titleTermsOf(h.coupon)),
+      maxLexicalHits,
+    ) === undefined
+  );
 }
