@@ -10,8 +10,8 @@ type PendingList = Omit<ServedList, 'items'> & { items: Array<Omit<ServedList['i
  * Buffers served result lists and writes them to the event store in batches, off the request
  * path: a search never waits for, or fails on, its log. A full buffer (the store down for long)
  * drops the oldest lists and says so once. The buffer outlives several young-generation
- * collections, so it keeps each feature row as the one typed array the ranking made, not as the
- * 44 rounded numbers a written list holds: those were most of what every collection copied.
+ * collections, so it keeps each feature row as the one typed array the ranking made; the 44
+ * rounded numbers a written list holds are made when it is written.
  */
 export class ServedListLog {
   private buffer: PendingList[] = [];
