@@ -21,8 +21,8 @@ export class UseLiteEmbedder implements Embedder {
   private warming: Promise<void> | undefined;
 
   /**
-   * Loads the model and runs it once: its first run sets up every kernel of the graph (150–200 ms
-   * in the API), which belongs at start-up, not in the first search whose words fail.
+   * Loads the model and runs it once: its first run sets up every kernel of the graph, several
+   * times the cost of a later one, which belongs at start-up, not in the first search whose words fail.
    */
   ready(): Promise<void> {
     this.warming ??= (async () => {

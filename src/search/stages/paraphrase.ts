@@ -7,10 +7,10 @@ import { effectiveFilter, filterWithKey } from './retrieve.ts';
  * catalogue that says "oil change"), the query is embedded again by the sentence encoder through
  * the query bridge (it understands paraphrase; static word vectors do not), and that kNN list
  * (`paraphrase`) takes the static dense list's place in the fusion. Queries whose words match —
- * almost all of them — never pay the sentence encoder's 10–25 ms. Nor do queries whose words the
- * catalogue has outside the caller's filter ("oil change" among fashion coupons): that is no gap
- * in vocabulary, and the sentence encoder would only order the filter's coupons by meaning, which
- * the static dense list already does.
+ * almost all of them — never pay for the sentence encoder, the slowest thing a search can run.
+ * Nor do queries whose words the catalogue has outside the caller's filter ("oil change" among
+ * fashion coupons): that is no gap in vocabulary, and the sentence encoder would only order the
+ * filter's coupons by meaning, which the static dense list already does.
  */
 export const retrieveParaphrases: Stage = {
   // Part of retrieval in explain and timings: it decides which dense candidates there are.
@@ -18,13 +18,14 @@ export const retrieveParaphrases: Stage = {
   async run(ctx, { store, embeddings, settings }) {
     if (!embeddings.paraphrases) return ctx;
     const lexical = ctx.candidates.filter((c) => c.lexical);
+    const q = queryTerms(ctx.queryText);
     const best = bestCoverageIfWordsFail(
-      queryTerms(ctx.queryText),
+      q,
       lexical.map((c) => titleTermsOf(c.coupon)),
       settings.paraphrase.maxLexicalHits,
     );
     if (best === undefined) return ctx;
-    if (ctx.request.filter && (await wordsFindOutsideFilter(ctx, store, settings.paraphrase.maxLexicalHits))) {
+    if (ctx.request.filter && (await wordsFindOutsideFilter(ctx, q, store, settings.paraphrase.maxLexicalHits))) {
       const note = `; the words found ${lexical.length} coupons under the filter, and the catalogue has them outside it: no paraphrase retrieval`;
       return { ...ctx, notes: { ...ctx.notes, retrieve: `${ctx.notes.retrieve ?? ''}${note}` } };
     }
@@ -53,13 +54,13 @@ export function bestCoverageIfWordsFail(q: QueryTerms, lexicalTitles: ReadonlyAr
   return best < 1 ? best : undefined;
 }
 
-/** Whether the words do not fail once the caller's filter is dropped (the key's filter and "servable now" stay): one BM25 search, ~0.5 ms. */
-async function wordsFindOutsideFilter(ctx: SearchContext, store: SearchDeps['store'], maxLexicalHits: number): Promise<boolean> {
+/** Whether the words do not fail once the caller's filter is dropped (the key's filter and "servable now" stay): one more BM25 search. */
+async function wordsFindOutsideFilter(ctx: SearchContext, q: QueryTerms, store: SearchDeps['store'], maxLexicalHits: number): Promise<boolean> {
   const text = ctx.queryForms ? ctx.queryForms.join(' ') : ctx.queryText;
   const hits = await store.lexical(text, { k: maxLexicalHits, filter: filterWithKey(ctx, undefined), withVectors: false });
   return (
     bestCoverageIfWordsFail(
-      queryTerms(ctx.queryText),
+      q,
       hits.map((h) => titleTermsOf(h.coupon)),
       maxLexicalHits,
     ) === undefined
