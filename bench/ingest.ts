@@ -3,7 +3,7 @@
  * indexer → store, on the embedded defaults (inline queue) or with Redis and a separate worker.
  *
  *   npm run bench:ingest [-- --n 100000 | --file coupons.jsonl] [--redis redis://127.0.0.1:6379]
- *                        [--batch 1000] [--updates 0.02] [--floor-texts 3000] [--keep-dir]
+ *                        [--batch 1000] [--updates 0.02] [--floor-texts 3000] [--keep-dir] [--search-rate 10]
  *
  * Inputs: N coupons from the sample generator (seed 11), or a JSON-lines file of coupons; the API
  * (and with --redis a worker) runs as its own process with the default configuration and a temp
@@ -11,10 +11,13 @@
  * Measured, in this one run:
  *   - the floor: the raw document embedder (same kind and threads as the server's) on the same
  *     texts, before the load starts, with nothing else running;
+ *   - beside it, ceilings of any write path (ingest-ceilings.ts): JSON.parse of the same request
+ *     bodies, and LanceDB's own merge-insert of the same rows already in Arrow form;
  *   - accepted/s (the loader retries a 503 after its Retry-After), and indexed/s per tenth of
  *     the load, from the server's own /metrics (`index_coupons`);
  *   - the time until every coupon is stored and the queue is drained, and a search check of the
  *     last coupons posted;
+ *   - with --search-rate, the latency of searches sent meanwhile (what shoppers wait during a load);
  *   - at the end: data fragments and live versions of the table, the journal's size, peak RSS;
  *   - every id stored once, at its latest version (the store is opened directly after shutdown).
  * Output: a markdown table on stdout, then one JSON line.
@@ -32,15 +35,20 @@ import { embeddingText } from '../src/text/coupon-text.ts';
 import { parseCliArgs } from '../src/util/cli-args.ts';
 import { readJsonLines } from '../src/util/json-lines.ts';
 import { ProgressBar } from '../src/util/progress.ts';
+import { bodyParseRate, parseAndEmbedCeiling, storeWriteRate } from './ingest-ceilings.ts';
 import { configuredEmbedder, postBatches, scrape, startApi, storeFor, waitUntilIndexed } from './api-process.ts';
-import { fmt } from './lib.ts';
+import { createHttpClient, fmt, QUERY_THINGS, QUERY_WORDS, summarize } from './lib.ts';
 
 const args = parseCliArgs();
 const N = Number(args.n ?? 100_000);
 const BATCH = Number(args.batch ?? 1000);
 const UPDATES = Number(args.updates ?? 0.02);
 const FLOOR_TEXTS = Number(args['floor-texts'] ?? 3000);
+/** Rows of the store's own write rate (ingest-ceilings.ts). */
+const STORE_CEILING_ROWS = 20_000;
 const REDIS_URL = args.redis;
+/** Searches a second sent while the load runs (0: none), as shoppers would during a catalogue update. */
+const SEARCH_RATE = Number(args['search-rate'] ?? 0);
 const THREADS = Number(process.env.EMBED_THREADS ?? Math.min(4, os.availableParallelism()));
 
 async function loadCoupons(): Promise<Coupon[]> {
@@ -56,24 +64,50 @@ async function loadCoupons(): Promise<Coupon[]> {
  * embedder the API is configured with (EMBEDDER), run as the engine runs it: USE-lite on a pool of
  * threads, the static embedder on the calling thread.
  */
-async function embedderFloor(texts: string[]): Promise<number> {
+async function embedderFloor(texts: string[]): Promise<{ floor: number; vectors: Float32Array[] }> {
   const config = loadConfig(process.env).embedder;
   const { embedder, space } = await configuredEmbedder();
   const pool = config.kind === 'use-lite' ? new EmbedderPool(config, THREADS, space.embedderId, space.dims) : embedder;
   await pool.ready();
   const chunks: string[][] = [];
   for (let i = 0; i < texts.length; i += 64) chunks.push(texts.slice(i, i + 64));
+  const vectors: Float32Array[][] = new Array(chunks.length);
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: THREADS }, async () => {
-      while (next < chunks.length) await pool.embed(chunks[next++]!);
+      while (next < chunks.length) {
+        const i = next++;
+        vectors[i] = await pool.embed(chunks[i]!);
+      }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
   await embedder.close();
-  return texts.length / seconds;
+  return { floor: texts.length / seconds, vectors: vectors.flat() };
+}
+
+/**
+ * Sequential searches at `rate` a second (a query's time included) until `done()`: what a shopper
+ * waits while the catalogue loads. Returns each answer's milliseconds; a non-200 answer throws.
+ */
+async function searchWhileLoading(url: string, rate: number, done: () => boolean): Promise<number[]> {
+  const client = createHttpClient(url);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; !done(); i++) {
+      const started = performance.now();
+      const q = `${QUERY_WORDS[i % QUERY_WORDS.length]} ${QUERY_THINGS[(i * 7) % QUERY_THINGS.length]}`;
+      const answer = await client.get(`/v1/search?q=${encodeURIComponent(q)}&limit=10`);
+      if (answer.status !== 200) throw new Error(`a search during the load answered ${answer.status}: ${answer.body.toString().slice(0, 200)}`);
+      ms.push(answer.ms);
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rate - (performance.now() - started))));
+    }
+  } finally {
+    client.close();
+  }
+  return ms;
 }
 
 /** Peak resident set of a process, in MiB (Linux). */
@@ -89,8 +123,21 @@ async function main(): Promise<void> {
   const n = coupons.length;
   const texts = coupons.slice(0, Math.min(FLOOR_TEXTS, n)).map(embeddingText);
   process.stderr.write(`measuring the embedder floor on ${texts.length} of the same texts (${THREADS} threads)…\n`);
-  const floor = await embedderFloor(texts);
+  const { floor, vectors } = await embedderFloor(texts);
   process.stderr.write(`floor: ${floor.toFixed(0)} texts/s\n`);
+
+  // Updates: a share of the coupons posted again as the next version, after the first half.
+  const updated = coupons.slice(0, Math.round(n * UPDATES)).map((c) => ({ ...c, title: `${c.title} (updated)`, version: c.version + 1 }));
+  const batches: Coupon[][] = [];
+  for (let i = 0; i < n; i += BATCH) batches.push(coupons.slice(i, i + BATCH));
+  const half = Math.ceil(batches.length / 2);
+  for (let i = 0; i < updated.length; i += BATCH) batches.splice(half + i / BATCH, 0, updated.slice(i, i + BATCH));
+
+  // Ceilings of any write path on this machine, also with nothing else running (ingest-ceilings.ts).
+  const parseRate = bodyParseRate(batches);
+  const ceiling = parseAndEmbedCeiling(floor, parseRate, os.availableParallelism());
+  const storeRate = await storeWriteRate(coupons.slice(0, Math.min(n, STORE_CEILING_ROWS)), vectors);
+  process.stderr.write(`request bodies parsed: ${parseRate.toFixed(0)} coupons/s; the store's own merge-insert: ${storeRate.toFixed(0)} rows/s\n`);
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-ingest-'));
   const env: Record<string, string> = { DATA_DIR: dir, EMBED_THREADS: String(THREADS) };
@@ -100,13 +147,6 @@ async function main(): Promise<void> {
   const [api, worker] = server.processes;
 
   try {
-    // Updates: a share of the coupons posted again as the next version, after the first half.
-    const updated = coupons.slice(0, Math.round(n * UPDATES)).map((c) => ({ ...c, title: `${c.title} (updated)`, version: c.version + 1 }));
-    const batches: Coupon[][] = [];
-    for (let i = 0; i < n; i += BATCH) batches.push(coupons.slice(i, i + BATCH));
-    const half = Math.ceil(batches.length / 2);
-    for (let i = 0; i < updated.length; i += BATCH) batches.splice(half + i / BATCH, 0, updated.slice(i, i + BATCH));
-
     const started = performance.now();
     let accepted = 0;
     let acceptedAllAt = 0;
@@ -116,6 +156,9 @@ async function main(): Promise<void> {
       acceptBar.update(accepted);
       if (accepted === n + updated.length) acceptedAllAt = performance.now();
     });
+
+    let drained = false;
+    const searching = SEARCH_RATE > 0 ? searchWhileLoading(url, SEARCH_RATE, () => drained) : Promise.resolve([]);
 
     // Indexed coupons over time, from the API's own metrics: when each tenth was reached.
     const tenths: number[] = [];
@@ -133,6 +176,9 @@ async function main(): Promise<void> {
     );
     const { retries } = await loading;
     const drainedAt = performance.now();
+    drained = true;
+    const searchLatencies = await searching;
+    const searchMs = { ...summarize(searchLatencies), max: Math.max(...searchLatencies) };
 
     // Searchable: the last coupons posted that are servable now are found by their own title. The
     // API may still be reading in what a separate worker wrote: the probe repeats (for up to 120 s)
@@ -198,6 +244,11 @@ async function main(): Promise<void> {
       coupons: n,
       updates: updated.length,
       floor_texts_per_s: floor,
+      body_parse_per_s: parseRate,
+      parse_and_embed_ceiling_per_s: ceiling,
+      ceiling_to_floor: ceiling / floor,
+      store_merge_insert_rows_per_s: storeRate,
+      store_to_floor: storeRate / floor,
       accepted_per_s: (n + updated.length) / ((acceptedAllAt - started) / 1000),
       loader_retries_after_503: retries,
       indexed_per_s: indexedPerS,
@@ -207,6 +258,7 @@ async function main(): Promise<void> {
       seconds_until_drained: (drainedAt - started) / 1000,
       seconds_until_all_searchable: totalS,
       search_probe: `${found}/${probe.length}`,
+      searches_during_load: SEARCH_RATE > 0 ? { rate: SEARCH_RATE, ...searchMs } : undefined,
       fragments: tableStats.fragmentStats.numFragments,
       small_fragments: tableStats.fragmentStats.numSmallFragments,
       live_versions: versions,
@@ -220,12 +272,19 @@ async function main(): Promise<void> {
     };
     console.log(`\n| ${result.mode}, ${n} coupons (+${updated.length} updates) | value |\n|---|---|`);
     console.log(`| embedder floor (same texts, ${THREADS} threads) | ${result.floor_texts_per_s.toFixed(0)} texts/s |`);
+    console.log(
+      `| ceilings, same texts (ingest-ceilings.ts) | JSON.parse of the request bodies ${parseRate.toFixed(0)} coupons/s, so parse + embed on every core at best ${ceiling.toFixed(0)}/s (${result.ceiling_to_floor.toFixed(2)} × floor); LanceDB's own merge-insert, rows already in Arrow, ${storeRate.toFixed(0)} rows/s (${result.store_to_floor.toFixed(2)} × floor) |`,
+    );
     console.log(`| accepted/s | ${result.accepted_per_s.toFixed(0)} (${retries} retries after 503) |`);
     console.log(`| indexed/s, whole load | ${indexedPerS.toFixed(0)} (${result.ratio_to_floor.toFixed(2)} × floor) |`);
     console.log(`| indexed/s per tenth | ${perTenth.map((x) => x.toFixed(0)).join(', ')} (last/first ${result.last_to_first_tenth.toFixed(2)}) |`);
     console.log(
       `| until every coupon is indexed / searchable | ${fmt((drainedAt - started) / 1000)} / ${fmt(totalS)} s (search probe ${result.search_probe}) |`,
     );
+    if (SEARCH_RATE > 0)
+      console.log(
+        `| searches during the load (${SEARCH_RATE}/s, sequential) | ${searchMs.n} answered, p50 ${fmt(searchMs.p50)} / p95 ${fmt(searchMs.p95)} / p99 ${fmt(searchMs.p99)} / max ${fmt(searchMs.max)} ms |`,
+      );
     console.log(`| fragments / live versions at the end | ${result.fragments} / ${versions} |`);
     if (!REDIS_URL)
       console.log(

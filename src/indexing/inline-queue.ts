@@ -1,8 +1,9 @@
-import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { Fifo } from '../util/fifo.ts';
 import { readJsonLines } from '../util/json-lines.ts';
+import { nextTurn } from '../util/next-turn.ts';
 import { jobIdOf, type IndexJob } from './jobs.ts';
 import { DEFAULT_RETRY, type JobCounts, type JobHandler, type JobInfo, type JobQueue, type RetryPolicy } from './queue.ts';
 
@@ -18,6 +19,9 @@ export interface InlineQueueOptions {
   /** Finished jobs after which the journal is rewritten with only the open ones (it also is whenever the queue goes idle). @defaultValue 5000 */
   compactJournalAfter?: number;
 }
+
+/** Jobs serialised between two turns of the event loop when the journal is rewritten (~1 KB each). */
+const REWRITE_SLICE = 1000;
 
 type JournalEntry = { op: 'add'; id: string; job: IndexJob; at: number } | { op: 'done'; id: string } | { op: 'failed'; id: string; error: string };
 
@@ -36,8 +40,8 @@ export class InlineQueue implements JobQueue {
   private readonly entries = new Map<string, Entry>();
   private readonly pending = new Fifo<string>();
   private running = 0;
-  /** Jobs waiting, delayed or active: kept as a count so that idleness is O(1). */
-  private unfinished = 0;
+  /** Jobs per state, kept as each job moves so that counts, depth and idleness are O(1) (metrics read them often). */
+  private readonly tally: JobCounts = { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 };
   /** Completed ids, oldest first, for forgetting them in order. */
   private readonly completedOrder = new Fifo<string>();
   /** Journal lines written since the last compaction that concern finished jobs. */
@@ -68,8 +72,7 @@ export class InlineQueue implements JobQueue {
       const id = jobIdOf(job);
       ids.push(id);
       if (this.entries.has(id)) continue;
-      this.entries.set(id, { job, info: { id, type: job.type, state: 'waiting', attempts: 0, createdAt: Date.now() } });
-      this.unfinished++;
+      this.add(id, job, { id, type: job.type, state: 'waiting', attempts: 0, createdAt: Date.now() });
       added.push({ op: 'add', id, job, at: Date.now() });
     }
     await this.journal(added);
@@ -94,8 +97,7 @@ export class InlineQueue implements JobQueue {
   async retryFailed(): Promise<number> {
     const failed = [...this.entries.values()].filter((e) => e.info.state === 'failed');
     for (const e of failed) {
-      e.info = { ...e.info, state: 'waiting', attempts: 0, error: undefined, finishedAt: undefined };
-      this.unfinished++;
+      this.move(e, { state: 'waiting', attempts: 0, error: undefined, finishedAt: undefined });
       this.pending.push(e.info.id);
     }
     await this.journal(failed.map((e) => ({ op: 'add', id: e.info.id, job: e.job, at: Date.now() })));
@@ -104,9 +106,7 @@ export class InlineQueue implements JobQueue {
   }
 
   async counts(): Promise<JobCounts> {
-    const counts: JobCounts = { waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 };
-    for (const e of this.entries.values()) if (e.info.state !== 'unknown') counts[e.info.state]++;
-    return counts;
+    return { ...this.tally };
   }
 
   drained(timeoutMs = 120_000): Promise<void> {
@@ -121,7 +121,7 @@ export class InlineQueue implements JobQueue {
   }
 
   async depth(): Promise<number> {
-    return this.unfinished;
+    return this.unfinished();
   }
 
   async ping(): Promise<void> {}
@@ -134,7 +134,27 @@ export class InlineQueue implements JobQueue {
   }
 
   private isIdle(): boolean {
-    return this.running === 0 && this.unfinished === 0;
+    return this.running === 0 && this.unfinished() === 0;
+  }
+
+  /** Jobs waiting, delayed or active. */
+  private unfinished(): number {
+    return this.tally.waiting + this.tally.active + this.tally.delayed;
+  }
+
+  private add(id: string, job: IndexJob, info: JobInfo): void {
+    this.entries.set(id, { job, info });
+    if (info.state !== 'unknown') this.tally[info.state]++;
+  }
+
+  /** The one place a job changes state: its info is replaced (readers hold copies) and the tally follows. */
+  private move(entry: Entry, change: Partial<JobInfo>): void {
+    const from = entry.info.state;
+    entry.info = { ...entry.info, ...change };
+    const to = entry.info.state;
+    if (from === to) return;
+    if (from !== 'unknown') this.tally[from]--;
+    if (to !== 'unknown') this.tally[to]++;
   }
 
   private pump(): void {
@@ -152,15 +172,14 @@ export class InlineQueue implements JobQueue {
   }
 
   private async run(entry: Entry): Promise<void> {
-    entry.info = { ...entry.info, state: 'active', attempts: entry.info.attempts + 1 };
+    this.move(entry, { state: 'active', attempts: entry.info.attempts + 1 });
     try {
       const result = await this.options.handler(entry.job, {
         progress: async (p) => {
-          entry.info = { ...entry.info, progress: p };
+          this.move(entry, { progress: p });
         },
       });
-      entry.info = { ...entry.info, state: 'completed', result, finishedAt: Date.now() };
-      this.unfinished--;
+      this.move(entry, { state: 'completed', result, finishedAt: Date.now() });
       this.completedOrder.push(entry.info.id);
       await this.journal([{ op: 'done', id: entry.info.id }]);
       this.forgetOldCompleted();
@@ -168,15 +187,14 @@ export class InlineQueue implements JobQueue {
       const message = (error as Error).message ?? String(error);
       if (entry.info.attempts < this.retry.attempts && !this.closed) {
         const delay = this.retry.backoffMs * 2 ** (entry.info.attempts - 1);
-        entry.info = { ...entry.info, state: 'delayed', error: message };
+        this.move(entry, { state: 'delayed', error: message });
         setTimeout(() => {
-          entry.info = { ...entry.info, state: 'waiting' };
+          this.move(entry, { state: 'waiting' });
           this.pending.push(entry.info.id);
           this.pump();
         }, delay).unref();
       } else {
-        entry.info = { ...entry.info, state: 'failed', error: message, finishedAt: Date.now() };
-        this.unfinished--;
+        this.move(entry, { state: 'failed', error: message, finishedAt: Date.now() });
         this.options.logger.warn({ jobId: entry.info.id, request_id: entry.job.requestId, attempts: entry.info.attempts, err: error }, 'job failed');
         await this.journal([{ op: 'failed', id: entry.info.id, error: message }]);
       }
@@ -185,9 +203,12 @@ export class InlineQueue implements JobQueue {
 
   private forgetOldCompleted(): void {
     const keep = this.options.keepCompleted ?? 50_000;
-    while (this.entries.size > keep && this.completedOrder.length > 0) {
+    while (this.tally.completed > keep && this.completedOrder.length > 0) {
       const id = this.completedOrder.shift()!;
-      if (this.entries.get(id)?.info.state === 'completed') this.entries.delete(id);
+      if (this.entries.get(id)?.info.state === 'completed') {
+        this.entries.delete(id);
+        this.tally.completed--;
+      }
     }
   }
 
@@ -208,7 +229,8 @@ export class InlineQueue implements JobQueue {
     // waits for at least that many finished ones: the journal stays within open + 2 × max(open,
     // threshold) lines however long the process runs, at O(1) amortised cost per job.
     const threshold = this.options.compactJournalAfter ?? 5_000;
-    if (this.finishedLines > 0 && (this.unfinished === 0 || (this.finishedLines >= threshold && this.finishedLines >= this.unfinished))) {
+    const unfinished = this.unfinished();
+    if (this.finishedLines > 0 && (unfinished === 0 || (this.finishedLines >= threshold && this.finishedLines >= unfinished))) {
       this.finishedLines = 0;
       this.journalWrite = this.journalWrite.then(() => this.rewriteJournal());
     }
@@ -221,16 +243,30 @@ export class InlineQueue implements JobQueue {
     await appendFile(this.options.journalPath, text);
   }
 
-  /** The journal as it would be replayed: an add line per open or failed job (and its failure). */
+  /**
+   * The journal as it would be replayed: an add line per open or failed job (and its failure).
+   * Written a slice of jobs at a time with a turn of the event loop between slices: with tens of
+   * thousands of coupons queued, serialising them at once held the API's thread for ~0.5 s.
+   * Appends wait for it (it runs in the journal's write sequence); a job added meanwhile is
+   * appended after it, and one finished meanwhile gets its `done` line after it too.
+   */
   private async rewriteJournal(): Promise<void> {
-    const kept: JournalEntry[] = [];
-    for (const { job, info } of this.entries.values()) {
-      if (info.state === 'completed' || info.state === 'unknown') continue;
-      kept.push({ op: 'add', id: info.id, job, at: info.createdAt });
-      if (info.state === 'failed') kept.push({ op: 'failed', id: info.id, error: info.error ?? '' });
-    }
+    const kept = [...this.entries.values()].filter(({ info }) => info.state !== 'completed' && info.state !== 'unknown');
     const tmp = `${this.options.journalPath}.tmp`;
-    await writeFile(tmp, kept.map((e) => JSON.stringify(e) + '\n').join(''));
+    const file = await open(tmp, 'w');
+    try {
+      for (let start = 0; start < kept.length; start += REWRITE_SLICE) {
+        if (start > 0) await nextTurn();
+        let text = '';
+        for (const { job, info } of kept.slice(start, start + REWRITE_SLICE)) {
+          text += `${JSON.stringify({ op: 'add', id: info.id, job, at: info.createdAt } satisfies JournalEntry)}\n`;
+          if (info.state === 'failed') text += `${JSON.stringify({ op: 'failed', id: info.id, error: info.error ?? '' } satisfies JournalEntry)}\n`;
+        }
+        await file.write(text);
+      }
+    } finally {
+      await file.close();
+    }
     await rename(tmp, this.options.journalPath);
   }
 
@@ -244,10 +280,9 @@ export class InlineQueue implements JobQueue {
     }
     for (const [id, { job, at, error }] of open) {
       if (error !== undefined) {
-        this.entries.set(id, { job, info: { id, type: job.type, state: 'failed', attempts: this.retry.attempts, error, createdAt: at } });
+        this.add(id, job, { id, type: job.type, state: 'failed', attempts: this.retry.attempts, error, createdAt: at });
       } else {
-        this.entries.set(id, { job, info: { id, type: job.type, state: 'waiting', attempts: 0, createdAt: at } });
-        this.unfinished++;
+        this.add(id, job, { id, type: job.type, state: 'waiting', attempts: 0, createdAt: at });
         this.pending.push(id);
       }
     }

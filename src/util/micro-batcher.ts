@@ -1,3 +1,5 @@
+import { nextTurn } from './next-turn.ts';
+
 /**
  * Group commit for concurrent callers: items submitted while every slot is busy wait together and
  * go out as one batch (up to `maxBatch` items) as soon as a slot frees, so a steady stream turns
@@ -90,6 +92,11 @@ export class MicroBatcher<I, O> {
   }
 
   private async runBatch(batch: Array<Pending<I, O>>): Promise<void> {
+    // A turn of the event loop before each batch. Callers resume from the last batch as promise
+    // callbacks, which run back to back with nothing else in between: without this a wave of queue
+    // jobs flowed from batch to batch (embedding, behaviour vectors, the store's write) for up to a
+    // second of CPU while an HTTP request such as a search waited for its turn.
+    await nextTurn();
     try {
       const out = await this.options.run(batch.flatMap((p) => p.items));
       let offset = 0;

@@ -20,6 +20,7 @@ import { describeVectorStore, seededCorpus } from '../contract/vector-store.cont
 import { makeCoupon, randomUnitVectors } from '../support/coupons.ts';
 import { filterArb, randomCoupons } from '../support/filter-arbitraries.ts';
 import { exactKnn } from '../support/oracle.ts';
+import { waitFor } from '../support/processes.ts';
 import { SHARED_DIR, tempDir } from '../support/tmp.ts';
 
 const EXACT: ServingStoreOptions = { exactRows: 10_000, probeShare: 0.1, readConsistencyMs: 0, reconcileMs: 5000 };
@@ -98,6 +99,35 @@ describe('another process’s writes', () => {
     const all = [...docs.filter((d) => !['c0', 'c5', 'c1'].includes(d.coupon.id)), renamed, own];
     expect((await reader.knn(q!, { k: 100 })).map((h) => h.id)).toEqual(exactKnn(all, q!, 100).map((h) => h.id));
     expect((await reader.get(['c1'])).get('c1')!.coupon.title).toBe('Zucchini festival');
+  });
+
+  it('landing while one of this process’s own writes is in flight, are found by the comparison that runs in the background', async () => {
+    const t = await tempDir('serving-own-');
+    cleanup = t.cleanup;
+    // The other process writes between this one's version check and its own write: the token this
+    // process then takes as its own also covers the other's rows, which only the comparison finds.
+    let during: (() => Promise<unknown>) | undefined;
+    const durable = new (class extends LanceDbStore {
+      override async upsert(docs: readonly IndexedCoupon[]) {
+        const other = during;
+        during = undefined;
+        await other?.();
+        return super.upsert(docs);
+      }
+    })({ dir: t.dir, annThreshold: 5000, readConsistencyMs: 0, rowCacheSize: 10_000 });
+    const self = new ServingStore(durable, { ...EXACT, reconcileMs: 50 });
+    const other = servingOver(t.dir, EXACT);
+    stores.push(self, other);
+    await self.open(SPACE);
+    await other.open(SPACE);
+    const docs = seededCorpus(30);
+    await self.upsert(docs.slice(0, 10));
+    during = () => other.upsert(docs.slice(20));
+    await self.upsert(docs.slice(10, 20));
+    const [q] = randomUnitVectors(1, 16, 5);
+    const ids = async () => (await self.knn(q!, { k: 100 })).map((h) => h.id).sort();
+    await waitFor('the other process’s rows', async () => (await ids()).length === 30, 10_000);
+    expect(await ids()).toEqual(exactKnn(docs, q!, 100).map((h) => h.id).sort());
   });
 
   it('follow a reindex into another vector space', async () => {
