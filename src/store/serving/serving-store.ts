@@ -181,24 +181,29 @@ export class ServingStore implements VectorStore {
   }
 
   /**
-   * The index, brought up to date with other processes' writes when its bound says so. A search
-   * waits for that sync at most `MAX_SYNC_WAIT_MS`: after another process has written a whole
-   * catalogue, reading it in takes seconds, and the searches meanwhile are answered from the rows
-   * already in memory (each row is replaced whole) instead of waiting, or timing out, behind it.
+   * The index, brought up to date with other processes' writes when its bound says so. The search
+   * that starts that sync waits for it at most `MAX_SYNC_WAIT_MS`: after another process has
+   * written a whole catalogue, reading it in takes seconds, and the searches meanwhile are answered
+   * from the rows already in memory (each row is replaced whole) instead of waiting, or timing
+   * out, behind it.
    */
   private async fresh(): Promise<MemoryIndex> {
-    if (Date.now() - this.checkedAt >= this.options.readConsistencyMs) {
-      this.syncing ??= this.sync().finally(() => {
+    // Only the search that starts a sync waits for it. One that arrives while a sync runs cannot
+    // tell whether that sync began before or after the write it may be looking for, so waiting
+    // promises it nothing; while another process loads a catalogue, syncs ran back to back (a
+    // full comparison at 100,000 coupons takes ~0.7 s beside the load) and every search waited.
+    if (this.syncing === undefined && Date.now() - this.checkedAt >= this.options.readConsistencyMs) {
+      const syncing = (this.syncing = this.sync().finally(() => {
         this.syncing = undefined;
         this.checkedAt = Date.now();
-      });
+      }));
       // While this process's own writes are in flight a sync does nothing a search would wait for
       // (see `sync`), and the store's version check itself queues behind those writes.
       if (this.ownWritesInFlight > 0) return this.index!;
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, MAX_SYNC_WAIT_MS)));
       try {
-        await Promise.race([this.syncing, waited]);
+        await Promise.race([syncing, waited]);
       } finally {
         clearTimeout(timer);
       }
@@ -265,10 +270,11 @@ export class ServingStore implements VectorStore {
         if (++seen % COMPARE_SLICE === 0) await nextTurn();
         if (index.versionOf(id) !== version) changed.push(id);
       }
-      for (const ids of chunks(changed, 1000)) {
+      for (const ids of chunks(changed, PUTS_BETWEEN_YIELDS)) {
         for (const [id, row] of await this.durable.get(ids, { withVectors: true })) {
           if (row.vector && !touched.has(id)) index.put({ coupon: row.coupon, vector: row.vector, behavior: row.behavior });
         }
+        await nextTurn();
       }
     } finally {
       this.touched = undefined;
@@ -308,7 +314,7 @@ export class ServingStore implements VectorStore {
   }
 }
 
-/** How long a read waits for a sync with other processes' writes before it answers from memory as it stands. */
+/** How long the read that starts a sync waits for it before it answers from memory as it stands. */
 const MAX_SYNC_WAIT_MS = 500;
 /** Ids compared with the durable store's between two turns of the event loop. */
 const COMPARE_SLICE = 10_000;
