@@ -127,7 +127,11 @@ describe('another process’s writes', () => {
     const [q] = randomUnitVectors(1, 16, 5);
     const ids = async () => (await self.knn(q!, { k: 100 })).map((h) => h.id).sort();
     await waitFor('the other process’s rows', async () => (await ids()).length === 30, 10_000);
-    expect(await ids()).toEqual(exactKnn(docs, q!, 100).map((h) => h.id).sort());
+    expect(await ids()).toEqual(
+      exactKnn(docs, q!, 100)
+        .map((h) => h.id)
+        .sort(),
+    );
   });
 
   it('follow a reindex into another vector space', async () => {
