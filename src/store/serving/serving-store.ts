@@ -215,7 +215,6 @@ export class ServingStore implements VectorStore {
     const token = await this.durable.changeToken();
     // Another table (a reindex elsewhere) may hold vectors of another size: load it afresh.
     if (token !== undefined && this.token !== undefined && tableOf(token) !== tableOf(this.token)) {
-      await this.reconciling; // one running in the background keeps its own list of rows written meanwhile
       const { space } = await this.durable.stats();
       await this.reload(space?.dims ?? this.index!.dims);
       return;
@@ -286,6 +285,7 @@ export class ServingStore implements VectorStore {
   }
 
   private async reload(dims: number): Promise<void> {
+    await this.reconciling; // one running in the background keeps its own list of rows written meanwhile
     const token = await this.durable.changeToken();
     const index = new MemoryIndex(dims, this.options);
     const touched = new Set<string>();
