@@ -11,6 +11,21 @@ import { waitFor } from '../support/processes.ts';
 const logger = createLogger('silent');
 const upsert = (id: string, version = 1): IndexJob => ({ type: 'upsert', coupon: makeCoupon(id, { version }) });
 
+/** The queue as the next process opens it on this journal, recording the jobs it runs (coupon ids). */
+async function reopenRecording(journalPath: string, concurrency: number): Promise<{ queue: InlineQueue; seen: string[] }> {
+  const seen: string[] = [];
+  const queue = await InlineQueue.open({
+    journalPath,
+    concurrency,
+    logger,
+    handler: async (job) => {
+      seen.push(job.type === 'upsert' ? job.coupon.id : job.type);
+      return 'ok';
+    },
+  });
+  return { queue, seen };
+}
+
 describe('InlineQueue', () => {
   let cleanup: (() => Promise<void>) | undefined;
   afterEach(async () => cleanup?.());
@@ -27,16 +42,7 @@ describe('InlineQueue', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect((await first.get(ids[0]!))!.state).toBe('completed');
     // (no close: the process is gone)
-    const seen: string[] = [];
-    const second = await InlineQueue.open({
-      journalPath,
-      concurrency: 4,
-      logger,
-      handler: async (job) => {
-        seen.push(job.type === 'upsert' ? job.coupon.id : job.type);
-        return 'ok';
-      },
-    });
+    const { queue: second, seen } = await reopenRecording(journalPath, 4);
     await second.drained(5000);
     expect(seen.sort()).toEqual(['b', 'c']);
     await second.close();
@@ -164,16 +170,7 @@ describe('InlineQueue', () => {
     // The rewrite (well over one slice of open jobs) and the appends after it reach the disk.
     await waitFor('the journal to be rewritten', async () => (await readFile(journalPath, 'utf8')).split('\n').filter(Boolean).length < 2 * 1300);
     await new Promise((r) => setTimeout(r, 100));
-    const replayed: string[] = [];
-    const second = await InlineQueue.open({
-      journalPath,
-      concurrency: 8,
-      logger,
-      handler: async (job) => {
-        replayed.push(job.type === 'upsert' ? job.coupon.id : job.type);
-        return 'ok';
-      },
-    });
+    const { queue: second, seen: replayed } = await reopenRecording(journalPath, 8);
     await second.drained(10_000);
     const expectedOpen = Array.from({ length: 1200 }, (_, i) => `j${1300 + i}`);
     expect(replayed.sort()).toEqual(expectedOpen.sort());
