@@ -222,7 +222,8 @@ export class ServingStore implements VectorStore {
     // The token moved by a write of this process's still in flight, or by another process's: it
     // cannot tell which while one is in flight (in a catalogue load, nearly always), and the full
     // comparison costs ~0.7 s at 100,000 coupons. Then, as when the token tells nothing, the net
-    // under a write from elsewhere runs in the background, every `reconcileMs`; no search waits.
+    // under a write from elsewhere runs in the background, every `reconcileMs`; no search waits
+    // (and one that fails, the store being away, runs again at the next check once due).
     if ((token !== undefined && token === this.token) || this.ownWritesInFlight > 0) {
       if (this.ownWritesSinceReconcile && Date.now() - this.reconciledAt >= this.options.reconcileMs) void this.reconcile(token).catch(() => undefined);
       return;
