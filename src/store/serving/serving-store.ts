@@ -191,7 +191,7 @@ export class ServingStore implements VectorStore {
     // Only the search that starts a sync waits for it. One that arrives while a sync runs cannot
     // tell whether that sync began before or after the write it may be looking for, so waiting
     // promises it nothing; while another process loads a catalogue, syncs ran back to back (a
-    // full comparison at 100,000 coupons takes ~0.7 s beside the load) and every search waited.
+    // full comparison reads every id and version the store holds) and every search waited.
     if (this.syncing === undefined && Date.now() - this.checkedAt >= this.options.readConsistencyMs) {
       const syncing = (this.syncing = this.sync().finally(() => {
         this.syncing = undefined;
@@ -221,7 +221,7 @@ export class ServingStore implements VectorStore {
     }
     // The token moved by a write of this process's still in flight, or by another process's: it
     // cannot tell which while one is in flight (in a catalogue load, nearly always), and the full
-    // comparison costs ~0.7 s at 100,000 coupons. Then, as when the token tells nothing, the net
+    // comparison reads every id and version the store holds. Then, as when the token tells nothing, the net
     // under a write from elsewhere runs in the background, every `reconcileMs`; no search waits
     // (and one that fails, the store being away, runs again at the next check once due).
     if ((token !== undefined && token === this.token) || this.ownWritesInFlight > 0) {
